@@ -1,0 +1,1 @@
+"""Groundwork: answers from your documents, with verified citations."""

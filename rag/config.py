@@ -1,0 +1,125 @@
+"""Settings: every knob Groundwork has, with defaults that work on a fresh machine.
+
+This is the only module that reads the environment. Variables are prefixed ``GROUNDWORK_``
+(``GROUNDWORK_TOP_K=8``); a few follow the conventions of the tool they configure
+(``OLLAMA_HOST``, ``CHROMA_URL``, ``LANGSMITH_*``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["auto", "ollama", "embedded"]
+
+
+class Settings(BaseSettings):
+    """Groundwork configuration, read from ``GROUNDWORK_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GROUNDWORK_", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path("data"), description="Folder for runtime state: Chroma store, SQLite database."
+    )
+    chroma_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("GROUNDWORK_CHROMA_URL", "CHROMA_URL"),
+        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). Unset: an "
+        "embedded store under data_dir/chroma, opened by one process at a time.",
+    )
+    collection: str = Field(
+        "groundwork", min_length=3, description="Chroma collection holding document chunks."
+    )
+
+    # --- models --------------------------------------------------------------------------
+    backend: Backend = Field(
+        "auto",
+        description="Model backend: 'ollama', 'embedded' (in-process llama.cpp), or 'auto' "
+        "(Ollama when the server answers and has the chat model, else embedded).",
+    )
+    ollama_host: str = Field(
+        "http://127.0.0.1:11434",
+        validation_alias=AliasChoices("GROUNDWORK_OLLAMA_HOST", "OLLAMA_HOST"),
+        description="Base URL of the Ollama server.",
+    )
+    ollama_model: str = Field("llama3.2:3b", description="Ollama chat model name.")
+    ollama_embed_model: str = Field(
+        "nomic-embed-text", description="Ollama embedding model for new stores."
+    )
+    ollama_timeout: float = Field(
+        120.0, gt=0, description="Seconds to wait for an Ollama response before giving up."
+    )
+    ollama_probe_timeout: float = Field(
+        1.5, gt=0, description="Seconds the 'auto' backend waits for Ollama to answer."
+    )
+    embedded_threads: int = Field(
+        1, ge=1, description="CPU threads for the embedded chat model (1 is steadiest when "
+        "other work shares the CPU)."
+    )
+    embedded_context: int = Field(2048, ge=512, description="Embedded model context window.")
+    max_answer_tokens: int = Field(320, ge=16, description="Upper bound on answer length.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+
+    # --- retrieval and answering -----------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=20, description="Passages given to the model per question.")
+    chunk_tokens: int = Field(
+        200, ge=32, le=256, description="Target chunk size in embedder tokens (window: 256)."
+    )
+    prompt_version: str = Field(
+        "v1", description="Version of the prompt files in rag/prompts used to answer."
+    )
+
+    # --- ingestion limits --------------------------------------------------------------------
+    max_file_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MB.")
+    max_pages: int = Field(2000, ge=1, description="Most pages accepted in one document.")
+
+    # --- tracing (LangSmith's own variables) -------------------------------------------------
+    langsmith_tracing: bool = Field(
+        False,
+        validation_alias=AliasChoices("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"),
+        description="Send traces and feedback to LangSmith.",
+    )
+    langsmith_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        description="LangSmith API key.",
+    )
+    langsmith_project: str = Field(
+        "groundwork",
+        validation_alias=AliasChoices("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"),
+        description="LangSmith project that receives traces.",
+    )
+    langsmith_endpoint: str = Field(
+        "https://api.smith.langchain.com",
+        validation_alias=AliasChoices("LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
+        description="LangSmith API URL (self-hosted LangSmith or a proxy).",
+    )
+    langsmith_timeout: float = Field(
+        2.0, gt=0, description="Seconds a background LangSmith request may take."
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Folder of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite database holding feedback, the run log and the document registry."""
+        return self.data_dir / "app.db"
+
+
+def settings_table() -> list[dict[str, str]]:
+    """Describe every setting (name, environment variable, default, description)."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        env = ", ".join(alias.choices) if isinstance(alias, AliasChoices) else f"GROUNDWORK_{name.upper()}"
+        rows.append(
+            {"name": name, "env": env, "default": repr(field.default), "description": field.description or ""}
+        )
+    return rows

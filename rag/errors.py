@@ -1,0 +1,52 @@
+"""Groundwork's exceptions: every error a user can meet, each saying what happened and what to do.
+
+    GroundworkError
+     ├── ConfigError            a setting has a value that cannot work
+     ├── BackendUnavailable     the model server is down or lacks the model
+     ├── StoreError             the vector store cannot be used
+     │    ├── StoreLocked       another process holds the embedded store
+     │    └── EmbedderMismatch  the store was built by another embedding model
+     ├── IngestError            a file could not be read into the store
+     └── GuardrailBlocked       a question or document was refused by a safety check
+
+Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class GroundworkError(Exception):
+    """Root of every error Groundwork reports to a user."""
+
+
+class ConfigError(GroundworkError):
+    """A setting has a value that cannot work."""
+
+
+class BackendUnavailable(GroundworkError):
+    """The model backend cannot answer (server down, model missing, package absent)."""
+
+
+class StoreError(GroundworkError):
+    """The vector store cannot be opened or used."""
+
+
+class StoreLocked(StoreError):
+    """Another process has the embedded store open."""
+
+
+class EmbedderMismatch(StoreError):
+    """The store was built with a different embedding model than the one configured."""
+
+
+class IngestError(GroundworkError):
+    """A file could not be ingested; the message names the file and the reason."""
+
+    def __init__(self, filename: str, reason: str):
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"{filename}: {reason}")
+
+
+class GuardrailBlocked(GroundworkError):
+    """A safety check refused the input."""
