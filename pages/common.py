@@ -1,10 +1,17 @@
-"""Services shared by every page, built once per server process behind ``st.cache_resource``."""
+"""Services shared by every page, built once per server process behind ``st.cache_resource``.
+
+The store is built once (it holds the embedded store's lock); an assistant is built per backend,
+so switching from Ollama to the embedded model never reopens the store.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 import streamlit as st
 
 from rag.config import Settings
+from rag.errors import BackendUnavailable, GroundworkError
 
 
 @st.cache_resource
@@ -15,7 +22,75 @@ def settings() -> Settings:
 
 @st.cache_resource
 def database():
-    """Open the SQLite database (feedback, run log) and apply migrations."""
-    from rag.feedback import open_db
+    """Open the SQLite database (feedback, run log, registry) and apply migrations."""
+    from rag.database import open_db
 
     return open_db(settings().db_path)
+
+
+@st.cache_resource(show_spinner="Opening the document store…")
+def store():
+    """Open the document store (Chroma + registry)."""
+    from rag.backends import default_embedder, make_embeddings, resolve_backend
+    from rag.store import DocumentStore
+
+    s = settings()
+    try:
+        choice = resolve_backend(s)
+        new_embedder = default_embedder(s, choice)
+    except BackendUnavailable:
+        new_embedder = "embedded/all-MiniLM-L6-v2"
+    return DocumentStore(s, lambda name: make_embeddings(s, name), new_embedder, db=database())
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def assistant(backend: str):
+    """Build the assistant for ``backend`` ('auto', 'ollama' or 'embedded')."""
+    from rag.backends import make_chat_model, resolve_backend
+    from rag.chain import Assistant
+
+    s = settings().model_copy(update={"backend": backend})
+    choice = resolve_backend(s)
+    return Assistant(s, store(), make_chat_model(s, choice), choice)
+
+
+def backend_override() -> str:
+    """The backend this browser session asked for (defaults to the setting)."""
+    return st.session_state.get("backend_override") or settings().backend
+
+
+def current_assistant():
+    """Return the assistant for this session, or show what is wrong and stop the page."""
+    try:
+        return assistant(backend_override())
+    except BackendUnavailable as exc:
+        st.error(str(exc), icon=":material/cloud_off:")
+        if backend_override() != "embedded" and st.button("Use the embedded model instead"):
+            st.session_state["backend_override"] = "embedded"
+            st.rerun()
+        st.stop()
+    except GroundworkError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def current_store():
+    """Return the store, or show why it cannot be opened and stop the page."""
+    try:
+        return store()
+    except GroundworkError as exc:
+        st.error(str(exc), icon=":material/lock:")
+        st.stop()
+
+
+def session_id() -> str:
+    """A random id for this browser session."""
+    if "session_id" not in st.session_state:
+        st.session_state["session_id"] = uuid.uuid4().hex[:12]
+    return st.session_state["session_id"]
+
+
+def current_user() -> str:
+    """The signed-in user's email, or this session's anonymous id."""
+    user = st.user.get("email") if st.user.get("is_logged_in", False) else None
+    return str(user or f"anonymous-{session_id()}")

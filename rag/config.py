@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(
         200, ge=32, le=256, description="Target chunk size in embedder tokens (window: 256)."
     )
+    unsupported: Literal["flag", "remove"] = Field(
+        "flag",
+        description="What to do with answer sentences the passages do not support: 'flag' shows "
+        "them marked as unverified, 'remove' drops them.",
+    )
     prompt_version: str = Field(
         "v1", description="Version of the prompt files in rag/prompts used to answer."
     )

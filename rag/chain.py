@@ -1,0 +1,289 @@
+"""The answer pipeline: rewrite → hybrid retrieval → versioned prompt → model → verification.
+
+``Assistant.ask`` returns an ``AnswerStream``: iterate it for the model's text as it is generated
+(what ``st.write_stream`` consumes); when it is exhausted, ``.result`` holds the verified answer,
+its citations and everything measured about it. The run id exists before the model is called, so
+the trace, the run log and feedback all join on it. All backends run through this same chain.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableConfig, RunnableLambda
+
+from rag import verify
+from rag.backends import BackendChoice
+from rag.config import Settings
+from rag.prompts import load_prompt
+from rag.retrieve import GroundworkRetriever, HybridSearch
+from rag.rewrite import rewrite_query
+from rag.store import DocumentStore
+from rag.telemetry import Telemetry, hash_user
+from rag.types import Citation, Passage
+
+NOT_FOUND = "I could not find this in the documents."
+
+
+@dataclass
+class AnswerResult:
+    """A finished answer with its evidence and measurements."""
+
+    run_id: str
+    question: str
+    rewritten_query: str
+    raw_answer: str = ""
+    answer: str = ""  # Markdown shown to the user, verified
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    verification: verify.Verification | None = None
+    refused: bool = False
+    extractive: bool = False
+    evidence: float = 0.0
+    backend: str = ""
+    model: str = ""
+    embed_model: str = ""
+    prompt_version: str = ""
+    index_version: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cpu_seconds: float = 0.0
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    session_id: str = ""
+    user: str = ""
+    error: str | None = None
+
+    @property
+    def support_score(self) -> float | None:
+        """Fraction of answer sentences supported by their passages."""
+        return self.verification.support_score if self.verification else None
+
+    def record(self) -> dict[str, Any]:
+        """The run record stored in the run log and copied into feedback."""
+        return {
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "session_id": self.session_id,
+            "user": self.user,
+            "question": self.question,
+            "rewritten_query": self.rewritten_query,
+            "answer": self.answer,
+            "refused": self.refused,
+            "support_score": self.support_score,
+            "verification": self.verification.to_dict()["sentences"] if self.verification else [],
+            "passages": [
+                {"chunk_id": p.chunk_id, "source": p.source, "page": p.page, "score": p.score}
+                for p in self.passages
+            ],
+            "cited_chunk_ids": [c.passage.chunk_id for c in self.citations],
+            "cited_sources": sorted({c.passage.source for c in self.citations}),
+            "backend": self.backend,
+            "model": self.model,
+            "embed_model": self.embed_model,
+            "prompt_version": self.prompt_version,
+            "index_version": self.index_version,
+            "timings": self.timings,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cpu_seconds": self.cpu_seconds,
+            "error": self.error,
+        }
+
+
+def format_context(passages: Sequence[Passage]) -> str:
+    """Number passages for the prompt: ``[1] (file, p. 3) text``."""
+    return "\n\n".join(
+        f"[{i}] ({p.source}, p. {p.page}) {' '.join(p.text.split())}"
+        for i, p in enumerate(passages, 1)
+    )
+
+
+class Assistant:
+    """Answers questions from the store with a chat model; one per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: DocumentStore,
+        chat_model: BaseChatModel,
+        backend: BackendChoice,
+        search: HybridSearch | None = None,
+        telemetry: Telemetry | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.model = chat_model
+        self.backend = backend
+        self.search = search or HybridSearch(store, top_k=settings.top_k)
+        self.retriever = GroundworkRetriever(search=self.search, k=settings.top_k)
+        self.prompt = load_prompt("answer", settings.prompt_version)
+        self.template = ChatPromptTemplate.from_messages(
+            [("system", self.prompt.system), ("human", self.prompt.user)]
+        )
+        self.telemetry = telemetry or Telemetry(settings)
+        self.pipeline = RunnableLambda(self._pipeline).with_config(run_name="groundwork-answer")
+
+    def encode(self, texts: list[str]):
+        """Embed sentences for verification (always the local MiniLM: fast and offline)."""
+        return self._encoder.encode(texts)
+
+    @property
+    def _encoder(self):
+        from rag.embeddings import MiniLMEmbeddings
+
+        if not hasattr(self, "_minilm"):
+            emb = self.store.embeddings
+            self._minilm = emb if isinstance(emb, MiniLMEmbeddings) else MiniLMEmbeddings()
+        return self._minilm
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        session_id: str = "",
+        user: str = "",
+    ) -> AnswerStream:
+        """Start answering ``question``; iterate the result for streamed text."""
+        return AnswerStream(self, question.strip(), list(history), session_id, user)
+
+    def _pipeline(self, inputs: dict[str, Any], config: RunnableConfig) -> Iterator[dict[str, Any]]:
+        """The traced chain: retrieval, then the model on the versioned prompt."""
+        docs = self.retriever.invoke(inputs["query"], config)
+        passages = [d.metadata["passage"] for d in docs]
+        yield {"passages": passages}
+        strength = verify.evidence_strength(inputs["query"], passages, self.encode)
+        yield {"evidence": strength}
+        if not passages or strength < verify.WEAK_EVIDENCE_THRESHOLD:
+            return
+        messages = self.template.invoke(
+            {"context": format_context(passages), "question": inputs["question"]}, config
+        )
+        for chunk in self.model.stream(messages, config):
+            yield {"chunk": chunk}
+
+
+class AnswerStream:
+    """Iterate for streamed answer text; afterwards ``result`` holds the verified answer."""
+
+    def __init__(self, assistant: Assistant, question: str, history, session_id: str, user: str):
+        a = assistant
+        self.assistant = assistant
+        self.history = history
+        self.result = AnswerResult(
+            run_id=str(uuid.uuid4()),
+            question=question,
+            rewritten_query=question,
+            backend=a.backend.name,
+            model=a.backend.chat_model,
+            embed_model=a.store.embedder,
+            prompt_version=a.prompt.ref,
+            index_version=a.store.index_version,
+            session_id=session_id,
+            user=user,
+        )
+        self.done = False
+
+    def __iter__(self) -> Iterator[str]:
+        a, r = self.assistant, self.result
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        timings = r.timings
+        if self.history:
+            r.rewritten_query = rewrite_query(a.model, a.settings, r.question, self.history)
+        timings["rewrite_ms"] = _ms(started)
+        config: RunnableConfig = {
+            "run_id": uuid.UUID(r.run_id),
+            "run_name": "groundwork-answer",
+            "callbacks": a.telemetry.callbacks(),
+            "tags": ["groundwork", f"backend:{r.backend}", f"prompt:{r.prompt_version}"],
+            "metadata": {
+                "prompt_version": r.prompt_version,
+                "model": r.model,
+                "backend": r.backend,
+                "embed_model": r.embed_model,
+                "index_version": r.index_version,
+                "session_id": r.session_id,
+                "user_hash": hash_user(r.user),
+            },
+        }
+        pieces: list[str] = []
+        usage: AIMessageChunk | None = None
+        generation_started = None
+        for event in a.pipeline.stream({"question": r.question, "query": r.rewritten_query}, config):
+            if "passages" in event:
+                r.passages = event["passages"]
+                timings["retrieve_ms"] = _ms(started) - timings["rewrite_ms"]
+                generation_started = time.perf_counter()
+            elif "evidence" in event:
+                r.evidence = event["evidence"]
+            elif "chunk" in event:
+                chunk: AIMessageChunk = event["chunk"]
+                usage = chunk if usage is None else usage + chunk
+                if chunk.text:
+                    if not pieces:
+                        timings["ttft_ms"] = _ms(started)
+                    pieces.append(chunk.text)
+                    yield chunk.text
+        if generation_started is not None:
+            timings["generate_ms"] = _ms(generation_started)
+        r.raw_answer = "".join(pieces).strip()
+        if usage is not None and usage.usage_metadata:
+            r.tokens_in = usage.usage_metadata.get("input_tokens", 0)
+            r.tokens_out = usage.usage_metadata.get("output_tokens", 0)
+        verify_started = time.perf_counter()
+        self._finish()
+        timings["verify_ms"] = _ms(verify_started)
+        r.cpu_seconds = round(time.process_time() - cpu_started, 3)
+        timings["total_ms"] = _ms(started)
+        self.done = True
+
+    def _finish(self) -> None:
+        """Verify the model's answer; fall back to an extractive answer when it is not grounded."""
+        a, r = self.assistant, self.result
+        if not r.passages:
+            r.refused, r.answer = True, f"{NOT_FOUND} No documents matched the question."
+            return
+        model_refused = not r.raw_answer or _is_refusal(r.raw_answer)
+        if r.raw_answer and not model_refused:
+            r.verification = verify.verify_answer(r.raw_answer, r.passages, a.encode)
+            if r.verification.support_score > 0:
+                r.answer = verify.render_answer(r.verification, mode=a.settings.unsupported)
+                used = sorted(
+                    {s.passage for s in r.verification.sentences if s.supported and s.passage}
+                )
+                r.citations = [
+                    Citation(n, r.passages[n - 1], _quote(r.verification, n)) for n in used
+                ]
+                return
+        # Weak evidence, a refusal, or nothing the passages support: show the evidence instead.
+        r.refused, r.extractive = True, True
+        picks = verify.extractive_answer(r.question, r.passages, a.encode)
+        lines = [f"{NOT_FOUND} The closest passages say:"]
+        lines += [f"- {sentence} [{n}]" for sentence, n in picks]
+        r.answer = "\n".join(lines) if picks else NOT_FOUND
+        used = sorted({n for _, n in picks})
+        r.citations = [
+            Citation(n, r.passages[n - 1], next(s for s, m in picks if m == n)) for n in used
+        ]
+
+
+def _quote(v: verify.Verification, n: int) -> str:
+    return next((s.evidence for s in v.sentences if s.supported and s.passage == n), "")
+
+
+def _is_refusal(text: str) -> bool:
+    lowered = text.lower()
+    return "could not find" in lowered or "couldn't find" in lowered or "not in the documents" in lowered
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

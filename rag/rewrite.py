@@ -1,0 +1,56 @@
+"""Follow-up questions: rewrite them into standalone search queries using the conversation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from rag.config import Settings
+from rag.prompts import load_prompt
+from rag.retrieve import tokenize
+
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|the same|above|"
+    r"what about|how about|and|also)\b",
+    re.IGNORECASE,
+)
+
+
+def needs_rewrite(question: str, history: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``question`` leans on the conversation (pronouns, 'what about', very short)."""
+    return bool(history) and (bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 3)
+
+
+def rewrite_query(
+    model: BaseChatModel,
+    settings: Settings,
+    question: str,
+    history: Sequence[tuple[str, str]],
+) -> str:
+    """Return a standalone query for ``question`` given (question, answer) ``history``.
+
+    The model's rewrite is kept only when it stays on the conversation's terms; otherwise (small
+    models often drift) the previous question's content words are prepended, which is what
+    retrieval needs from a follow-up.
+    """
+    if not needs_rewrite(question, history):
+        return question
+    last_question = history[-1][0]
+    fallback = f"{last_question} {question}"
+    prompt = load_prompt("rewrite", settings.prompt_version)
+    convo = "\n".join(f"User: {q}\nAssistant: {a[:300]}" for q, a in history[-3:])
+    messages = [
+        SystemMessage(prompt.system),
+        HumanMessage(prompt.user.format(history=convo, question=question)),
+    ]
+    text = model.invoke(messages, stop=["\n"]).text.strip().splitlines()
+    candidate = text[0].strip().strip('"') if text else ""
+    context_terms = set(tokenize(last_question)) | set(tokenize(question))
+    if not candidate or len(candidate) > 300 or not (set(tokenize(candidate)) & context_terms):
+        return fallback
+    if not set(tokenize(candidate)) & set(tokenize(last_question)):
+        return f"{candidate} ({last_question})"
+    return candidate

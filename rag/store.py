@@ -1,0 +1,275 @@
+"""The vector store: Chroma (through langchain-chroma) plus the SQLite document registry.
+
+One ``DocumentStore`` per process. The embedded store is guarded by an exclusive file lock,
+because two processes writing one persist directory silently lose vectors; several processes
+share a ``chroma run`` server instead (``CHROMA_URL``). The collection records which embedding
+model built it, and opening it with another is refused: vectors from two models never mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+import sqlite_utils
+from langchain_core.embeddings import Embeddings
+
+from rag import registry
+from rag.config import Settings
+from rag.database import open_db
+from rag.errors import EmbedderMismatch, StoreError, StoreLocked
+from rag.types import Passage
+
+ADD_BATCH = 64
+
+
+@dataclass
+class StoredChunk:
+    """One chunk as held in the store: the embedded text and its metadata."""
+
+    chunk_id: str
+    text: str  # what was embedded: identity header + passage text
+    metadata: dict[str, Any]
+
+    def passage(self, score: float = 0.0) -> Passage:
+        """View this chunk as a retrieved passage (without the identity header)."""
+        m = self.metadata
+        return Passage(
+            chunk_id=self.chunk_id,
+            doc_id=str(m["doc_id"]),
+            source=str(m["source"]),
+            page=int(m["page"]),
+            section=str(m.get("section") or ""),
+            text=self.text[int(m.get("text_offset", 0)) :],
+            start=int(m.get("start", 0)),
+            end=int(m.get("end", 0)),
+            score=score,
+        )
+
+
+class _StoreLock:
+    """An exclusive, non-blocking lock file beside the embedded store."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: IO[str] | None = open(path, "a+")  # noqa: SIM115 - held for the store's life
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "unknown"
+            self._file.close()
+            self._file = None
+            raise StoreLocked(
+                f"The document store at {path.parent} is open in another Groundwork process "
+                f"(pid {holder}). Stop that process, or share the store between processes by "
+                f"running `chroma run --path {path.parent / 'chroma'}` and setting CHROMA_URL."
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(str(os.getpid()))
+        self._file.flush()
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise StoreError(f"CHROMA_URL {settings.chroma_url!r} is not a URL like http://host:8000.")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectError variants
+            raise StoreError(
+                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). Start it with "
+                "`chroma run --path data/chroma`, or unset CHROMA_URL to use the embedded store."
+            ) from exc
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class DocumentStore:
+    """Chunks in Chroma, documents in the registry; retrieval sees only active versions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings_for: Callable[[str], Embeddings],
+        new_embedder: str,
+        expect_embedder: str | None = None,
+        db: sqlite_utils.Database | None = None,
+    ):
+        """Open the store.
+
+        Args:
+            settings: where the store lives.
+            embeddings_for: builds the embedding model named by the collection's record.
+            new_embedder: the embedder a brand-new collection records.
+            expect_embedder: refuse to open unless the collection was built by this embedder.
+            db: the registry database (default: ``settings.db_path``).
+        """
+        from langchain_chroma import Chroma
+
+        self.settings = settings
+        self._lock = None if settings.chroma_url else _StoreLock(settings.data_dir / "chroma.lock")
+        try:
+            self.client = _client(settings)
+            names = {c.name for c in self.client.list_collections()}
+            if settings.collection in names:
+                collection = self.client.get_collection(settings.collection)
+            else:
+                collection = self.client.create_collection(
+                    settings.collection,
+                    metadata={"embedder": new_embedder, "hnsw:space": "cosine"},
+                )
+            self.embedder = str((collection.metadata or {}).get("embedder") or new_embedder)
+            if expect_embedder and expect_embedder != self.embedder:
+                raise EmbedderMismatch(
+                    f"The document store was built with the embedder '{self.embedder}', not "
+                    f"'{expect_embedder}'. Vectors from different models cannot be mixed: use "
+                    f"'{self.embedder}', or re-index the documents with the new embedder."
+                )
+            self.embeddings = embeddings_for(self.embedder)
+            self.vectors = Chroma(
+                client=self.client,
+                collection_name=settings.collection,
+                embedding_function=self.embeddings,
+            )
+            self.db = db if db is not None else open_db(settings.db_path)
+            registry.ensure_schema(self.db)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the embedded store's lock."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> DocumentStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- registry views ------------------------------------------------------------------------
+    @property
+    def index_version(self) -> int:
+        """The counter that advances on every change to what is served."""
+        return registry.index_version(self.db)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """All documents in the registry."""
+        return registry.list_documents(self.db)
+
+    # --- chunks ---------------------------------------------------------------------------------
+    def add_chunks(self, chunks: list[StoredChunk], progress: Callable[[int], None] | None = None) -> None:
+        """Embed and store chunks (not served until the registry points at their version)."""
+        for start in range(0, len(chunks), ADD_BATCH):
+            batch = chunks[start : start + ADD_BATCH]
+            self.vectors.add_texts(
+                texts=[c.text for c in batch],
+                metadatas=[c.metadata for c in batch],
+                ids=[c.chunk_id for c in batch],
+            )
+            if progress:
+                progress(start + len(batch))
+
+    def add_embedded(self, chunks: list[StoredChunk], vectors: list[list[float]]) -> None:
+        """Store chunks whose vectors were computed already."""
+        for start in range(0, len(chunks), ADD_BATCH * 8):
+            batch = chunks[start : start + ADD_BATCH * 8]
+            self.vectors._collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[start : start + len(batch)],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata for c in batch],
+            )
+
+    def delete_chunks_where(self, where: dict[str, Any]) -> None:
+        """Delete every chunk matching a Chroma ``where`` filter."""
+        self.vectors._collection.delete(where=where)
+
+    def chunks(self, active_only: bool = True) -> list[StoredChunk]:
+        """Every stored chunk (only served versions by default)."""
+        got = self.vectors.get(include=["documents", "metadatas"])
+        active = registry.active_versions(self.db)
+        out = []
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            if active_only and active.get(str(meta.get("doc_id"))) != meta.get("version"):
+                continue
+            out.append(StoredChunk(cid, text or "", dict(meta or {})))
+        return out
+
+    def vector_search(self, query: str, k: int) -> list[Passage]:
+        """Nearest chunks of served versions, best first, with cosine similarity."""
+        vector = self.embeddings.embed_query(query)
+        return self.search_by_vector(vector, k)
+
+    def search_by_vector(self, vector: list[float], k: int) -> list[Passage]:
+        """Nearest chunks to a query vector, served versions only."""
+        active = registry.active_versions(self.db)
+        if not active:
+            return []
+        # Stale versions can sit in the index until reconciled: over-fetch, then filter.
+        results = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=k * 2 + 4)
+        out = []
+        for doc, score in results:
+            meta = doc.metadata
+            if active.get(str(meta.get("doc_id"))) != meta.get("version"):
+                continue
+            passage = StoredChunk(str(doc.id), doc.page_content, meta).passage(float(score))
+            passage.vector_score = float(score)
+            out.append(passage)
+        return out[:k]
+
+    def get_passages(self, chunk_ids: Iterable[str]) -> list[Passage]:
+        """Fetch chunks by id as passages."""
+        ids = list(chunk_ids)
+        if not ids:
+            return []
+        got = self.vectors.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            cid: StoredChunk(cid, text or "", dict(meta or {})).passage()
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def reconcile(self) -> int:
+        """Purge chunks of versions the registry does not serve; return how many were removed."""
+        active = registry.active_versions(self.db)
+        got = self.vectors.get(include=["metadatas"])
+        stale = [
+            cid
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True)
+            if active.get(str((meta or {}).get("doc_id"))) != (meta or {}).get("version")
+        ]
+        for start in range(0, len(stale), 500):
+            self.vectors.delete(ids=stale[start : start + 500])
+        return len(stale)
+
+    def count(self) -> int:
+        """Number of chunks in the collection (all versions)."""
+        return self.vectors._collection.count()
