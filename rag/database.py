@@ -1,0 +1,234 @@
+"""The SQLite database: connection settings, ordered schema migrations and write transactions.
+
+Owns ``open_db`` (WAL, busy timeout, migrations) and the schema of the ``runs`` and ``feedback``
+tables. Every schema change is a new function registered on ``MIGRATIONS``, appended at the end,
+never edited once released: a database made by an older version migrates forward in place.
+
+One ``Database`` may be shared by the threads of a Streamlit server (it is built once behind
+``st.cache_resource``): statements on it are serialised by ``db.lock``. Several processes may
+open the same file; writes use ``BEGIN IMMEDIATE`` so that they queue on the busy timeout instead
+of failing when two writers meet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+BUSY_TIMEOUT_S = 5.0
+
+MIGRATIONS = Migrations("groundwork")
+
+
+@MIGRATIONS()
+def m001_runs_and_feedback(db: Database) -> None:
+    """Create the run log and the feedback table (denormalised copy of the rated answer)."""
+    db["runs"].create(
+        {
+            "run_id": str,
+            "created_at": str,
+            "session_id": str,
+            "user": str,
+            "question": str,
+            "rewritten_query": str,
+            "answer": str,
+            "refused": int,
+            "support_score": float,
+            "verification": str,  # JSON list
+            "passages": str,  # JSON list
+            "cited_chunk_ids": str,  # JSON list
+            "cited_sources": str,  # JSON list
+            "backend": str,
+            "model": str,
+            "embed_model": str,
+            "prompt_version": str,
+            "index_version": int,
+            "timings": str,  # JSON dict, as given
+            "rewrite_ms": float,
+            "retrieve_ms": float,
+            "ttft_ms": float,
+            "generate_ms": float,
+            "verify_ms": float,
+            "total_ms": float,
+            "tokens_in": int,
+            "tokens_out": int,
+            "cpu_seconds": float,
+            "error": str,
+        },
+        pk="run_id",
+    )
+    db["runs"].create_index(["created_at"])
+    db["feedback"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "user": str,
+            "score": int,
+            "reason": str,
+            "comment": str,
+            "created_at": str,
+            "updated_at": str,
+            "run_created_at": str,
+            "session_id": str,
+            "question": str,
+            "rewritten_query": str,
+            "answer": str,
+            "passages": str,
+            "cited_chunk_ids": str,
+            "cited_sources": str,
+            "verification": str,
+            "backend": str,
+            "model": str,
+            "prompt_version": str,
+            "index_version": int,
+            "total_ms": float,
+            "tokens_in": int,
+            "tokens_out": int,
+        },
+        pk="id",
+        not_null={"run_id", "user", "score", "created_at"},
+    )
+    db["feedback"].create_index(["run_id", "user"], unique=True)
+    db["feedback"].create_index(["created_at"])
+
+
+@MIGRATIONS()
+def m002_feedback_review(db: Database) -> None:
+    """Track the review of each rating: who closed it, when, and with what resolution."""
+    feedback = db["feedback"]
+    feedback.add_column("reviewed", int, not_null_default=0)
+    feedback.add_column("reviewed_at", str)
+    feedback.add_column("reviewer", str)
+    feedback.add_column("resolution_note", str)
+
+
+@MIGRATIONS()
+def m003_support_and_extra(db: Database) -> None:
+    """Keep the grounding outcome with each rating; keep unknown run fields instead of dropping."""
+    db["feedback"].add_column("refused", int)
+    db["feedback"].add_column("support_score", float)
+    db["runs"].add_column("extra", str)  # JSON dict of run keys this schema does not know
+
+
+class AppDatabase(Database):
+    """A sqlite-utils ``Database`` that threads may share; ``lock`` serialises its statements."""
+
+    def __init__(self, path: Path):
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        super().__init__(conn)
+        self.lock = threading.RLock()
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> AppDatabase:
+    """Open (creating if needed) the database at ``path`` in WAL mode and apply migrations."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = AppDatabase(path)
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    _retry_busy(db.enable_wal)  # the first switch to WAL needs a moment alone with the file
+    db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode except on power loss
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def apply_migrations(
+    db: Database, migrations: Migrations = MIGRATIONS, *, stop_before: str | None = None
+) -> None:
+    """Apply pending migrations of a set, holding the write lock so concurrent openers (threads
+    or processes) apply each one once. Other modules pass their own ``Migrations`` set."""
+    if not migrations.pending(db):
+        return
+    with write_transaction(db):
+        migrations.apply(db, stop_before=stop_before)
+
+
+def _retry_busy(fn, attempts: int = 50) -> None:
+    import time
+
+    for attempt in range(attempts):
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
+def _lock(db: Database):
+    return getattr(db, "lock", None) or nullcontext()
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """Run the block in one ``BEGIN IMMEDIATE`` transaction (waits up to the busy timeout)."""
+    with _lock(db):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        else:
+            db.conn.execute("COMMIT")
+
+
+def fetch(db: Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+    """Run a SELECT and return all rows as dicts (fetched while holding the lock)."""
+    with _lock(db):
+        cursor = db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def utc_now() -> str:
+    """Return the current time as an ISO-8601 UTC string, the format stored everywhere."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def to_iso(value: str | datetime | None) -> str:
+    """Normalise a timestamp to the stored format (UTC, microseconds); naive means UTC."""
+    if value is None:
+        return utc_now()
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def time_bounds(
+    since: str | date | datetime | None, until: str | date | datetime | None
+) -> tuple[str | None, str | None]:
+    """Turn an inclusive [since, until] range into stored-format bounds ``lo <= t < hi``.
+
+    A date (or ``YYYY-MM-DD`` string) covers that whole UTC day.
+    """
+
+    def parse(value):
+        if isinstance(value, str):
+            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        return value
+
+    since, until = parse(since), parse(until)
+    lo = hi = None
+    if isinstance(since, datetime):
+        lo = to_iso(since)
+    elif isinstance(since, date):
+        lo = since.isoformat()
+    if isinstance(until, datetime):
+        hi = to_iso(until + timedelta(microseconds=1))
+    elif isinstance(until, date):
+        hi = (until + timedelta(days=1)).isoformat()
+    return lo, hi

@@ -1,0 +1,271 @@
+"""User feedback on answers: record ratings, review them, export them, grow the golden set.
+
+A rating stores a denormalised copy of what is needed to reproduce the rated answer (question,
+rewritten query, answer, passages with scores, citations, verification, model, prompt and index
+versions, latency, tokens), so it stays readable after the run log is pruned or the index is
+rebuilt. One user has one rating per run: rating again updates it (and reopens its review).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlite_utils import Database
+
+from rag.database import fetch, open_db, time_bounds, utc_now, write_transaction
+from rag.runlog import decode, dumps
+
+__all__ = [
+    "FEEDBACK_REASONS",
+    "append_golden",
+    "count_feedback",
+    "export_feedback",
+    "feedback_facets",
+    "get_feedback",
+    "golden_case",
+    "list_feedback",
+    "mark_reviewed",
+    "open_db",
+    "record_feedback",
+]
+
+FEEDBACK_REASONS = (
+    "incorrect",
+    "wrong or missing citation",
+    "incomplete",
+    "out of date",
+    "unsafe or inappropriate",
+    "other",
+)
+
+_COPIED = (  # run fields kept with each rating
+    "session_id",
+    "question",
+    "rewritten_query",
+    "answer",
+    "backend",
+    "model",
+    "prompt_version",
+    "index_version",
+    "tokens_in",
+    "tokens_out",
+    "support_score",
+)
+_COPIED_JSON = ("passages", "cited_chunk_ids", "cited_sources", "verification")
+# On a re-rating the answer is the same; only the verdict changes and the review reopens.
+_UPSERT_TAIL = """
+ON CONFLICT(run_id, user) DO UPDATE SET
+    score = excluded.score, reason = excluded.reason, comment = excluded.comment,
+    updated_at = excluded.updated_at,
+    reviewed = 0, reviewed_at = NULL, reviewer = NULL, resolution_note = NULL
+RETURNING id
+"""
+
+
+def record_feedback(
+    db: Database,
+    run: Mapping[str, Any],
+    score: int,
+    reason: str | None,
+    comment: str | None,
+    user: str,
+) -> int:
+    """Store ``user``'s rating of ``run`` (1 thumbs up, 0 down); return the feedback id."""
+    if score not in (0, 1):
+        raise ValueError(f"score must be 1 (up) or 0 (down), not {score!r}")
+    if reason is not None and reason not in FEEDBACK_REASONS:
+        raise ValueError(f"unknown reason {reason!r}; use one of {FEEDBACK_REASONS}")
+    if not run.get("run_id"):
+        raise ValueError("the rated run has no run_id")
+    now = utc_now()
+    row: dict[str, Any] = {
+        "run_id": run["run_id"],
+        "user": user,
+        "score": int(score),
+        "reason": reason,
+        "comment": (comment or "").strip() or None,
+        "created_at": now,
+        "updated_at": now,
+        "run_created_at": run.get("created_at"),
+        "total_ms": (run.get("timings") or {}).get("total_ms"),
+        "refused": int(bool(run.get("refused"))),
+    }
+    row.update({name: run.get(name) for name in _COPIED})
+    row.update({name: dumps(list(run.get(name) or [])) for name in _COPIED_JSON})
+    columns = ", ".join(f"[{c}]" for c in row)
+    sql = f"INSERT INTO feedback ({columns}) VALUES ({', '.join('?' * len(row))})" + _UPSERT_TAIL
+    with write_transaction(db):
+        return db.conn.execute(sql, list(row.values())).fetchone()[0]
+
+
+def _document_clause(alias: str = "feedback") -> str:
+    return (
+        f"(EXISTS (SELECT 1 FROM json_each({alias}.cited_sources) WHERE value = :document)"
+        f" OR EXISTS (SELECT 1 FROM json_each({alias}.passages)"
+        " WHERE json_extract(value, '$.source') = :document))"
+    )
+
+
+def list_feedback(
+    db: Database,
+    rating: int | None = None,
+    reason: str | None = None,
+    since: str | date | datetime | None = None,
+    until: str | date | datetime | None = None,
+    prompt_version: str | None = None,
+    model: str | None = None,
+    user: str | None = None,
+    document: str | None = None,
+    reviewed: bool | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Return ratings matching every given filter, newest first, JSON columns decoded.
+
+    ``since``/``until`` are inclusive (a date covers its whole UTC day) and apply to when the
+    rating was given; ``document`` matches a cited source or a retrieved passage's source.
+    """
+    lo, hi = time_bounds(since, until)
+    params = {
+        "rating": rating,
+        "reason": reason,
+        "lo": lo,
+        "hi": hi,
+        "prompt_version": prompt_version,
+        "model": model,
+        "user": user,
+        "document": document,
+        "reviewed": None if reviewed is None else int(reviewed),
+        "limit": limit,
+    }
+    where = []
+    for name, clause in (
+        ("rating", "score = :rating"),
+        ("reason", "reason = :reason"),
+        ("lo", "created_at >= :lo"),
+        ("hi", "created_at < :hi"),
+        ("prompt_version", "prompt_version = :prompt_version"),
+        ("model", "model = :model"),
+        ("user", "user = :user"),
+        ("document", _document_clause()),
+        ("reviewed", "reviewed = :reviewed"),
+    ):
+        if params[name] is not None:
+            where.append(clause)
+    sql = "SELECT * FROM feedback"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY created_at DESC, id DESC LIMIT :limit"
+    return [decode(row) for row in fetch(db, sql, params)]
+
+
+def get_feedback(db: Database, feedback_id: int) -> dict[str, Any] | None:
+    """Return one rating by id, or None."""
+    rows = fetch(db, "SELECT * FROM feedback WHERE id = ?", [feedback_id])
+    return decode(rows[0]) if rows else None
+
+
+def count_feedback(db: Database) -> int:
+    """Return how many ratings are stored."""
+    return fetch(db, "SELECT count(*) AS n FROM feedback")[0]["n"]
+
+
+def feedback_facets(db: Database) -> dict[str, list[str]]:
+    """Return the distinct values the review filters can take (models, users, documents, ...)."""
+    facets = {}
+    for name in ("prompt_version", "model", "user"):
+        rows = fetch(
+            db, f"SELECT DISTINCT [{name}] AS v FROM feedback WHERE [{name}] IS NOT NULL ORDER BY 1"
+        )
+        facets[name] = [str(r["v"]) for r in rows]
+    rows = fetch(
+        db,
+        """SELECT value AS v FROM feedback, json_each(feedback.cited_sources)
+           UNION SELECT json_extract(value, '$.source') FROM feedback, json_each(feedback.passages)
+           ORDER BY 1""",
+    )
+    facets["document"] = [r["v"] for r in rows if r["v"]]
+    return facets
+
+
+def mark_reviewed(db: Database, feedback_id: int, note: str | None, reviewer: str) -> None:
+    """Close the review of a rating with a resolution note."""
+    with write_transaction(db):
+        cursor = db.conn.execute(
+            "UPDATE feedback SET reviewed = 1, reviewed_at = ?, reviewer = ?, resolution_note = ?"
+            " WHERE id = ?",
+            [utc_now(), reviewer, (note or "").strip() or None, feedback_id],
+        )
+        if cursor.rowcount == 0:
+            raise LookupError(f"no feedback with id {feedback_id}")
+
+
+def export_feedback(rows: Iterable[Mapping[str, Any]], fmt: Literal["csv", "jsonl"]) -> str:
+    """Serialise rows as CSV (lists and dicts as JSON text) or JSON Lines."""
+    rows = list(rows)
+    if fmt == "jsonl":
+        return "".join(dumps(dict(row)) + "\n" for row in rows)
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r}; use 'csv' or 'jsonl'")
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def golden_case(
+    row: Mapping[str, Any],
+    corrected_answer: str,
+    expected_sources: Iterable[str],
+    *,
+    key_facts: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Turn a reviewed rating into an evaluation case for the golden set."""
+    question = (row.get("question") or "").strip()
+    answer = (corrected_answer or "").strip()
+    if not question or not answer:
+        raise ValueError("a golden case needs the question and a corrected answer")
+    case_id = f"feedback-{(row.get('run_id') or str(row.get('id')))[:12]}"
+    return {
+        "id": case_id,
+        "question": question,
+        "answer": answer,
+        "key_facts": [f.strip() for f in key_facts if f.strip()],
+        "sources": list(dict.fromkeys(expected_sources)),
+        "answerable": True,
+    }
+
+
+def _question_key(question: str) -> str:
+    return " ".join(question.casefold().split())
+
+
+def append_golden(path: str | Path, case: Mapping[str, Any]) -> bool:
+    """Append ``case`` to a JSONL golden set; False (nothing written) if its question is there."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = _question_key(case["question"])
+    with path.open("a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # two reviewers adding at once must not interleave lines
+        try:
+            f.seek(0)
+            text = f.read()
+            for line in text.splitlines():
+                if line.strip() and _question_key(json.loads(line).get("question", "")) == key:
+                    return False
+            # a hand-edited file may lack its final newline; do not glue two cases together
+            f.write(("\n" if text and not text.endswith("\n") else "") + dumps(dict(case)) + "\n")
+            return True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

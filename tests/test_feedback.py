@@ -1,0 +1,260 @@
+"""Feedback storage: migrations, ratings, filters, review, export and the golden set."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import threading
+
+import pytest
+from sqlite_utils import Database
+
+from rag.database import MIGRATIONS, apply_migrations, open_db
+from rag.feedback import (
+    FEEDBACK_REASONS,
+    append_golden,
+    count_feedback,
+    export_feedback,
+    feedback_facets,
+    get_feedback,
+    golden_case,
+    list_feedback,
+    mark_reviewed,
+    record_feedback,
+)
+from tests.test_runlog import make_run
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "app.db")
+    yield database
+    database.close()
+
+
+def test_open_db_creates_folder_wal_timeout_and_schema(tmp_path):
+    db = open_db(tmp_path / "new" / "dir" / "app.db")
+    assert db.journal_mode == "wal"
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert {"runs", "feedback"} <= set(db.table_names())
+    assert not MIGRATIONS.pending(db)
+    open_db(tmp_path / "new" / "dir" / "app.db")  # reopening is a no-op
+
+
+def test_database_from_first_migration_migrates_forward_in_place(tmp_path):
+    path = tmp_path / "app.db"
+    old = Database(path)
+    apply_migrations(old, stop_before="m002_feedback_review")
+    assert "reviewed" not in old["feedback"].columns_dict
+    old["runs"].insert({"run_id": "r1", "created_at": "2026-01-05T10:00:00+00:00",
+                        "question": "Old question?", "passages": "[]"})  # fmt: skip
+    old["feedback"].insert({"run_id": "r1", "user": "ana", "score": 0, "reason": "incomplete",
+                            "created_at": "2026-01-05T10:01:00+00:00", "question": "Old question?",
+                            "passages": "[]", "cited_sources": '["a.pdf"]'})  # fmt: skip
+    old.close()
+
+    db = open_db(path)
+    assert not MIGRATIONS.pending(db)
+    assert [m.name for m in MIGRATIONS.applied(db)][0] == "m001_runs_and_feedback"
+    assert {"reviewed", "resolution_note", "support_score"} <= set(db["feedback"].columns_dict)
+    assert "extra" in db["runs"].columns_dict
+    [row] = list_feedback(db)
+    assert row["question"] == "Old question?" and row["reviewed"] == 0
+    assert db["runs"].get("r1")["question"] == "Old question?"
+    mark_reviewed(db, row["id"], "added to the handbook", "lead")
+    assert get_feedback(db, row["id"])["reviewer"] == "lead"
+    assert list_feedback(db, document="a.pdf")[0]["id"] == row["id"]
+
+
+def test_record_feedback_keeps_what_reproduces_the_answer(db):
+    run = make_run()
+    fid = record_feedback(db, run, 0, "incorrect", "  wrong number ", "ana")
+    row = get_feedback(db, fid)
+    for key in ("run_id", "question", "rewritten_query", "answer", "passages", "cited_chunk_ids",
+                "verification", "backend", "model", "prompt_version", "index_version",
+                "tokens_in", "tokens_out", "session_id", "support_score"):  # fmt: skip
+        assert row[key] == run[key], key
+    assert row["total_ms"] == 1320.0 and row["run_created_at"] == run["created_at"]
+    assert row["comment"] == "wrong number" and row["user"] == "ana" and row["reviewed"] == 0
+
+
+def test_rerating_updates_and_reopens_review(db):
+    run = make_run()
+    fid = record_feedback(db, run, 0, "incorrect", None, "ana")
+    mark_reviewed(db, fid, "fixed", "lead")
+    assert record_feedback(db, run, 1, None, "ok now", "ana") == fid
+    row = get_feedback(db, fid)
+    assert (row["score"], row["reason"], row["comment"], row["reviewed"]) == (1, None, "ok now", 0)
+    assert count_feedback(db) == 1
+    assert record_feedback(db, run, 1, None, None, "ben") != fid
+    assert count_feedback(db) == 2
+
+
+@pytest.mark.parametrize(
+    ("score", "reason", "message"),
+    [(2, None, "score"), (-1, None, "score"), (0, "rude", "unknown reason")],
+)
+def test_record_feedback_rejects_bad_values(db, score, reason, message):
+    with pytest.raises(ValueError, match=message):
+        record_feedback(db, make_run(), score, reason, None, "ana")
+
+
+@pytest.fixture
+def rated(db, monkeypatch):
+    """Five ratings with known attributes, given on known days."""
+    import rag.feedback as feedback
+
+    specs = [  # (id tag, day, score, reason, prompt, model, user, sources)
+        ("a", "2026-03-01", 1, None, "v1", "m-small", "ana", ["handbook.pdf"]),
+        ("b", "2026-03-02", 0, "incorrect", "v1", "m-small", "ben", ["handbook.pdf"]),
+        ("c", "2026-03-03", 0, "incomplete", "v2", "m-big", "ana", ["vpn.md"]),
+        ("d", "2026-03-04", 0, "out of date", "v2", "m-big", "cy", []),
+        ("e", "2026-03-05", 1, None, "v2", "m-small", "cy", ["policy.docx"]),
+    ]
+    ids = {}
+    for tag, day, score, reason, prompt, model, user, sources in specs:
+        monkeypatch.setattr(feedback, "utc_now", lambda d=day: f"{d}T12:00:00.000000+00:00")
+        run = make_run(run_id=f"run-{tag}", prompt_version=prompt, model=model,
+                       cited_sources=sources, question=f"question {tag}",
+                       passages=[{"chunk_id": "x", "source": "retrieved-only.pdf", "page": 1,
+                                  "score": 0.2}] if tag == "d" else [])  # fmt: skip
+        ids[tag] = record_feedback(db, run, score, reason, None, user)
+    mark_reviewed(db, ids["b"], "known issue", "lead")
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, "edcba"),
+        ({"rating": 1}, "ea"),
+        ({"rating": 0}, "dcb"),
+        ({"reason": "incomplete"}, "c"),
+        ({"since": "2026-03-02", "until": "2026-03-04"}, "dcb"),
+        ({"until": "2026-03-01"}, "a"),
+        ({"since": "2026-03-04T12:00:00+00:00"}, "ed"),
+        ({"prompt_version": "v2"}, "edc"),
+        ({"model": "m-big"}, "dc"),
+        ({"user": "ana"}, "ca"),
+        ({"document": "handbook.pdf"}, "ba"),
+        ({"document": "retrieved-only.pdf"}, "d"),
+        ({"reviewed": True}, "b"),
+        ({"reviewed": False}, "edca"),
+        ({"rating": 0, "prompt_version": "v2", "user": "cy"}, "d"),
+        ({"limit": 2}, "ed"),
+    ],
+)
+def test_list_feedback_filters(db, rated, filters, expected):
+    got = [row["id"] for row in list_feedback(db, **filters)]
+    assert got == [rated[tag] for tag in expected]
+
+
+def test_facets_list_filter_values(db, rated):
+    facets = feedback_facets(db)
+    assert facets["prompt_version"] == ["v1", "v2"]
+    assert facets["user"] == ["ana", "ben", "cy"]
+    assert facets["document"] == ["handbook.pdf", "policy.docx", "retrieved-only.pdf", "vpn.md"]
+
+
+def test_mark_reviewed_persists_across_connections(tmp_path):
+    path = tmp_path / "app.db"
+    fid = record_feedback(open_db(path), make_run(), 0, "other", None, "ana")
+    mark_reviewed(open_db(path), fid, " rewrote section 4 ", "lead")
+    row = get_feedback(open_db(path), fid)
+    assert (row["reviewed"], row["reviewer"], row["resolution_note"]) == (
+        1,
+        "lead",
+        "rewrote section 4",
+    )
+    assert row["reviewed_at"]
+    with pytest.raises(LookupError):
+        mark_reviewed(open_db(path), 999, "", "lead")
+
+
+def test_export_round_trips(db, rated):
+    rows = list_feedback(db)
+    lines = export_feedback(rows, "jsonl").splitlines()
+    assert [json.loads(line) for line in lines] == rows
+    parsed = list(csv.DictReader(io.StringIO(export_feedback(rows, "csv"))))
+    assert len(parsed) == len(rows)
+    for row, back in zip(rows, parsed, strict=True):
+        assert back.keys() == row.keys()
+        assert json.loads(back["passages"]) == row["passages"]
+        assert json.loads(back["cited_sources"]) == row["cited_sources"]
+        assert back["question"] == row["question"] and int(back["id"]) == row["id"]
+        assert back["reason"] == (row["reason"] or "")
+    assert export_feedback([], "csv") == "\n"
+    with pytest.raises(ValueError, match="format"):
+        export_feedback(rows, "xml")
+
+
+def test_golden_case_and_append(db, tmp_path, rated):
+    row = get_feedback(db, rated["b"])
+    case = golden_case(row, " Staff get 27 days. ", ["handbook.pdf", "handbook.pdf"],
+                       key_facts=["27 days", " "])  # fmt: skip
+    assert case == {"id": "feedback-run-b", "question": "question b",
+                    "answer": "Staff get 27 days.", "key_facts": ["27 days"],
+                    "sources": ["handbook.pdf"], "answerable": True}  # fmt: skip
+    path = tmp_path / "golden" / "feedback.jsonl"
+    assert append_golden(path, case)
+    assert not append_golden(path, case | {"question": "  QUESTION   b "})  # same question
+    path.write_text(path.read_text().rstrip("\n"))  # a hand edit dropped the final newline
+    assert append_golden(path, golden_case(get_feedback(db, rated["c"]), "x", []))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [c["question"] for c in lines] == ["question b", "question c"]
+    with pytest.raises(ValueError, match="corrected answer"):
+        golden_case(row, "  ", [])
+
+
+def test_feedback_reasons_are_the_agreed_list():
+    assert FEEDBACK_REASONS == ("incorrect", "wrong or missing citation", "incomplete",
+                                "out of date", "unsafe or inappropriate", "other")  # fmt: skip
+
+
+# --- concurrency -----------------------------------------------------------------------------
+
+
+def _write_feedback(path, worker: int, n: int = 500) -> None:
+    db = open_db(path)
+    for i in range(n):
+        record_feedback(db, make_run(run_id=f"w{worker}-{i}"), i % 2, None, None, f"u{worker}")
+    db.close()
+
+
+def test_eight_threads_sharing_one_connection_lose_no_feedback(db):
+    def work(worker):
+        for i in range(500):
+            record_feedback(db, make_run(run_id=f"r{i}"), 1, None, None, f"user{worker}")
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert count_feedback(db) == 4000
+
+
+def test_eight_threads_with_own_connections_lose_no_feedback(tmp_path):
+    path = tmp_path / "app.db"
+    threads = [threading.Thread(target=_write_feedback, args=(path, w)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert count_feedback(open_db(path)) == 4000
+
+
+def test_eight_processes_lose_no_feedback(tmp_path):
+    path = tmp_path / "app.db"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_feedback, args=(path, w)) for w in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0] * 8
+    db = open_db(path)
+    assert count_feedback(db) == 4000
+    assert len(list_feedback(db, rating=1, limit=10_000)) == 2000
