@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from rag.database import fetch, open_db, time_bounds, utc_now, write_transaction
+from rag.database import fetch, open_db, time_bounds, to_iso, utc_now, write_transaction
 from rag.runlog import decode, dumps
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "count_feedback",
     "export_feedback",
     "feedback_facets",
+    "feedback_span",
     "get_feedback",
     "golden_case",
     "list_feedback",
@@ -93,7 +94,7 @@ def record_feedback(
         "comment": (comment or "").strip() or None,
         "created_at": now,
         "updated_at": now,
-        "run_created_at": run.get("created_at"),
+        "run_created_at": to_iso(run["created_at"]) if run.get("created_at") else None,
         "total_ms": (run.get("timings") or {}).get("total_ms"),
         "refused": int(bool(run.get("refused"))),
     }
@@ -192,6 +193,14 @@ def feedback_facets(db: Database) -> dict[str, list[str]]:
     )
     facets["document"] = [r["v"] for r in rows if r["v"]]
     return facets
+
+
+def feedback_span(db: Database) -> tuple[date | None, date | None]:
+    """Return the UTC days of the first and last rating (None, None when there are none)."""
+    row = fetch(db, "SELECT min(created_at) AS lo, max(created_at) AS hi FROM feedback")[0]
+    if row["lo"] is None:
+        return None, None
+    return date.fromisoformat(row["lo"][:10]), date.fromisoformat(row["hi"][:10])
 
 
 def mark_reviewed(db: Database, feedback_id: int, note: str | None, reviewer: str) -> None:

@@ -19,6 +19,9 @@ from rag.pricing import PriceTable, cost_of
 
 DateLike = str | date | datetime | None
 _DAY = "substr(created_at, 1, 10)"
+# Ratings are counted on the day of the answer they rate (the rating time if that is unknown),
+# so that every chart of a range describes the same answers.
+_ANSWERED = "coalesce(run_created_at, created_at)"
 
 
 def _range(since: DateLike, until: DateLike, column: str = "created_at") -> tuple[str, dict]:
@@ -125,10 +128,10 @@ def satisfaction_by(
     since: DateLike = None,
     until: DateLike = None,
 ) -> pd.DataFrame:
-    """Thumbs-up rate of ratings given in the range, per prompt version or per model."""
+    """Thumbs-up rate of the answers given in the range, per prompt version or per model."""
     if by not in ("prompt_version", "model"):
         raise ValueError(f"by must be 'prompt_version' or 'model', not {by!r}")
-    where, params = _range(since, until)
+    where, params = _range(since, until, _ANSWERED)
     sql = f"""
     SELECT coalesce([{by}], '(unknown)') AS [{by}], count(*) AS ratings,
       sum(score = 1) AS up, sum(score = 0) AS down, avg(score) AS up_rate
@@ -162,9 +165,10 @@ def content_gaps(
     """Questions the documents did not answer well: refused, or support below a threshold.
 
     Questions are grouped ignoring case and spacing; ``thumbs_down`` counts down-ratings of
-    the same question in the range. Most-asked first: these are the documents to write next.
+    the same question answered in the range. Most asked first: the documents to write next.
     """
     where, params = _range(since, until)
+    fb_where, _ = _range(since, until, _ANSWERED)
     sql = f"""
     WITH gaps AS (
       SELECT {_question_key("question")} AS k, min(question) AS question, count(*) AS asks,
@@ -175,7 +179,7 @@ def content_gaps(
       GROUP BY k
     ), down AS (
       SELECT {_question_key("question")} AS k, count(*) AS thumbs_down
-      FROM feedback WHERE {where} AND score = 0 GROUP BY k
+      FROM feedback WHERE {fb_where} AND score = 0 GROUP BY k
     )
     SELECT gaps.question, asks, refused, low_support, avg_support,
       coalesce(down.thumbs_down, 0) AS thumbs_down, last_asked

@@ -1,0 +1,229 @@
+"""Feedback review: filter ratings, read what was answered and why, close reviews, export,
+and turn corrected answers into golden-set cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import current_user, database, settings
+from rag.errors import GroundworkError
+from rag.feedback import (
+    FEEDBACK_REASONS,
+    append_golden,
+    count_feedback,
+    export_feedback,
+    feedback_facets,
+    feedback_span,
+    get_feedback,
+    golden_case,
+    list_feedback,
+    mark_reviewed,
+)
+
+ALL = "All"
+RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}
+STATUSES = {"Open": False, "Reviewed": True, ALL: None}
+
+st.title("Feedback review")
+try:
+    db = database()
+    total = count_feedback(db)
+except GroundworkError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if total == 0:
+    st.info(
+        "No feedback yet. When people press 👍 or 👎 under an answer on the Ask page, the rating "
+        "appears here with the question, the answer and the passages it was based on.",
+        icon=":material/thumbs_up_down:",
+    )
+    st.stop()
+
+
+def golden_path():
+    """Where reviewed corrections are collected for the evaluation golden set."""
+    return settings().data_dir / "golden" / "feedback.jsonl"
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state["feedback_flash"] = (kind, text)
+
+
+def _mark_reviewed(feedback_id: int) -> None:
+    note = st.session_state.get(f"note_{feedback_id}", "")
+    try:
+        mark_reviewed(db, feedback_id, note, current_user())
+        _flash("success", f"Rating #{feedback_id} marked reviewed.")
+    except (GroundworkError, LookupError) as exc:
+        _flash("error", str(exc))
+
+
+def _add_golden(feedback_id: int) -> None:
+    row = get_feedback(db, feedback_id)
+    answer = st.session_state.get(f"gold_answer_{feedback_id}", "")
+    sources = st.session_state.get(f"gold_sources_{feedback_id}", [])
+    facts = st.session_state.get(f"gold_facts_{feedback_id}", "").splitlines()
+    try:
+        case = golden_case(row, answer, sources, key_facts=facts)
+    except ValueError as exc:
+        _flash("error", f"Not added: {exc}.")
+        return
+    if append_golden(golden_path(), case):
+        _flash("success", f"Added “{case['question']}” to the golden set ({golden_path()}).")
+    else:
+        _flash("warning", "This question is already in the golden set; nothing was added.")
+
+
+if flash := st.session_state.pop("feedback_flash", None):
+    getattr(st, flash[0])(flash[1])
+
+# --- filters ---------------------------------------------------------------------------------
+facets = feedback_facets(db)
+today = datetime.now(UTC).date()
+first_day = min(feedback_span(db)[0] or today, today)
+c1, c2, c3, c4 = st.columns(4)
+rating = c1.selectbox("Rating", list(RATINGS), key="f_rating")
+reason = c2.selectbox("Reason", [ALL, *FEEDBACK_REASONS], key="f_reason")
+status = c3.selectbox("Status", list(STATUSES), key="f_status")
+dates = c4.date_input("Rated between (UTC)", value=(first_day, today), key="f_dates")
+c5, c6, c7, c8 = st.columns(4)
+prompt_version = c5.selectbox("Prompt version", [ALL, *facets["prompt_version"]], key="f_prompt")
+model = c6.selectbox("Model", [ALL, *facets["model"]], key="f_model")
+user = c7.selectbox("User", [ALL, *facets["user"]], key="f_user")
+document = c8.selectbox("Document", [ALL, *facets["document"]], key="f_document")
+
+
+def _any(value: str) -> str | None:
+    return None if value == ALL else value
+
+
+since, until = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+rows = list_feedback(
+    db,
+    rating=RATINGS[rating],
+    reason=_any(reason),
+    since=since,
+    until=until,
+    prompt_version=_any(prompt_version),
+    model=_any(model),
+    user=_any(user),
+    document=_any(document),
+    reviewed=STATUSES[status],
+    limit=5000,
+)
+
+if not rows:
+    st.info("No ratings match these filters.", icon=":material/filter_alt_off:")
+    st.stop()
+
+# --- table and exports -----------------------------------------------------------------------
+st.caption(f"{len(rows)} of {total} ratings")
+table = pd.DataFrame(
+    {
+        "id": r["id"],
+        "rated": r["created_at"][:16].replace("T", " "),
+        "rating": "👍" if r["score"] else "👎",
+        "reason": r["reason"] or "",
+        "question": r["question"] or "",
+        "model": r["model"] or "",
+        "prompt": r["prompt_version"] or "",
+        "user": r["user"],
+        "reviewed": bool(r["reviewed"]),
+    }
+    for r in rows
+)
+st.dataframe(table, hide_index=True, width="stretch")
+d1, d2, _ = st.columns([1, 1, 4])
+d1.download_button(
+    "Export CSV", export_feedback(rows, "csv"), "feedback.csv", "text/csv", key="export_csv"
+)
+d2.download_button(
+    "Export JSONL",
+    export_feedback(rows, "jsonl"),
+    "feedback.jsonl",
+    "application/jsonl",
+    key="export_jsonl",
+)
+
+# --- one rating in detail --------------------------------------------------------------------
+by_id = {r["id"]: r for r in rows}
+chosen = st.selectbox(
+    "Open a rating",
+    list(by_id),
+    format_func=lambda i: (
+        f"#{i} · {'👍' if by_id[i]['score'] else '👎'} · {(by_id[i]['question'] or '')[:80]}"
+    ),
+    key="detail",
+)
+row = by_id[chosen]
+
+st.subheader(f"Rating #{row['id']}")
+st.markdown(f"**Question:** {row['question']}")
+if row["rewritten_query"] and row["rewritten_query"] != row["question"]:
+    st.caption(f"Searched as: {row['rewritten_query']}")
+st.markdown("**Answer shown**")
+st.markdown(row["answer"] or "_(empty)_")
+support = row.get("support_score")
+st.caption(
+    " · ".join(
+        str(part)
+        for part in (
+            f"{row['backend'] or '?'} / {row['model'] or '?'}",
+            f"prompt {row['prompt_version'] or '?'}",
+            f"index v{row['index_version']}",
+            f"{row['total_ms']:.0f} ms" if row["total_ms"] is not None else None,
+            f"{row['tokens_in'] or 0} → {row['tokens_out'] or 0} tokens",
+            f"support {support:.2f}" if support is not None else None,
+            "refused" if row.get("refused") else None,
+            f"by {row['user']}",
+            f"run {row['run_id']}",
+        )
+        if part
+    )
+)
+if row["comment"]:
+    st.markdown(f"**Comment:** {row['comment']}")
+
+tab_passages, tab_verification = st.tabs(["Passages", "Verification"])
+with tab_passages:
+    if row["passages"]:
+        st.dataframe(pd.DataFrame(row["passages"]), hide_index=True, width="stretch")
+    else:
+        st.caption("No passages were retrieved.")
+with tab_verification:
+    if row["verification"]:
+        st.dataframe(pd.DataFrame(row["verification"]), hide_index=True, width="stretch")
+    else:
+        st.caption("No sentence checks were recorded.")
+
+review_col, golden_col = st.columns(2)
+with review_col:
+    st.markdown("**Review**")
+    if row["reviewed"]:
+        st.success(
+            f"Reviewed by {row['reviewer']} on {(row['reviewed_at'] or '')[:10]}"
+            + (f": {row['resolution_note']}" if row["resolution_note"] else ".")
+        )
+    else:
+        st.text_area("Resolution note", key=f"note_{row['id']}", placeholder="What was done?")
+        st.button("Mark reviewed", on_click=_mark_reviewed, args=(row["id"],), key="mark")
+
+with golden_col:
+    st.markdown("**Add to the golden set**")
+    sources = list(
+        dict.fromkeys([*row["cited_sources"], *(p.get("source") for p in row["passages"])])
+    )
+    st.text_area("Corrected answer", value=row["answer"] or "", key=f"gold_answer_{row['id']}")
+    st.multiselect(
+        "Expected sources",
+        [s for s in sources if s],
+        default=[s for s in row["cited_sources"] if s],
+        key=f"gold_sources_{row['id']}",
+    )
+    st.text_area("Key facts (one per line)", key=f"gold_facts_{row['id']}")
+    st.button("Add to golden set", on_click=_add_golden, args=(row["id"],), key="golden")
+    st.caption(f"Appends to `{golden_path()}`.")

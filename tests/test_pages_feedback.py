@@ -1,0 +1,142 @@
+"""AppTest of the feedback review page against a real SQLite database under tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rag.database import open_db
+from rag.feedback import get_feedback, record_feedback
+from tests.test_runlog import make_run
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "feedback.py")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
+    st.cache_resource.clear()  # pages.common caches settings and the database per process
+    yield tmp_path / "data"
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def seeded(data_dir):
+    db = open_db(data_dir / "app.db")
+    ids = {
+        "leave": record_feedback(db, make_run(), 1, None, None, "ana"),
+        "vpn": record_feedback(
+            db,
+            make_run(
+                question="Where is the VPN guide?",
+                answer="Ask IT.",
+                cited_sources=["vpn.md"],
+                passages=[{"chunk_id": "it-7", "source": "vpn.md", "page": 1, "score": 0.6}],
+                prompt_version="v2",
+                model="llama3.2:3b",
+            ),
+            0,
+            "incomplete",
+            "It does not say where",
+            "ben",
+        ),  # fmt: skip
+    }
+    db.close()
+    return ids
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table_questions(at: AppTest) -> list[str]:
+    return at.dataframe[0].value["question"].tolist()
+
+
+def test_empty_state(data_dir):
+    at = run_page()
+    assert "No feedback yet" in at.info[0].value
+    assert not at.dataframe
+
+
+def test_rows_are_listed_with_details(seeded):
+    at = run_page()
+    assert table_questions(at) == [
+        "Where is the VPN guide?",
+        "How many days of annual leave do staff get?",
+    ]
+    assert at.caption[0].value == "2 of 2 ratings"
+    assert any("It does not say where" in m.value for m in at.markdown)
+    assert len(at.get("download_button")) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("f_rating", "👍 Helpful", ["How many days of annual leave do staff get?"]),
+        ("f_reason", "incomplete", ["Where is the VPN guide?"]),
+        ("f_prompt", "v1", ["How many days of annual leave do staff get?"]),
+        ("f_model", "llama3.2:3b", ["Where is the VPN guide?"]),
+        ("f_user", "ana", ["How many days of annual leave do staff get?"]),
+        ("f_document", "handbook.pdf", ["How many days of annual leave do staff get?"]),
+    ],
+)
+def test_a_filter_changes_the_rows(seeded, key, value, expected):
+    at = run_page()
+    at.selectbox(key=key).set_value(value).run()
+    assert not at.exception
+    assert table_questions(at) == expected
+
+
+def test_no_match_shows_a_message(seeded):
+    at = run_page()
+    at.selectbox(key="f_reason").set_value("out of date").run()
+    assert "No ratings match" in at.info[0].value
+
+
+def test_mark_reviewed_persists(seeded, data_dir):
+    at = run_page()
+    fid = seeded["vpn"]
+    assert at.selectbox(key="detail").value == fid
+    at.text_area(key=f"note_{fid}").input("Added the VPN page to the IT handbook").run()
+    at.button(key="mark").click().run()
+    assert not at.exception
+    assert any("marked reviewed" in s.value for s in at.success)
+    row = get_feedback(open_db(data_dir / "app.db"), fid)
+    assert (
+        row["reviewed"] == 1 and row["resolution_note"] == "Added the VPN page to the IT handbook"
+    )
+    assert table_questions(at) == ["How many days of annual leave do staff get?"]  # open only
+    at.selectbox(key="f_status").set_value("Reviewed").run()
+    assert table_questions(at) == ["Where is the VPN guide?"]
+    assert any("Added the VPN page" in s.value for s in at.success)
+
+
+def test_add_to_golden_set_writes_a_line(seeded, data_dir):
+    at = run_page()
+    fid = seeded["vpn"]
+    at.text_area(key=f"gold_answer_{fid}").input("The VPN guide is on the IT intranet page.")
+    at.text_area(key=f"gold_facts_{fid}").input("IT intranet")
+    at.run()
+    at.button(key="golden").click().run()
+    assert not at.exception
+    path = data_dir / "golden" / "feedback.jsonl"
+    [line] = path.read_text().splitlines()
+    assert json.loads(line) == {
+        "id": f"feedback-{get_feedback(open_db(data_dir / 'app.db'), fid)['run_id'][:12]}",
+        "question": "Where is the VPN guide?",
+        "answer": "The VPN guide is on the IT intranet page.",
+        "key_facts": ["IT intranet"],
+        "sources": ["vpn.md"],
+        "answerable": True,
+    }
+    at.button(key="golden").click().run()  # the same question again
+    assert any("already in the golden set" in w.value for w in at.warning)
+    assert len(path.read_text().splitlines()) == 1
