@@ -163,7 +163,11 @@ class DocumentStore:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the embedded store's lock."""
+        """Close the Chroma client and release the embedded store's lock."""
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+            self.client = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -234,9 +238,11 @@ class DocumentStore:
         if not active:
             return []
         # Stale versions can sit in the index until reconciled: over-fetch, then filter.
+        # langchain-chroma returns the raw cosine distance here despite the method's name.
         results = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=k * 2 + 4)
         out = []
-        for doc, score in results:
+        for doc, distance in results:
+            score = 1.0 - float(distance)
             meta = doc.metadata
             if active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue

@@ -60,3 +60,54 @@ def clean_env(monkeypatch):
 def settings(tmp_path) -> Settings:
     """Settings with all state under a temp dir and the embedded backend."""
     return Settings(data_dir=tmp_path / "data", backend="embedded")
+
+
+# Loopback servers speaking the Ollama and LangSmith protocols.
+from tests.servers.fixtures import fake_ollama, langsmith_capture  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real embedded embedder, loaded once for the whole run."""
+    from rag.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings()
+
+
+@pytest.fixture
+def open_store(minilm):
+    """Open a real Chroma store for some settings; every store is closed at teardown."""
+    from rag.store import DocumentStore
+
+    opened = []
+
+    def _open(settings: Settings, **kwargs):
+        store = DocumentStore(
+            settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2", **kwargs
+        )
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store, settings):
+    """A real, empty document store under a temp dir."""
+    return open_store(settings)
+
+
+def make_pdf(pages: list[str], title: str = "") -> bytes:
+    """Build a text PDF with one string per page (fpdf2, core font)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())

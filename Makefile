@@ -1,0 +1,33 @@
+# The README's commands. `make run` sets up and starts the app; `make test` sets up and runs
+# every test. Both work on a fresh machine.
+PY := .venv/bin/python
+PORT ?= 8501
+
+.PHONY: setup setup-test run test lint format bench eval
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: setup-test
+	$(PY) -m ruff check rag pages tests bench app.py
+	$(PY) -m pytest
+
+lint:
+	$(PY) -m ruff check rag pages tests bench app.py
+	$(PY) -m ruff format --check rag pages tests bench app.py
+
+format:
+	$(PY) -m ruff format rag pages tests bench app.py
+	$(PY) -m ruff check --fix rag pages tests bench app.py
+
+bench: setup-test
+	$(PY) -m bench
+
+eval: setup
+	$(PY) -m rag eval --dataset evals/samples.jsonl --docs rag/samples

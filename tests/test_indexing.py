@@ -1,0 +1,117 @@
+"""Ingestion into a real store: versions, dedup, deletion, crash consistency, batches."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import registry
+from rag.indexing import delete_document, ingest_file, ingest_files, reingest_document
+from rag.retrieve import HybridSearch
+from tests.conftest import make_pdf
+
+POLICY_V1 = b"# Remote work\n\nStaff may work remotely up to 3 days per week with manager approval.\n"
+POLICY_V2 = b"# Remote work\n\nStaff may work remotely up to 4 days per week with manager approval.\n"
+
+
+def served_texts(store) -> list[str]:
+    return [c.text for c in store.chunks()]
+
+
+def test_ingest_pdf_keeps_file_and_page(store):
+    data = make_pdf(["Introduction to the fleet handbook.", "Vans must be refuelled above a quarter tank."])
+    report = ingest_file(store, "fleet.pdf", data)
+    assert report.status == "ingested" and report.pages == 2 and report.chunks >= 2
+    hits = HybridSearch(store).search("when must vans be refuelled?")
+    assert (hits[0].source, hits[0].page) == ("fleet.pdf", 2)
+    assert "quarter tank" in hits[0].text
+
+
+def test_same_bytes_are_not_stored_twice(store):
+    first = ingest_file(store, "remote.md", POLICY_V1)
+    again = ingest_file(store, "remote.md", POLICY_V1)
+    copy = ingest_file(store, "remote-copy.md", POLICY_V1)
+    assert (first.status, again.status, copy.status) == ("ingested", "unchanged", "duplicate")
+    assert "remote.md" in copy.warnings[0]
+    assert len(store.documents()) == 1
+    assert store.count() == first.chunks
+
+
+def test_changed_document_replaces_old_version(store):
+    ingest_file(store, "remote.md", POLICY_V1)
+    before = store.index_version
+    report = ingest_file(store, "remote.md", POLICY_V2)
+    assert report.status == "updated" and report.version == 2
+    assert store.index_version > before
+    texts = served_texts(store)
+    assert any("4 days" in t for t in texts) and not any("3 days" in t for t in texts)
+    assert store.count() == report.chunks  # old version purged from the index
+
+
+def test_crash_before_switch_keeps_old_version_served(store, monkeypatch):
+    ingest_file(store, "remote.md", POLICY_V1)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    # New chunks are written, then the process dies before the registry switches version.
+    monkeypatch.setattr(registry, "bump_index_version", crash)
+    with pytest.raises(RuntimeError):
+        ingest_file(store, "remote.md", POLICY_V2)
+    monkeypatch.undo()
+    texts = served_texts(store)
+    assert any("3 days" in t for t in texts) and not any("4 days" in t for t in texts)
+    hits = HybridSearch(store).search("how many days remote work")
+    assert all("4 days" not in p.text for p in hits)
+    assert store.reconcile() >= 1  # the orphaned new-version chunks
+    rerun = ingest_file(store, "remote.md", POLICY_V2)
+    assert rerun.status == "updated" and store.count() == rerun.chunks
+
+
+def test_delete_purges_every_index(store):
+    ingest_file(store, "remote.md", POLICY_V1)
+    doc_id = store.documents()[0]["doc_id"]
+    search = HybridSearch(store)
+    assert search.search("remote work days")  # builds the lexical index
+    assert delete_document(store, doc_id)
+    assert store.count() == 0 and store.documents() == []
+    assert search.search("remote work days") == []
+    assert not delete_document(store, doc_id)
+
+
+def test_batch_ingests_good_files_and_reports_bad_ones(store):
+    reports = ingest_files(
+        store,
+        [
+            ("good.md", POLICY_V1),
+            ("broken.pdf", b"%PDF-1.7 this is not really a pdf"),
+            ("empty.txt", b""),
+            ("notes.txt", "Caf\u00e9 opening hours are 8 to 4.".encode("cp1252")),
+            ("script.exe", b"MZ\x90\x00"),
+        ],
+    )
+    status = {r.filename: r.status for r in reports}
+    assert status == {
+        "good.md": "ingested",
+        "broken.pdf": "failed",
+        "empty.txt": "failed",
+        "notes.txt": "ingested",
+        "script.exe": "failed",
+    }
+    for report in reports:
+        if report.status == "failed":
+            assert report.filename in report.error
+    assert {d["filename"] for d in store.documents()} == {"good.md", "notes.txt"}
+
+
+def test_reingest_makes_a_new_version(store):
+    ingest_file(store, "remote.md", POLICY_V1)
+    doc_id = store.documents()[0]["doc_id"]
+    report = reingest_document(store, doc_id)
+    assert report.version == 2 and store.count() == report.chunks
+
+
+def test_review_by_from_front_matter_flags_overdue(store):
+    doc = b"---\ntitle: Old policy\nreview_by: 2001-01-01\n---\n\n# Old\n\nText of the old policy.\n"
+    ingest_file(store, "old.md", doc)
+    (row,) = store.documents()
+    assert row["review_by"] == "2001-01-01" and row["overdue"]
