@@ -1,0 +1,449 @@
+"""Grounding: check every answer sentence against the passages, and answer extractively.
+
+Whatever model wrote the answer, a sentence is shown as fact only when a passage supports it:
+
+* **meaning** — the MiniLM cosine between the claim and its best passage sentence (or pair of
+  adjacent sentences) reaches ``SUPPORT_THRESHOLD``; and
+* **hard facts** — every number, amount, date, capitalised name and quoted term in the claim
+  appears in that passage (normalised: "1,000" = "1000" = "one thousand" is not tried, but
+  "two" = "2", "$1.5 million" = "1,500,000", "January" = month 1).
+
+A sentence is checked against the passages it cites first; if they do not support it but another
+passage does, it is re-attributed. Sentences that assert nothing (greetings, "Here is what I
+found:", questions back to the user, "The documents do not mention this.") are exempt: see
+:func:`is_claim`.
+
+When retrieval itself is weak (:func:`evidence_strength` below ``WEAK_EVIDENCE_THRESHOLD``) the
+chain should refuse and show :func:`extractive_answer` instead of generating.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag.sentences import (
+    FactIndex,
+    cited_numbers,
+    content_words,
+    extract_facts,
+    segments,
+    split_sentences,
+    strip_citations,
+)
+from rag.types import Passage
+
+Encode = Callable[[list[str]], np.ndarray]
+
+# Calibrated on the 18F handbook (public markdown pages), 2026-11:
+# - support: 17 paraphrases vs 17 on-topic unsupported claims (no hard facts to catch them):
+#   29/34 right at 0.74; 2 unsupported claims pass, 3 paraphrases are flagged.
+# - evidence: 25 answerable vs 25 on-topic unanswerable questions, top-5 BM25 chunks each:
+#   49/50 right at 0.67 (answerable min 0.678; unanswerable max 0.729, then 0.668).
+SUPPORT_THRESHOLD = 0.74
+WEAK_EVIDENCE_THRESHOLD = 0.67
+_LEXICAL_WEIGHT = 0.4  # share of content-word coverage in the support score
+_PAIR_MARGIN = 0.03  # a sentence pair must beat a single sentence by this to be the evidence
+_MAX_PASSAGE_SENTENCES = 40  # per passage: bounds embedding cost on huge chunks
+
+_NO_INFO_RE = re.compile(
+    r"\b(?:documents?|passages?|context|sources?|excerpts?|information|text)\b[^.]*"
+    r"\b(?:not|n't|no)\b[^.]*\b(?:mention|say|state|specify|contain|include|cover|provide|"
+    r"describe|address|discuss|answer)|\bI (?:could|can|did|do)(?: not|n't) (?:find|see|know)|"
+    r"\bno (?:relevant )?information\b",
+    re.IGNORECASE,
+)
+_EMPHASIS_RE = re.compile(r"\*\*|__|\*")  # bold and italics, not snake_case
+
+
+@dataclass
+class SentenceCheck:
+    """The verdict on one answer sentence."""
+
+    text: str  # as written, citation markers included
+    claim: str  # without markers or emphasis
+    cited: list[int]  # passage numbers it cites (corrected when re-attributed)
+    supported: bool
+    score: float  # 0..1 support score against ``passage``
+    passage: int | None  # 1-based number of the best supporting passage
+    evidence: str  # the passage sentence(s) that best support it
+    missing: list[str] = field(default_factory=list)  # hard facts absent from the passage
+    is_claim: bool = True  # False: exempt (greeting, framing, refusal)
+    corrected: bool = False  # True when ``cited`` differs from what the answer wrote
+    lead: str = ""  # layout before it: "", "paragraph", "-" or "1." (list item)
+
+
+@dataclass
+class Verification:
+    """All sentence verdicts for one answer."""
+
+    sentences: list[SentenceCheck]
+    support_score: float  # supported claims / claims; 1.0 when there are no claims
+    seconds: float = 0.0
+
+    @property
+    def unsupported(self) -> list[SentenceCheck]:
+        """Claim sentences no passage supports."""
+        return [s for s in self.sentences if s.is_claim and not s.supported]
+
+    @property
+    def claims(self) -> list[SentenceCheck]:
+        """Sentences that assert something (the non-exempt ones)."""
+        return [s for s in self.sentences if s.is_claim]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "support_score": self.support_score,
+            "seconds": self.seconds,
+            "unsupported": len(self.unsupported),
+            "sentences": [asdict(s) for s in self.sentences],
+        }
+
+
+class CachingEncoder:
+    """Wrap an ``encode`` function with an LRU cache of text → vector.
+
+    Build one per service (next to the embeddings) so the passages embedded for
+    :func:`evidence_strength` are not embedded again by :func:`verify_answer`.
+    """
+
+    def __init__(self, encode: Encode, maxsize: int = 4096):
+        self._encode = encode
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.maxsize = maxsize
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            for text, vec in zip(todo, self._encode(todo), strict=True):
+                self._cache[text] = vec
+        out = np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384))
+        for t in texts:
+            self._cache.move_to_end(t)
+        while len(self._cache) > self.maxsize:
+            self._cache.popitem(last=False)
+        return out
+
+
+def is_claim(claim: str) -> bool:
+    """Whether a sentence asserts something checkable.
+
+    Rule: a sentence is exempt when it asks (ends with "?"), introduces what follows (ends with
+    ":") or says the documents lack the answer, and states no hard fact; or when it has no
+    content word outside the vocabulary of conversation ("found", "documents", "help", ...).
+    Everything else is a claim and must be supported.
+    """
+    if extract_facts(claim):
+        return True
+    stripped = claim.rstrip()
+    if stripped.endswith(("?", ":")) or _NO_INFO_RE.search(claim):
+        return False
+    return bool(content_words(claim, meta=False))
+
+
+@dataclass
+class _Units:
+    """Passage sentences and adjacent pairs, with their passage numbers and vectors."""
+
+    texts: list[str]
+    passage: list[int]
+    pair: list[bool]
+    vectors: np.ndarray
+    passage_words: list[set[str]]
+
+
+def _units(passages: list[Passage], sentence_vectors: np.ndarray, per: list[list[str]]) -> _Units:
+    texts, owner, pair, rows = [], [], [], []
+    k = 0
+    for number, sentences in enumerate(per, start=1):
+        vecs = sentence_vectors[k : k + len(sentences)]
+        k += len(sentences)
+        for i, s in enumerate(sentences):
+            texts.append(s)
+            owner.append(number)
+            pair.append(False)
+            rows.append(vecs[i])
+            if i + 1 < len(sentences):
+                # A pair's vector is the normalised sum: close to embedding the pair, at no cost.
+                both = vecs[i] + vecs[i + 1]
+                texts.append(f"{s} {sentences[i + 1]}")
+                owner.append(number)
+                pair.append(True)
+                rows.append(both / max(float(np.linalg.norm(both)), 1e-12))
+    vectors = np.stack(rows) if rows else np.zeros((0, sentence_vectors.shape[1] or 384))
+    return _Units(texts, owner, pair, vectors, [content_words(p.text) for p in passages])
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    """The sentences of a passage (at most ``_MAX_PASSAGE_SENTENCES``)."""
+    return split_sentences(passage.text)[:_MAX_PASSAGE_SENTENCES]
+
+
+def _coverage(claim_words: set[str], unit_words: set[str]) -> float:
+    return len(claim_words & unit_words) / len(claim_words) if claim_words else 0.0
+
+
+def verify_answer(
+    answer: str,
+    passages: list[Passage],
+    encode: Encode,
+    threshold: float = SUPPORT_THRESHOLD,
+) -> Verification:
+    """Check each sentence of ``answer`` against ``passages`` (cited as [1], [2], ... 1-based).
+
+    All claims and passage sentences are embedded in one ``encode`` call. The support score of a
+    claim against a passage is ``(1 - w) * cosine + w * coverage`` over its best sentence or
+    sentence pair, where coverage is the share of the claim's content words found there.
+    """
+    started = time.perf_counter()
+    segs = segments(answer)
+    claims = [_clean(strip_citations(s.text)) for s in segs]
+    flags = [is_claim(c) for c in claims]
+    per = [passage_sentences(p) for p in passages]
+    to_embed = [c for c, f in zip(claims, flags, strict=True) if f]
+    flat = [s for sentences in per for s in sentences]
+    vectors = encode(to_embed + flat) if (to_embed and flat) else np.zeros((0, 384))
+    units = _units(passages, vectors[len(to_embed) :], per) if to_embed and flat else None
+    indexes = [FactIndex.of(p.text) for p in passages]
+
+    checks: list[SentenceCheck] = []
+    row = 0
+    for seg, claim, flag in zip(segs, claims, flags, strict=True):
+        cited = [n for n in cited_numbers(seg.text) if 1 <= n <= len(passages)]
+        if not flag:
+            check = SentenceCheck(seg.text, claim, cited, True, 1.0, None, "", is_claim=False)
+        elif units is None:
+            check = SentenceCheck(seg.text, claim, cited, False, 0.0, None, "")
+        else:
+            check = _check(seg.text, claim, cited, vectors[row], units, indexes, threshold)
+            row += 1
+        check.lead = seg.lead
+        checks.append(check)
+    n_claims = sum(flags)
+    supported = sum(1 for c in checks if c.is_claim and c.supported)
+    return Verification(
+        checks,
+        supported / n_claims if n_claims else 1.0,
+        time.perf_counter() - started,
+    )
+
+
+def _clean(text: str) -> str:
+    return _EMPHASIS_RE.sub("", text).strip()
+
+
+def _check(
+    text: str,
+    claim: str,
+    cited: list[int],
+    vector: np.ndarray,
+    units: _Units,
+    indexes: list[FactIndex],
+    threshold: float,
+) -> SentenceCheck:
+    facts = extract_facts(claim)
+    words = content_words(claim)
+    cos = units.vectors @ vector
+    best: dict[int, int] = {}  # passage number -> index of its closest unit
+    for i, p in enumerate(units.passage):
+        if p not in best or cos[i] > cos[best[p]] + (_PAIR_MARGIN if units.pair[i] else 0.0):
+            best[p] = i
+    scores = {
+        p: (1 - _LEXICAL_WEIGHT) * max(float(cos[i]), 0.0)
+        + _LEXICAL_WEIGHT * _coverage(words, units.passage_words[p - 1])
+        for p, i in best.items()
+    }
+
+    def missing(p: int) -> list[str]:
+        # A sentence citing several passages may combine their facts.
+        pool = [indexes[p - 1]] + ([indexes[c - 1] for c in cited if c != p] if p in cited else [])
+        return [f.text for f in facts if not any(ix.has(f) for ix in pool)]
+
+    verdicts = {p: (scores[p], missing(p)) for p in best}
+    ok = [p for p, (s, miss) in verdicts.items() if s >= threshold and not miss]
+    ranked = sorted(ok, key=lambda p: (p not in cited, -verdicts[p][0]))
+    if ranked:
+        chosen = ranked[0]
+        new_cited = [c for c in cited if c in ok] if chosen in cited else [chosen]
+    else:
+        pool = [p for p in best if p in cited] or list(best)
+        chosen = max(pool, key=lambda p: (not verdicts[p][1], verdicts[p][0]))
+        new_cited = cited
+    score, miss = verdicts[chosen]
+    return SentenceCheck(
+        text=text,
+        claim=claim,
+        cited=new_cited,
+        supported=bool(ranked),
+        score=round(min(max(score, 0.0), 1.0), 4),
+        passage=chosen,
+        evidence=units.texts[best[chosen]],
+        missing=miss,
+        corrected=new_cited != cited,
+    )
+
+
+# --- weak evidence and the extractive fallback ----------------------------------------------
+
+
+def _question_scores(question: str, passages: list[Passage], encode: Encode):
+    """Score passage sentences against the question: (sentences, owners, cosine, coverage).
+
+    Coverage is the share of the question's content words found in the sentence.
+    """
+    per = [passage_sentences(p) for p in passages]
+    flat = [s for sentences in per for s in sentences]
+    owners = [n for n, sentences in enumerate(per, start=1) for _ in sentences]
+    if not flat:
+        return [], [], np.zeros(0), np.zeros(0)
+    vectors = encode([question, *flat])
+    cos = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+    q_words = _question_words(question)
+    cover = np.array([_coverage(q_words, content_words(s)) for s in flat])
+    return flat, owners, cos, cover
+
+
+def _question_words(question: str) -> set[str]:
+    return content_words(question, meta=False) or content_words(question)
+
+
+def evidence_strength(question: str, passages: list[Passage], encode: Encode) -> float:
+    """Rate in 0..1 how well the passages can answer ``question``.
+
+    ``0.6 * best question/sentence cosine + 0.4 * best share of the question's content words
+    found in one passage``. Below ``WEAK_EVIDENCE_THRESHOLD`` the chain should refuse and show
+    :func:`extractive_answer`.
+    """
+    _, _, cos, _ = _question_scores(question, passages, encode)
+    if not len(cos):
+        return 0.0
+    words = _question_words(question)
+    cover = max(_coverage(words, content_words(p.text)) for p in passages)
+    return round(float(0.6 * cos.max() + 0.4 * cover), 4)
+
+
+def extractive_answer(
+    question: str, passages: list[Passage], encode: Encode, max_sentences: int = 3
+) -> list[tuple[str, int]]:
+    """Pick the passage sentences that best answer ``question``, with their passage numbers.
+
+    Sentences are ranked by ``0.7 * cosine + 0.3 * coverage`` of the question's content words;
+    near-duplicates (cosine > 0.9 or the same words) are skipped; the picks are returned in
+    reading order (passage, then position) so adjacent sentences read naturally.
+    """
+    flat, owners, cos, cover = _question_scores(question, passages, encode)
+    if not flat:
+        return []
+    score = 0.7 * cos + 0.3 * cover
+    picked: list[int] = []
+    seen_words: list[set[str]] = []
+    for i in np.argsort(-score, kind="stable"):
+        words = content_words(flat[i])
+        if len(split_sentences(flat[i])) == 0 or not words:
+            continue
+        if any(w == words or len(w & words) / len(w | words) > 0.8 for w in seen_words):
+            continue
+        picked.append(int(i))
+        seen_words.append(words)
+        if len(picked) == max_sentences:
+            break
+    return [(flat[i], owners[i]) for i in sorted(picked)]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+UNVERIFIED = "⚠️ *unverified:*"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
+def _join(parts: list[tuple[str, str]]) -> str:
+    """Lay out (lead, markdown) pieces as paragraphs, list items and running text."""
+    out = ""
+    prev = ""
+    for lead, md in parts:
+        if not out:
+            out = (f"{lead} " if lead in ("-", "1.") else "") + md
+        elif lead in ("-", "1."):
+            out += ("\n" if prev in ("-", "1.") else "\n\n") + f"{lead} {md}"
+        elif lead == "paragraph":
+            out += "\n\n" + md
+        else:
+            out += " " + md
+        prev = lead or prev
+    return out
+
+
+def render_answer(v: Verification, mode: str = "flag") -> str:
+    """Render the checked answer as Markdown.
+
+    Supported sentences carry their (corrected) ``[n]`` citations. Unsupported ones are struck
+    through behind a "⚠️ unverified" label (``mode="flag"``) or dropped with a closing note
+    (``mode="remove"``). Exempt sentences are kept as written.
+    """
+    if mode not in ("flag", "remove"):
+        raise ValueError(f"mode must be 'flag' or 'remove', not {mode!r}")
+    parts: list[tuple[str, str]] = []
+    removed = 0
+    for s in v.sentences:
+        if not s.is_claim:
+            md = strip_citations(s.text) if not s.cited else s.text
+        elif s.supported:
+            md = _with_citations(s.claim, s.cited or ([s.passage] if s.passage else []))
+        elif mode == "remove":
+            removed += 1
+            continue
+        else:
+            md = f"{UNVERIFIED} ~~{s.claim.replace('~', '')}~~"
+        parts.append((s.lead, md))
+    text = _join(parts)
+    if removed:
+        noun = "sentence was" if removed == 1 else "sentences were"
+        note = f"_{removed} {noun} removed: the documents do not support them._"
+        text = f"{text}\n\n{note}" if text else note
+    return text
+
+
+def _with_citations(claim: str, cited: list[int]) -> str:
+    if not cited:
+        return claim
+    markers = "".join(f"[{n}]" for n in cited)
+    body, end = (claim[:-1], claim[-1]) if claim[-1:] in ".!?" else (claim, "")
+    return f"{body} {markers}{end}"
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown (and Streamlit directive/LaTeX) syntax in document text."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def highlight(passage_text: str, evidence: str) -> str:
+    """Markdown of ``passage_text`` (escaped) with the ``evidence`` sentence(s) highlighted.
+
+    Uses Streamlit's ``:orange-background[...]``; brackets inside it become character
+    references so the directive cannot be closed early by document text.
+    """
+    spans = []
+    for sentence in split_sentences(evidence) if evidence.strip() else []:
+        words = re.findall(r"\S+", sentence)
+        pattern = r"\s+(?:[-*+•]\s+|\d{1,3}[.)]\s+)?".join(re.escape(w) for w in words)
+        if words and (m := re.search(pattern, passage_text)):
+            spans.append((m.start(), m.end()))
+    spans = sorted(set(spans))
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(escape_markdown(passage_text[pos:start]))
+        inner = escape_markdown(" ".join(passage_text[start:end].split()))
+        inner = inner.replace("\\[", "&#91;").replace("\\]", "&#93;")
+        out.append(f":orange-background[{inner}]")
+        pos = end
+    out.append(escape_markdown(passage_text[pos:]))
+    return "".join(out)

@@ -1,0 +1,298 @@
+"""Grounding checks with the real MiniLM model: splitter, facts, verdicts, rendering, fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.embeddings import MiniLMEmbeddings
+from rag.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
+from rag.types import Passage
+from rag.verify import (
+    CachingEncoder,
+    SentenceCheck,
+    Verification,
+    evidence_strength,
+    extractive_answer,
+    highlight,
+    is_claim,
+    render_answer,
+    verify_answer,
+)
+
+
+@pytest.fixture(scope="module")
+def encode():
+    return CachingEncoder(MiniLMEmbeddings().encode)
+
+
+def passage(text: str, n: int = 1, source: str = "handbook.md") -> Passage:
+    return Passage(chunk_id=f"c{n}", doc_id="d", source=source, page=1, section="", text=text)
+
+
+LEAVE = passage(
+    "New employees accrue 4 hours of annual leave per pay period. Employees get 25 days of "
+    "leave in their first year. Leave requests should be submitted at least three business "
+    "days in advance.",
+    1,
+)
+TRAVEL = passage(
+    "Travel must be booked in Concur at least 14 days before departure. The Travel Office, "
+    "led by Jane Doe, approves all international trips. Per diem rates are set by GSA.",
+    2,
+)
+PARENTAL = passage(
+    "Paid parental leave gives employees 12 weeks of paid leave after the birth or placement "
+    "of a child. You must have worked for 12 months to qualify.",
+    3,
+)
+PASSAGES = [LEAVE, TRAVEL, PARENTAL]
+
+
+# --- splitting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+        (
+            "Use a form, e.g. the SF-71. Then wait.",
+            ["Use a form, e.g. the SF-71.", "Then wait."],
+        ),
+        ("That is, i.e. Leave. Next one.", ["That is, i.e. Leave.", "Next one."]),
+        (
+            "Ask Dr. Smith in the U.S. Army office. Done.",
+            ["Ask Dr. Smith in the U.S. Army office.", "Done."],
+        ),
+        (
+            "The rate is 3.5 percent. Version 1.2.3 is out.",
+            ["The rate is 3.5 percent.", "Version 1.2.3 is out."],
+        ),
+        (
+            "Leave is 25 days [1]. Travel needs Concur [2].",
+            ["Leave is 25 days [1].", "Travel needs Concur [2]."],
+        ),
+        (
+            "Leave is 25 days. [1] Travel needs Concur. [2]",
+            ["Leave is 25 days. [1]", "Travel needs Concur. [2]"],
+        ),
+        ("Costs $1,000 in total. Ok.", ["Costs $1,000 in total.", "Ok."]),
+        (
+            "Steps:\n- Open Concur\n- Book the trip\n1. Submit",
+            ["Steps:", "Open Concur", "Book the trip", "Submit"],
+        ),
+        ("A line that wraps\nmid sentence. Next.", ["A line that wraps mid sentence.", "Next."]),
+        ("# Heading\nBody text here.", ["Heading", "Body text here."]),
+        ("First paragraph\n\nSecond paragraph", ["First paragraph", "Second paragraph"]),
+        ("J. R. R. Tolkien wrote it. Yes.", ["J. R. R. Tolkien wrote it.", "Yes."]),
+        ("It costs approx. 3 dollars.", ["It costs approx. 3 dollars."]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "plain"),
+    [
+        ("Leave is 25 days [1].", [1], "Leave is 25 days."),
+        ("See [1][3] and [2, 4].", [1, 3, 2, 4], "See and."),
+        ("Range [2-4].", [2, 3, 4], "Range."),
+        ("No markers.", [], "No markers."),
+    ],
+)
+def test_citations(text, numbers, plain):
+    assert cited_numbers(text) == numbers
+    assert strip_citations(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("claim", "facts"),
+    [
+        ("Employees get 30 days of leave.", ["30"]),
+        ("It costs $1,500 or 25% of the budget.", ["1,500", "25"]),
+        ("Approved by Jane Doe in Concur.", ["Jane Doe", "Concur"]),
+        ("The Department of Labor decides.", ["Department of Labor"]),
+        ('Use the "Request leave" form.', ["Request leave"]),
+        ("Submit two weeks ahead.", ["two"]),
+        ("Employees must file it.", []),  # sentence case is not a name
+        ("GSA pays per diem.", ["GSA"]),  # an acronym opening the sentence is
+    ],
+)
+def test_extract_facts(claim, facts):
+    assert [f.text for f in extract_facts(claim)] == facts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claim"),
+    [
+        ("Here is what I found:", False),
+        ("I could not find this in the documents.", False),
+        ("The documents do not mention the per diem rate.", False),
+        ("I hope this helps!", False),
+        ("Would you like more details?", False),
+        ("Hello!", False),
+        ("Leave requests need approval.", True),
+        ("The documents do not mention it, but leave is 30 days.", True),  # hard fact
+    ],
+)
+def test_is_claim(sentence, claim):
+    assert is_claim(sentence) is claim
+
+
+# --- verdicts -------------------------------------------------------------------------------
+
+
+def check(answer: str, encode, passages=PASSAGES) -> SentenceCheck:
+    v = verify_answer(answer, passages, encode)
+    (only,) = v.sentences
+    return only
+
+
+def test_supported_paraphrase(encode):
+    s = check("New staff earn four hours of annual leave every pay period [1].", encode)
+    assert s.supported and s.passage == 1 and s.cited == [1] and not s.corrected
+    assert s.evidence == "New employees accrue 4 hours of annual leave per pay period."
+    assert s.missing == []
+
+
+def test_wrong_number_fails(encode):
+    s = check("Employees get 30 days of leave in their first year [1].", encode)
+    assert not s.supported
+    assert s.missing == ["30"]
+    assert s.passage == 1  # still points at the passage it contradicts
+
+
+def test_wrong_name_fails(encode):
+    s = check("International trips are approved by John Smith [2].", encode)
+    assert not s.supported
+    assert s.missing == ["John Smith"]
+
+
+def test_wrong_citation_is_reattributed(encode):
+    s = check("Parents get 12 weeks of paid parental leave [1].", encode)
+    assert s.supported
+    assert s.passage == 3 and s.cited == [3] and s.corrected
+
+
+def test_uncited_supported_sentence_gets_its_passage(encode):
+    s = check("Travel has to be booked in Concur two weeks before departure.", encode)
+    assert not s.supported  # "two" weeks is not "14 days": numbers must match literally
+    s = check("Travel has to be booked in Concur 14 days before you leave.", encode)
+    assert s.supported and s.passage == 2 and s.cited == [2]
+
+
+def test_invented_sentence_fails(encode):
+    s = check("The cafeteria serves free lunch to all staff [2].", encode)
+    assert not s.supported
+    assert s.score < 0.5
+
+
+def test_exempt_sentences_do_not_count(encode):
+    v = verify_answer(
+        "Here is what I found:\nParents get 12 weeks of paid leave [3]. I hope this helps!",
+        PASSAGES,
+        encode,
+    )
+    assert [s.is_claim for s in v.sentences] == [False, True, False]
+    assert v.support_score == 1.0 and v.unsupported == []
+
+
+def test_empty_answer_and_no_passages(encode):
+    assert verify_answer("", PASSAGES, encode).support_score == 1.0
+    v = verify_answer("Leave is 25 days [1].", [], encode)
+    assert v.support_score == 0.0 and v.sentences[0].cited == []
+    assert v.to_dict()["unsupported"] == 1
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+ANSWER = (
+    "Here is what I found:\n"
+    "Parents get 12 weeks of paid parental leave [1]. "
+    "Employees get 30 days of leave in their first year [1]. "
+    "The cafeteria serves free lunch [2]."
+)
+
+
+def test_render_flag(encode):
+    md = render_answer(verify_answer(ANSWER, PASSAGES, encode), mode="flag")
+    assert md.startswith("Here is what I found:\n\n")
+    assert "Parents get 12 weeks of paid parental leave [3]." in md  # corrected citation
+    assert "⚠️ *unverified:* ~~Employees get 30 days of leave in their first year.~~" in md
+    assert "⚠️ *unverified:* ~~The cafeteria serves free lunch.~~" in md
+
+
+def test_render_remove(encode):
+    md = render_answer(verify_answer(ANSWER, PASSAGES, encode), mode="remove")
+    assert "30 days" not in md and "cafeteria" not in md
+    assert "Parents get 12 weeks of paid parental leave [3]." in md
+    assert md.endswith("_2 sentences were removed: the documents do not support them._")
+
+
+def test_render_keeps_lists():
+    checks = [
+        SentenceCheck("Steps:", "Steps:", [], True, 1.0, None, "", is_claim=False),
+        SentenceCheck("Open Concur [2]", "Open Concur", [2], True, 0.9, 2, "x", lead="-"),
+        SentenceCheck("Book it [2]", "Book it", [2], True, 0.9, 2, "x", lead="-"),
+    ]
+    assert render_answer(Verification(checks, 1.0)) == "Steps:\n\n- Open Concur [2]\n- Book it [2]"
+    with pytest.raises(ValueError, match="mode"):
+        render_answer(Verification(checks, 1.0), mode="hide")
+
+
+def test_highlight_escapes_and_marks_evidence():
+    text = "Intro with *stars* and [a](http://x). The rate is $5 [see 2]. Last # line."
+    md = highlight(text, "The rate is $5 [see 2].")
+    assert md.startswith(r"Intro with \*stars\* and \[a\]\(http\://x\)\. ")
+    assert ":orange-background[The rate is \\$5 &#91;see 2&#93;\\.]" in md
+    assert md.endswith(r" Last \# line\.")
+    assert md.count(":orange-background[") == 1
+
+
+def test_highlight_across_line_breaks_and_missing_evidence():
+    md = highlight("First line\ncontinues here. Other.", "First line continues here.")
+    assert md.startswith(":orange-background[First line continues here\\.]")
+    assert "orange" not in highlight("Nothing to mark.", "Absent sentence.")
+
+
+# --- weak evidence and extractive answers --------------------------------------------------
+
+CORPUS = [
+    LEAVE,
+    TRAVEL,
+    PARENTAL,
+    passage("Laptops are issued by IT on your first day. Report lost laptops within 24 hours.", 4),
+]
+
+
+def test_extractive_answer_picks_the_answering_sentence(encode):
+    picks = extractive_answer("How far in advance must travel be booked?", CORPUS, encode, 2)
+    assert ("Travel must be booked in Concur at least 14 days before departure.", 2) in picks
+    assert len(picks) == 2
+    assert picks == sorted(picks, key=lambda p: (p[1], CORPUS[p[1] - 1].text.index(p[0])))
+    one = extractive_answer("How many weeks of parental leave do I get?", CORPUS, encode, 1)
+    assert one == [(PARENTAL.text.split(". ")[0] + ".", 3)]
+
+
+def test_extractive_answer_skips_duplicates(encode):
+    dup = [
+        passage("Report lost laptops within 24 hours.", 1),
+        passage("Report lost laptops within 24 hours.", 2),
+    ]
+    assert len(extractive_answer("When do I report a lost laptop?", dup, encode, 3)) == 1
+    assert extractive_answer("Anything?", [], encode) == []
+
+
+def test_evidence_strength_separates_answerable_from_off_topic(encode):
+    answerable = evidence_strength(
+        "How many weeks of paid parental leave do I get?", CORPUS, encode
+    )
+    off_topic = evidence_strength("What is the capital of France?", CORPUS, encode)
+    on_topic_unanswerable = evidence_strength("Can I bring my dog to the office?", CORPUS, encode)
+    assert 0.0 <= off_topic < on_topic_unanswerable < answerable <= 1.0
+    from rag.verify import WEAK_EVIDENCE_THRESHOLD
+
+    assert off_topic < WEAK_EVIDENCE_THRESHOLD <= answerable
+    assert evidence_strength("Anything?", [], encode) == 0.0
