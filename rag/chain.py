@@ -8,6 +8,7 @@ the trace, the run log and feedback all join on it. All backends run through thi
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 from rag import verify
 from rag.backends import BackendChoice
 from rag.config import Settings
+from rag.errors import BackendUnavailable
 from rag.prompts import load_prompt
 from rag.retrieve import GroundworkRetriever, HybridSearch
 from rag.rewrite import rewrite_query
@@ -130,20 +132,20 @@ class Assistant:
             [("system", self.prompt.system), ("human", self.prompt.user)]
         )
         self.telemetry = telemetry or Telemetry(settings)
+        from rag.embeddings import MiniLMEmbeddings
+
+        minilm = store.embeddings if isinstance(store.embeddings, MiniLMEmbeddings) else MiniLMEmbeddings()
+        self._sentence_cache = verify.CachingEncoder(minilm.encode)
+        self._encode_lock = threading.Lock()
         self.pipeline = RunnableLambda(self._pipeline).with_config(run_name="groundwork-answer")
 
     def encode(self, texts: list[str]):
-        """Embed sentences for verification (always the local MiniLM: fast and offline)."""
-        return self._encoder.encode(texts)
+        """Embed sentences for verification (always the local MiniLM: fast and offline).
 
-    @property
-    def _encoder(self):
-        from rag.embeddings import MiniLMEmbeddings
-
-        if not hasattr(self, "_minilm"):
-            emb = self.store.embeddings
-            self._minilm = emb if isinstance(emb, MiniLMEmbeddings) else MiniLMEmbeddings()
-        return self._minilm
+        Cached, so passages embedded to judge the evidence are not embedded again to verify.
+        """
+        with self._encode_lock:
+            return self._sentence_cache(texts)
 
     def ask(
         self,
@@ -218,7 +220,9 @@ class AnswerStream:
         pieces: list[str] = []
         usage: AIMessageChunk | None = None
         generation_started = None
-        for event in a.pipeline.stream({"question": r.question, "query": r.rewritten_query}, config):
+        for event in _guarded(
+            a.pipeline.stream({"question": r.question, "query": r.rewritten_query}, config), r
+        ):
             if "passages" in event:
                 r.passages = event["passages"]
                 timings["retrieve_ms"] = _ms(started) - timings["rewrite_ms"]
@@ -274,6 +278,24 @@ class AnswerStream:
         r.citations = [
             Citation(n, r.passages[n - 1], next(s for s, m in picks if m == n)) for n in used
         ]
+
+
+def _guarded(events: Iterator[dict[str, Any]], r: AnswerResult) -> Iterator[dict[str, Any]]:
+    """Turn a model server failing mid-answer into ``BackendUnavailable`` with what to do."""
+    import httpx
+
+    try:
+        from ollama import ResponseError
+    except ImportError:  # the ollama client is optional for the embedded backend
+        ResponseError = httpx.HTTPError  # noqa: N806
+    try:
+        yield from events
+    except (httpx.HTTPError, ConnectionError, ResponseError) as exc:
+        r.error = f"{type(exc).__name__}: {exc}"
+        raise BackendUnavailable(
+            f"The {r.backend} model server stopped answering ({r.error}). Check that it is "
+            "running (`ollama serve`) and has the model, or switch to the embedded model."
+        ) from exc
 
 
 def _quote(v: verify.Verification, n: int) -> str:

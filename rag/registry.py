@@ -16,6 +16,8 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from rag.database import apply_migrations
+
 migrations = Migrations("groundwork.registry")
 
 
@@ -48,8 +50,8 @@ def m001_documents(db: sqlite_utils.Database) -> None:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Apply pending registry migrations."""
-    migrations.apply(db)
+    """Apply pending registry migrations (once, even when processes race to open a new file)."""
+    apply_migrations(db, migrations)
 
 
 def doc_id_for(filename: str) -> str:

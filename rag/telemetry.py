@@ -30,6 +30,7 @@ class Telemetry:
         self.enabled = bool(settings.langsmith_tracing and settings.langsmith_api_key)
         self._client = None
         self._tracer = None
+        self._project_id = None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="langsmith-feedback")
 
     @property
@@ -68,8 +69,14 @@ class Telemetry:
 
     def _post_feedback(self, run_id: str, score: int, reason: str | None, comment: str | None) -> bool:
         try:
+            if self._project_id is None:
+                # LangSmith files run feedback under the run's project; look its id up once.
+                self._project_id = self.client.read_project(
+                    project_name=self.settings.langsmith_project
+                ).id
             self.client.create_feedback(
                 run_id,
+                session_id=self._project_id,
                 key="user_score",
                 score=score,
                 comment=" — ".join(x for x in (reason, comment) if x) or None,

@@ -1,0 +1,1 @@
+"""Groundwork tests (a package, so `tests.servers` imports however pytest is started)."""

@@ -1,0 +1,88 @@
+"""LangSmith tracing and feedback against a loopback server speaking LangSmith's API."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from rag.backends import BackendChoice
+from rag.chain import Assistant
+from rag.config import Settings
+from rag.indexing import ingest_file
+from rag.telemetry import Telemetry, hash_user
+
+DOC = b"# Badges\n\nLost badges are replaced by the front desk for a fee of 15 dollars.\n"
+REPLY = "Lost badges are replaced by the front desk for a fee of 15 dollars [1]."
+
+
+def make_assistant(settings: Settings, store) -> Assistant:
+    # A scripted model keeps this test about tracing; the real models have their own tests.
+    model = GenericFakeChatModel(messages=iter([AIMessage(REPLY)] * 5))
+    choice = BackendChoice("ollama", "scripted", "test")
+    return Assistant(settings, store, model, choice, telemetry=Telemetry(settings))
+
+
+@pytest.fixture
+def traced(langsmith_capture, tmp_path, open_store):
+    settings = Settings(data_dir=tmp_path / "data", backend="embedded")
+    assert settings.langsmith_tracing and settings.langsmith_endpoint == langsmith_capture.url
+    store = open_store(settings)
+    ingest_file(store, "badges.md", DOC)
+    return make_assistant(settings, store), langsmith_capture
+
+
+def test_trace_carries_retrieval_and_model_steps(traced):
+    assistant, capture = traced
+    stream = assistant.ask("Who replaces lost badges?", user="ana@example.org")
+    list(stream)
+    run_id = stream.result.run_id
+    assistant.telemetry.flush()
+    capture.wait_for_runs(lambda r: r.get("id") == run_id and r.get("end_time"), timeout=20)
+
+    root = capture.run(run_id)
+    assert root["name"] == "groundwork-answer"
+    meta = root["extra"]["metadata"]
+    assert meta["prompt_version"] == "answer.v1" and meta["index_version"] == 1
+    assert meta["user_hash"] == hash_user("ana@example.org")
+    assert "ana@example.org" not in str(root)
+    steps = capture.trace(run_id)
+    kinds = {r["run_type"] for r in steps}
+    assert {"retriever", "llm"} <= kinds
+    retriever = next(r for r in steps if r["run_type"] == "retriever")
+    assert "badges" in str(retriever["outputs"]).lower()
+
+
+def test_feedback_is_mirrored_with_the_run_id(traced):
+    assistant, capture = traced
+    stream = assistant.ask("Who replaces lost badges?")
+    list(stream)
+    future = assistant.telemetry.send_feedback(stream.result.run_id, 0, "incorrect", "fee is 20")
+    assert future is not None and future.result(timeout=20) is True
+    (feedback,) = capture.wait_for_feedback(lambda f: True, timeout=20)
+    assert str(feedback["run_id"]) == stream.result.run_id
+    assert feedback["score"] == 0 and "fee is 20" in feedback["comment"]
+
+
+@pytest.mark.parametrize("mode", ["hang", "error500"])
+def test_langsmith_down_never_breaks_an_answer(traced, mode):
+    assistant, capture = traced
+    capture.mode = mode
+    started = time.perf_counter()
+    stream = assistant.ask("Who replaces lost badges?")
+    list(stream)
+    elapsed = time.perf_counter() - started
+    assert "15 dollars" in stream.result.answer
+    # The answer path never waits on LangSmith (the hang is several seconds long).
+    assert elapsed < capture.hang_seconds
+    future = assistant.telemetry.send_feedback(stream.result.run_id, 1)
+    assert future is not None and future.result(timeout=30) is False
+
+
+def test_tracing_off_sends_nothing(tmp_path, open_store):
+    settings = Settings(data_dir=tmp_path / "data")
+    telemetry = Telemetry(settings)
+    assert not telemetry.enabled and telemetry.callbacks() == []
+    assert telemetry.send_feedback("run", 1) is None
