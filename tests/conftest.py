@@ -111,3 +111,16 @@ def make_pdf(pages: list[str], title: str = "") -> bytes:
         pdf.add_page()
         pdf.multi_cell(0, 8, text)
     return bytes(pdf.output())
+
+
+@pytest.fixture
+def spawn_safe_main(monkeypatch):
+    """Give spawned worker processes an empty ``__main__`` to import.
+
+    AppTest runs page scripts as ``__main__``; a spawned child would otherwise re-run the last
+    page it ran.
+    """
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))

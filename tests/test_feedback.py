@@ -247,7 +247,7 @@ def test_eight_threads_with_own_connections_lose_no_feedback(tmp_path):
     assert count_feedback(open_db(path)) == 4000
 
 
-def test_eight_processes_lose_no_feedback(tmp_path):
+def test_eight_processes_lose_no_feedback(tmp_path, spawn_safe_main):
     path = tmp_path / "app.db"
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_write_feedback, args=(path, w)) for w in range(8)]

@@ -128,7 +128,7 @@ def test_eight_threads_with_own_connections_lose_nothing(tmp_path):
     assert count_runs(open_db(path)) == 4000
 
 
-def test_eight_processes_lose_nothing(tmp_path):
+def test_eight_processes_lose_nothing(tmp_path, spawn_safe_main):
     path = tmp_path / "fresh" / "app.db"  # not created yet: the processes race to migrate it
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_write_runs, args=(path, w)) for w in range(8)]
