@@ -29,7 +29,7 @@ if first is None:
     )
     st.stop()
 
-price_file = settings().data_dir / "prices.toml"
+price_file = settings().prices_path
 try:
     prices = PriceTable.load(price_file)
 except ConfigError as exc:

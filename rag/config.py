@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MB.")
     max_pages: int = Field(2000, ge=1, description="Most pages accepted in one document.")
 
+    # --- cost -----------------------------------------------------------------------------------
+    price_file: Path | None = Field(
+        None,
+        description="Price table (TOML or JSON) for cost and shadow cost on the Insights page; "
+        "unset: data_dir/prices.toml when it exists, else built-in defaults.",
+    )
+
     # --- tracing (LangSmith's own variables) -------------------------------------------------
     langsmith_tracing: bool = Field(
         False,
@@ -111,6 +118,11 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """Folder of the embedded Chroma store."""
         return self.data_dir / "chroma"
+
+    @property
+    def prices_path(self) -> Path:
+        """The price table file in effect."""
+        return self.price_file or self.data_dir / "prices.toml"
 
     @property
     def db_path(self) -> Path:
