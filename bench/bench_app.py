@@ -82,9 +82,21 @@ def cold_start() -> dict[str, float]:
     env = {**os.environ, "GROUNDWORK_DATA_DIR": str(data)}
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     rss = PeakRSS(server.pid)
     marks: dict[str, float] = {}
@@ -92,9 +104,17 @@ def cold_start() -> dict[str, float]:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                      "--no-first-run", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--disable-quic"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-quic",
+                ],
             )
             page = browser.new_page()
             deadline = time.monotonic() + 120
@@ -110,13 +130,15 @@ def cold_start() -> dict[str, float]:
             marks["page_ready_s"] = time.perf_counter() - started
             box = page.get_by_placeholder("Ask a question about your documents")
             box.wait_for(timeout=300_000)
-            page.get_by_text("Load sample documents").first.wait_for(state="detached", timeout=300_000)
+            page.get_by_text("Load sample documents").first.wait_for(
+                state="detached", timeout=300_000
+            )
             marks["samples_loaded_s"] = time.perf_counter() - started
             box.fill(QUESTIONS[0])
             box.press("Enter")
-            page.locator("[data-testid='stFeedback'], [data-testid='stButtonGroup']").first.wait_for(
-                timeout=300_000
-            )
+            page.locator(
+                "[data-testid='stFeedback'], [data-testid='stButtonGroup']"
+            ).first.wait_for(timeout=300_000)
             marks["first_answer_s"] = time.perf_counter() - started
             browser.close()
     finally:
@@ -141,12 +163,18 @@ def ttft(repeat: int) -> dict[str, float]:
     data = Path(tempfile.mkdtemp(prefix="gw-bench-"))
     settings = Settings(data_dir=data, backend="embedded", temperature=0.0)
     choice = resolve_backend(settings)
-    store = DocumentStore(settings, lambda n: make_embeddings(settings, n), "embedded/all-MiniLM-L6-v2")
+    store = DocumentStore(
+        settings, lambda n: make_embeddings(settings, n), "embedded/all-MiniLM-L6-v2"
+    )
     ingest_files(store, sample_files())
     assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
-    raw = Llama(model_path=str(find_model_file()), n_ctx=settings.embedded_context,
-                n_threads=settings.embedded_threads, n_threads_batch=settings.embedded_threads,
-                verbose=False)
+    raw = Llama(
+        model_path=str(find_model_file()),
+        n_ctx=settings.embedded_context,
+        n_threads=settings.embedded_threads,
+        n_threads_batch=settings.embedded_threads,
+        verbose=False,
+    )
     app_times, raw_times = [], []
     questions = (QUESTIONS * (1 + repeat // len(QUESTIONS)))[:repeat]
     list(assistant.ask("warm up: what is the per diem?"))  # load the model once, as the app does
@@ -180,11 +208,13 @@ def ttft(repeat: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the app benchmarks and print the numbers."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5, help="questions timed per path")
     parser.add_argument("--no-browser", action="store_true", help="skip the cold-start run")
     args = parser.parse_args(argv)
-    print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     if not args.no_browser:
         if not Path("/usr/bin/chromium").exists():
             print("cold start: skipped (no /usr/bin/chromium; run `make setup-test`)")
@@ -200,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         f"time to first token, median of {t['n']}: app {t['app_ttft_s'] * 1000:.0f} ms, raw "
         f"llama.cpp {t['raw_ttft_s'] * 1000:.0f} ms, ratio {t['ratio']:.2f} (goal ≤ 1.10)"
     )
-    print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 
 

@@ -94,3 +94,22 @@ def current_user() -> str:
     """The signed-in user's email, or this session's anonymous id."""
     user = st.user.get("email") if st.user.get("is_logged_in", False) else None
     return str(user or f"anonymous-{session_id()}")
+
+
+def ingest_with_progress(store, files: list[tuple[str, bytes]], meta: dict[str, str] | None = None):
+    """Ingest ``files`` under a progress bar that names the file being embedded."""
+    from rag.indexing import ingest_files
+
+    bar = st.progress(0.0, text=f"Reading {len(files)} file{'s' * (len(files) != 1)}…")
+    seen: list[str] = []
+
+    def progress(name: str, done: int, total: int) -> None:
+        if name not in seen:
+            seen.append(name)
+        share = (len(seen) - 1 + done / max(total, 1)) / max(len(files), 1)
+        bar.progress(min(share, 1.0), text=f"Indexing {name}: {done}/{total} passages")
+
+    try:
+        return ingest_files(store, files, meta or {}, progress)
+    finally:
+        bar.empty()

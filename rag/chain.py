@@ -33,6 +33,9 @@ from rag.telemetry import Telemetry, hash_user
 from rag.types import Citation, Passage
 
 NOT_FOUND = "I could not find this in the documents."
+NOT_VERIFIED = (
+    "I could not verify a generated answer against the documents, so here is what they say:"
+)
 
 
 @dataclass
@@ -134,7 +137,11 @@ class Assistant:
         self.telemetry = telemetry or Telemetry(settings)
         from rag.embeddings import MiniLMEmbeddings
 
-        minilm = store.embeddings if isinstance(store.embeddings, MiniLMEmbeddings) else MiniLMEmbeddings()
+        minilm = (
+            store.embeddings
+            if isinstance(store.embeddings, MiniLMEmbeddings)
+            else MiniLMEmbeddings()
+        )
         self._sentence_cache = verify.CachingEncoder(minilm.encode)
         self._encode_lock = threading.Lock()
         self.pipeline = RunnableLambda(self._pipeline).with_config(run_name="groundwork-answer")
@@ -200,7 +207,8 @@ class AnswerStream:
         cpu_started = time.process_time()
         timings = r.timings
         if self.history:
-            r.rewritten_query = rewrite_query(a.model, a.settings, r.question, self.history)
+            rewriter = a.model if a.backend.name == "ollama" else None
+            r.rewritten_query = rewrite_query(rewriter, a.settings, r.question, self.history)
         timings["rewrite_ms"] = _ms(started)
         config: RunnableConfig = {
             "run_id": uuid.UUID(r.run_id),
@@ -271,7 +279,8 @@ class AnswerStream:
         # Weak evidence, a refusal, or nothing the passages support: show the evidence instead.
         r.refused, r.extractive = True, True
         picks = verify.extractive_answer(r.question, r.passages, a.encode)
-        lines = [f"{NOT_FOUND} The closest passages say:"]
+        weak = r.evidence < verify.WEAK_EVIDENCE_THRESHOLD or model_refused
+        lines = [f"{NOT_FOUND} The closest passages say:" if weak else NOT_VERIFIED]
         lines += [f"- {sentence} [{n}]" for sentence, n in picks]
         r.answer = "\n".join(lines) if picks else NOT_FOUND
         used = sorted({n for _, n in picks})
@@ -304,7 +313,11 @@ def _quote(v: verify.Verification, n: int) -> str:
 
 def _is_refusal(text: str) -> bool:
     lowered = text.lower()
-    return "could not find" in lowered or "couldn't find" in lowered or "not in the documents" in lowered
+    return (
+        "could not find" in lowered
+        or "couldn't find" in lowered
+        or "not in the documents" in lowered
+    )
 
 
 def _ms(since: float) -> float:

@@ -57,8 +57,10 @@ class Settings(BaseSettings):
         1.5, gt=0, description="Seconds the 'auto' backend waits for Ollama to answer."
     )
     embedded_threads: int = Field(
-        1, ge=1, description="CPU threads for the embedded chat model (1 is steadiest when "
-        "other work shares the CPU)."
+        1,
+        ge=1,
+        description="CPU threads for the embedded chat model (1 is steadiest when "
+        "other work shares the CPU).",
     )
     embedded_context: int = Field(2048, ge=512, description="Embedded model context window.")
     max_answer_tokens: int = Field(320, ge=16, description="Upper bound on answer length.")
@@ -135,8 +137,17 @@ def settings_table() -> list[dict[str, str]]:
     rows = []
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias
-        env = ", ".join(alias.choices) if isinstance(alias, AliasChoices) else f"GROUNDWORK_{name.upper()}"
+        env = (
+            ", ".join(alias.choices)
+            if isinstance(alias, AliasChoices)
+            else f"GROUNDWORK_{name.upper()}"
+        )
         rows.append(
-            {"name": name, "env": env, "default": repr(field.default), "description": field.description or ""}
+            {
+                "name": name,
+                "env": env,
+                "default": repr(field.default),
+                "description": field.description or "",
+            }
         )
     return rows

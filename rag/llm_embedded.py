@@ -141,5 +141,7 @@ class EmbeddedChatModel(BaseChatModel):
                 total_tokens=llm.n_tokens,
             )
         yield ChatGenerationChunk(
-            message=AIMessageChunk(content="", usage_metadata=usage, response_metadata={"model_name": self.model_name})
+            message=AIMessageChunk(
+                content="", usage_metadata=usage, response_metadata={"model_name": self.model_name}
+            )
         )

@@ -22,13 +22,15 @@ from rag.types import Passage
 
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+# A word list reads better as prose than as 117 quoted strings.
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers him his how i if in into is it its itself just me more most my
-    no nor not now of off on once only or other our out over own same she should so some such than
-    that the their them then there these they this those through to too under until up very was we
-    were what when where which while who whom why will with would you your yours""".split()
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me more
+    most my no nor not now of off on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your
+    yours""".split()  # noqa: SIM905
 )
 
 
@@ -90,7 +92,9 @@ class LexicalIndex:
 class HybridSearch:
     """Fuse lexical and vector rankings, then keep the list diverse across documents."""
 
-    def __init__(self, store: DocumentStore, top_k: int = 5, candidates: int = 30, per_doc: int = 3):
+    def __init__(
+        self, store: DocumentStore, top_k: int = 5, candidates: int = 30, per_doc: int = 3
+    ):
         self.store = store
         self.top_k = top_k
         self.candidates = candidates

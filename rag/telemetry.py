@@ -67,7 +67,9 @@ class Telemetry:
             return None
         return self._pool.submit(self._post_feedback, run_id, score, reason, comment)
 
-    def _post_feedback(self, run_id: str, score: int, reason: str | None, comment: str | None) -> bool:
+    def _post_feedback(
+        self, run_id: str, score: int, reason: str | None, comment: str | None
+    ) -> bool:
         try:
             if self._project_id is None:
                 # LangSmith files run feedback under the run's project; look its id up once.

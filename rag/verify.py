@@ -346,7 +346,8 @@ def extractive_answer(
     seen_words: list[set[str]] = []
     for i in np.argsort(-score, kind="stable"):
         words = content_words(flat[i])
-        if len(split_sentences(flat[i])) == 0 or not words:
+        # Headings and table fragments ("Passwords", "International — $95") answer nothing alone.
+        if len(split_sentences(flat[i])) == 0 or len(words) < 3 or len(flat[i].split()) < 4:
             continue
         if any(w == words or len(w & words) / len(w | words) > 0.8 for w in seen_words):
             continue

@@ -82,9 +82,7 @@ def open_store(minilm):
     opened = []
 
     def _open(settings: Settings, **kwargs):
-        store = DocumentStore(
-            settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2", **kwargs
-        )
+        store = DocumentStore(settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2", **kwargs)
         opened.append(store)
         return store
 

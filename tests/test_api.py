@@ -32,6 +32,8 @@ def test_importing_config_stays_light():
     import subprocess
     import sys
 
-    code = "import sys, rag.config; print('chromadb' in sys.modules, 'langchain_core' in sys.modules)"
+    code = (
+        "import sys, rag.config; print('chromadb' in sys.modules, 'langchain_core' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

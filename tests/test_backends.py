@@ -77,7 +77,9 @@ def test_store_built_with_ollama_embeddings_is_not_stranded(tmp_path, fake_ollam
     settings = ollama_settings(tmp_path, fake_ollama.url)
     choice = resolve_backend(settings)
     assert default_embedder(settings, choice) == "ollama/nomic-embed-text"
-    with DocumentStore(settings, lambda n: make_embeddings(settings, n), "ollama/nomic-embed-text") as store:
+    with DocumentStore(
+        settings, lambda n: make_embeddings(settings, n), "ollama/nomic-embed-text"
+    ) as store:
         ingest_file(store, "policy.md", DOC)
     assert fake_ollama.requests_to("/api/embed")
     # Ollama goes away: reopening says what to do instead of mixing in another vector space.

@@ -9,8 +9,12 @@ from rag.indexing import delete_document, ingest_file, ingest_files, reingest_do
 from rag.retrieve import HybridSearch
 from tests.conftest import make_pdf
 
-POLICY_V1 = b"# Remote work\n\nStaff may work remotely up to 3 days per week with manager approval.\n"
-POLICY_V2 = b"# Remote work\n\nStaff may work remotely up to 4 days per week with manager approval.\n"
+POLICY_V1 = (
+    b"# Remote work\n\nStaff may work remotely up to 3 days per week with manager approval.\n"
+)
+POLICY_V2 = (
+    b"# Remote work\n\nStaff may work remotely up to 4 days per week with manager approval.\n"
+)
 
 
 def served_texts(store) -> list[str]:
@@ -18,7 +22,9 @@ def served_texts(store) -> list[str]:
 
 
 def test_ingest_pdf_keeps_file_and_page(store):
-    data = make_pdf(["Introduction to the fleet handbook.", "Vans must be refuelled above a quarter tank."])
+    data = make_pdf(
+        ["Introduction to the fleet handbook.", "Vans must be refuelled above a quarter tank."]
+    )
     report = ingest_file(store, "fleet.pdf", data)
     assert report.status == "ingested" and report.pages == 2 and report.chunks >= 2
     hits = HybridSearch(store).search("when must vans be refuelled?")
@@ -111,7 +117,9 @@ def test_reingest_makes_a_new_version(store):
 
 
 def test_review_by_from_front_matter_flags_overdue(store):
-    doc = b"---\ntitle: Old policy\nreview_by: 2001-01-01\n---\n\n# Old\n\nText of the old policy.\n"
+    doc = (
+        b"---\ntitle: Old policy\nreview_by: 2001-01-01\n---\n\n# Old\n\nText of the old policy.\n"
+    )
     ingest_file(store, "old.md", doc)
     (row,) = store.documents()
     assert row["review_by"] == "2001-01-01" and row["overdue"]
