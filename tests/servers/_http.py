@@ -8,6 +8,7 @@ waiting handlers and cuts their sockets before joining the threads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -99,10 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with self.server.owner._lock:
             self.server.owner._connections.discard(self.connection)
-        try:
+        with contextlib.suppress(OSError):  # the client may already have hung up
             super().finish()
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Stay quiet: tests assert on `received`, not on stderr."""
@@ -198,10 +197,8 @@ class LoopbackServer:
         with self._lock:
             conns = list(self._connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

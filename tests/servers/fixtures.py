@@ -1,4 +1,4 @@
-"""Pytest fixtures for the loopback fakes; load with ``pytest_plugins = ["tests.servers.fixtures"]``."""
+"""Provide pytest fixtures for the loopback fakes (imported by ``tests/conftest.py``)."""
 
 from __future__ import annotations
 

@@ -204,7 +204,9 @@ class LangSmithCapture(LoopbackServer):
 
     # environment ---------------------------------------------------------------------------
     @contextlib.contextmanager
-    def tracing_env(self, project: str = "groundwork-tests", api_key: str = "test") -> Iterator[Any]:
+    def tracing_env(
+        self, project: str = "groundwork-tests", api_key: str = "test"
+    ) -> Iterator[Any]:
         """Send LangChain/langsmith tracing here for the duration of the block.
 
         Sets the ``LANGSMITH_*`` variables (removing any other ``LANGSMITH_*``/``LANGCHAIN_*``),

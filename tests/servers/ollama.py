@@ -250,9 +250,8 @@ class FakeOllama(LoopbackServer):
             return
         ex.start_stream(200, "application/x-ndjson")
         for piece in pieces:
-            if self.token_delay:
-                if self._closing.wait(self.token_delay):
-                    return
+            if self.token_delay and self._closing.wait(self.token_delay):
+                return  # the server is closing: hang up mid-stream
             ex.write_chunk(json.dumps(frame(piece)).encode() + b"\n")
         ex.write_chunk(json.dumps(final("")).encode() + b"\n")
         ex.end_stream()
