@@ -154,6 +154,15 @@ class Assistant:
         with self._encode_lock:
             return self._sentence_cache(texts)
 
+    def count_tokens(self, text: str) -> int:
+        """Count tokens with the chat model's own tokenizer when it has one (else MiniLM's)."""
+        counter = getattr(self.model, "count_tokens", None)
+        if callable(counter):
+            return counter(text)
+        from rag.embeddings import count_tokens
+
+        return count_tokens(text)
+
     def ask(
         self,
         question: str,
@@ -176,6 +185,7 @@ class Assistant:
         messages = self.template.invoke(
             {"context": format_context(passages), "question": inputs["question"]}, config
         )
+        yield {"prompt": "\n".join(m.text for m in messages.to_messages())}
         for chunk in self.model.stream(messages, config):
             yield {"chunk": chunk}
 
@@ -200,6 +210,7 @@ class AnswerStream:
             user=user,
         )
         self.done = False
+        self.prompt_text = ""
 
     def __iter__(self) -> Iterator[str]:
         a, r = self.assistant, self.result
@@ -237,6 +248,8 @@ class AnswerStream:
                 generation_started = time.perf_counter()
             elif "evidence" in event:
                 r.evidence = event["evidence"]
+            elif "prompt" in event:
+                self.prompt_text = event["prompt"]
             elif "chunk" in event:
                 chunk: AIMessageChunk = event["chunk"]
                 usage = chunk if usage is None else usage + chunk
@@ -251,6 +264,9 @@ class AnswerStream:
         if usage is not None and usage.usage_metadata:
             r.tokens_in = usage.usage_metadata.get("input_tokens", 0)
             r.tokens_out = usage.usage_metadata.get("output_tokens", 0)
+        elif self.prompt_text:  # the backend reported no usage: count with its tokenizer
+            r.tokens_in = a.count_tokens(self.prompt_text)
+            r.tokens_out = a.count_tokens(r.raw_answer)
         verify_started = time.perf_counter()
         self._finish()
         timings["verify_ms"] = _ms(verify_started)

@@ -86,3 +86,15 @@ def test_tracing_off_sends_nothing(tmp_path, open_store):
     telemetry = Telemetry(settings)
     assert not telemetry.enabled and telemetry.callbacks() == []
     assert telemetry.send_feedback("run", 1) is None
+
+
+def test_tokens_are_counted_when_the_backend_reports_none(tmp_path, open_store):
+    settings = Settings(data_dir=tmp_path / "data", backend="embedded")
+    store = open_store(settings)
+    ingest_file(store, "badges.md", DOC)
+    assistant = make_assistant(settings, store)  # the scripted model reports no usage
+    stream = assistant.ask("Who replaces lost badges?")
+    list(stream)
+    result = stream.result
+    assert result.tokens_out == assistant.count_tokens(REPLY)
+    assert result.tokens_in > result.tokens_out  # the prompt carries the passages
