@@ -89,6 +89,13 @@ class Telemetry:
             log.warning("LangSmith feedback for run %s not sent: %s", run_id, exc)
             return False
 
+    def close(self) -> None:
+        """Send what is queued, then stop the feedback workers and the client's sender."""
+        self.flush()
+        self._pool.shutdown(wait=True)
+        if self._client is not None:
+            self._client.cleanup()
+
     def flush(self) -> None:
         """Wait for queued traces to be sent (used by tests and the CLI at exit)."""
         if self._tracer is not None:

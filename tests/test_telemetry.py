@@ -31,7 +31,10 @@ def traced(langsmith_capture, tmp_path, open_store):
     assert settings.langsmith_tracing and settings.langsmith_endpoint == langsmith_capture.url
     store = open_store(settings)
     ingest_file(store, "badges.md", DOC)
-    return make_assistant(settings, store), langsmith_capture
+    assistant = make_assistant(settings, store)
+    yield assistant, langsmith_capture
+    langsmith_capture.mode = "normal"
+    assistant.telemetry.close()
 
 
 def test_trace_carries_retrieval_and_model_steps(traced):
