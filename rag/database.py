@@ -118,6 +118,31 @@ def m003_support_and_extra(db: Database) -> None:
     db["runs"].add_column("extra", str)  # JSON dict of run keys this schema does not know
 
 
+@MIGRATIONS()
+def m004_eval_runs(db: Database) -> None:
+    """Keep the history of evaluation runs: configuration and summary metrics (JSON)."""
+    db["eval_runs"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "datasets": str,  # JSON list of golden-set file names
+            "docs_dir": str,
+            "backend": str,
+            "model": str,
+            "prompt_version": str,
+            "embedder": str,
+            "top_k": int,
+            "retrieval_only": int,
+            "questions": int,
+            "summary": str,  # JSON dict of metrics
+            "baseline": str,  # JSON dict of the naive baseline's metrics, or NULL
+        },
+        pk="id",
+        not_null={"created_at", "summary"},
+    )
+    db["eval_runs"].create_index(["created_at"])
+
+
 class AppDatabase(Database):
     """A sqlite-utils ``Database`` that threads may share; ``lock`` serialises its statements."""
 

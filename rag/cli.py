@@ -1,0 +1,332 @@
+"""The command line: `python -m rag eval` scores golden sets, `python -m rag ingest` adds files.
+
+User errors (``GroundworkError``) are printed as their message, without a traceback. Exit codes:
+0 success, 1 a file failed or the input is invalid, 2 the store is locked by a running app (or
+the command line itself is wrong).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import GroundworkError, StoreLocked
+
+EVAL_EXAMPLES = """\
+examples:
+  python -m rag eval --dataset evals/samples.jsonl --docs rag/samples
+  python -m rag eval --dataset evals/handbook.jsonl --dataset evals/unanswerable.jsonl \\
+      --docs ../shared/corpora/18f-handbook --out /tmp/eval-handbook.json
+  python -m rag eval --dataset evals/r-manuals.jsonl --docs ../shared/corpora/r-manuals \\
+      --retrieval-only --limit 10 --no-baseline
+
+The folder is ingested (recursively) into a store of its own under
+GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
+live store is never touched. Each run is kept in the eval_runs history (Evaluation page).
+"""
+
+INGEST_EXAMPLES = """\
+examples:
+  python -m rag ingest handbook.pdf policies/leave.md
+  python -m rag ingest docs/ --recursive --owner hr@example.org --collection HR
+  python -m rag ingest contracts/ --review-by 2027-01-31
+
+Ingests into the configured store (GROUNDWORK_DATA_DIR, or CHROMA_URL). Stop the app first
+when it uses the embedded store, or share the store through a `chroma run` server.
+"""
+
+
+def _review_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2027-01-31") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m rag`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rag", description="Groundwork: answers from your documents, verified."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    ev = sub.add_parser(
+        "eval",
+        help="score golden question sets against a folder of documents",
+        description="Answer every golden question through the real pipeline and report source "
+        "hit@1/@5, MRR, page hit@5, key-fact recall, unsupported sentences, refusal accuracy and "
+        "latency, next to a naive tutorial baseline.",
+        epilog=EVAL_EXAMPLES,
+        formatter_class=raw,
+    )
+    ev.add_argument(
+        "--dataset",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="JSONL golden set (repeat for several)",
+    )
+    ev.add_argument(
+        "--docs",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder of documents the questions are about",
+    )
+    ev.add_argument("--out", type=Path, metavar="FILE", help="write results (rows + summary) here")
+    ev.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also score the naive baseline's retrieval (default: yes)",
+    )
+    ev.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset")
+    ev.add_argument(
+        "--backend",
+        choices=("auto", "ollama", "embedded"),
+        help="model backend (default: GROUNDWORK_BACKEND)",
+    )
+    ev.add_argument(
+        "--retrieval-only",
+        action="store_true",
+        help="skip the model: retrieval metrics and evidence-strength refusals only",
+    )
+    ev.add_argument("--no-history", action="store_true", help="do not record the run in eval_runs")
+
+    ing = sub.add_parser(
+        "ingest",
+        help="add files or folders to the document store",
+        description="Ingest files into the configured store and print a report per file.",
+        epilog=INGEST_EXAMPLES,
+        formatter_class=raw,
+    )
+    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    ing.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
+    ing.add_argument("--owner", help="owner recorded on every file")
+    ing.add_argument("--collection", help="collection (group) recorded on every file")
+    ing.add_argument(
+        "--review-by",
+        type=_review_date,
+        metavar="YYYY-MM-DD",
+        help="date by which the documents should be reviewed",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        if args.command == "eval":
+            return run_eval(args, settings)
+        return run_ingest(args, settings)
+    except StoreLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GroundworkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# --- eval -------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """One rewritten status line on stderr."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int, label: str) -> None:
+        if stage == "done":
+            if self.tty:
+                print(file=sys.stderr)
+            return
+        if stage != self.stage and not self.tty and self.stage:
+            print(file=sys.stderr)
+        self.stage = stage
+        line = f"{stage}: {done + 1}/{total} {label}"[:100]
+        if self.tty:
+            print(f"\r{line:<100}", end="", file=sys.stderr, flush=True)
+        elif done % 10 == 0 or done + 1 == total:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1.0 else f"{value:,.0f}"
+    return str(value)
+
+
+SUMMARY_ROWS = [
+    ("source hit@1", "source_hit_at_1"),
+    ("source hit@5", "source_hit_at_5"),
+    ("MRR", "mrr"),
+    ("page hit@5", "page_hit_at_5"),
+    ("refusal accuracy", "refusal_accuracy"),
+    ("false-refusal rate", "false_refusal_rate"),
+    ("key-fact recall", "key_fact_recall"),
+    ("unsupported-sentence rate", "unsupported_sentence_rate"),
+    ("unsupported sentences", "unsupported_sentences"),
+    ("  shown unflagged (must be 0)", "unflagged_unsupported"),
+    ("latency p50 / p95, ms", "total_ms"),
+    ("verify p50 / p95, ms", "verify_ms"),
+]
+
+
+def format_summary(run) -> str:
+    """The summary as a two-column table: Groundwork vs the naive baseline."""
+    s, b = run.summary, run.baseline or {}
+    lines = [
+        f"{s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} "
+        f"unanswerable) from {', '.join(run.datasets)}; mode: {s['mode']}; "
+        f"backend: {run.config.get('backend') or '–'} {run.config.get('model') or ''}".rstrip(),
+        f"{'metric':<32}{'groundwork':>14}{'baseline':>14}",
+    ]
+    for label, key in SUMMARY_ROWS:
+        if key in ("total_ms", "verify_ms"):
+            ours = f"{_fmt(s.get(key + '_p50'))} / {_fmt(s.get(key + '_p95'))}"
+            theirs = ""
+        elif key not in s:
+            continue
+        else:
+            ours, theirs = _fmt(s[key]), (_fmt(b.get(key)) if key in b else "")
+        lines.append(f"{label:<32}{ours:>14}{theirs:>14}")
+    if run.baseline is not None:
+        lines.append("The baseline always answers, so its refusal accuracy is 0 by construction.")
+    ingest = run.ingest
+    reuse = "reused" if ingest["reused"] else "built"
+    lines.append(
+        f"Store {reuse}: {ingest['files']} files, {ingest['chunks']} chunks "
+        f"({ingest['cache_dir']})."
+    )
+    for failure in ingest["failed"]:
+        lines.append(f"  not ingested: {failure}")
+    return "\n".join(lines)
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m rag eval``."""
+    from rag.evaluate import DatasetError, evaluate, load_dataset, record_run
+
+    if args.limit is not None and args.limit < 1:
+        raise DatasetError("--limit must be at least 1.")
+    if args.backend:
+        settings = settings.model_copy(update={"backend": args.backend})
+    cases = [c for path in args.dataset for c in load_dataset(path, args.limit)]
+    run = evaluate(
+        cases,
+        args.docs,
+        settings,
+        retrieval_only=args.retrieval_only,
+        baseline=args.baseline,
+        progress=_Progress(),
+    )
+    if not args.no_history:
+        from rag.database import open_db
+
+        db = open_db(settings.db_path)
+        try:
+            record_run(db, run)
+        finally:
+            db.close()
+    print(format_summary(run))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(run.to_dict(), indent=1, default=str))
+        print(f"Results written to {args.out}.")
+    return 0
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+def _expand(paths: list[Path], recursive: bool) -> list[Path]:
+    from rag.ingest import SUPPORTED_EXTENSIONS
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = path.rglob("*") if recursive else path.iterdir()
+            files += sorted(
+                p
+                for p in found
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_EXTENSIONS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)  # named explicitly: an unsupported type is reported, not skipped
+        else:
+            raise GroundworkError(f"{path} does not exist.")
+    return list(dict.fromkeys(files))
+
+
+def _open_store(settings: Settings):
+    from rag.backends import default_embedder, make_embeddings, resolve_backend
+    from rag.errors import BackendUnavailable
+    from rag.store import DocumentStore
+
+    try:
+        new_embedder = default_embedder(settings, resolve_backend(settings))
+    except BackendUnavailable:
+        new_embedder = "embedded/all-MiniLM-L6-v2"
+    return DocumentStore(settings, lambda name: make_embeddings(settings, name), new_embedder)
+
+
+def format_reports(reports) -> str:
+    """A table of ingest reports and the count per status."""
+    head = f"{'file':<40} {'status':<10} {'pages':>5} {'chunks':>6} {'OCR':>4}  error"
+    lines = [head, "-" * len(head)]
+    for r in reports:
+        error = r.error or "; ".join(w for w in r.warnings if w)
+        name = r.filename if len(r.filename) <= 40 else r.filename[:37] + "..."
+        lines.append(
+            f"{name:<40} {r.status:<10} {r.pages:>5} {r.chunks:>6} "
+            f"{len(r.ocr_pages):>4}  {textwrap.shorten(error, 120) if error else ''}"
+        )
+    counts: dict[str, int] = {}
+    for r in reports:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    lines.append(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m rag ingest``."""
+    from tqdm import tqdm
+
+    from rag.indexing import IngestReport, ingest_file
+
+    files = _expand(args.paths, args.recursive)
+    if not files:
+        raise GroundworkError("No supported files found (use --recursive for sub-folders).")
+    meta = {"owner": args.owner, "collection": args.collection, "review_by": args.review_by}
+    meta = {k: v for k, v in meta.items() if v}
+    reports = []
+    with _open_store(settings) as store, tqdm(files, unit="file", file=sys.stderr) as bar:
+        for path in bar:
+            bar.set_postfix_str(path.name[:40])
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                reports.append(IngestReport(path.name, "failed", error=f"cannot read: {exc}"))
+                continue
+            reports.append(ingest_file(store, path.name, data, meta))
+    print(format_reports(reports))
+    return 1 if any(not r.ok for r in reports) else 0

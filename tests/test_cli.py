@@ -1,0 +1,139 @@
+"""``python -m rag`` through a real subprocess: exit codes, reports, results files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.database import open_db
+from rag.evaluate import list_runs
+from tests.conftest import make_pdf
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROUNDWORK_", "LANGSMITH_"))}
+    env |= {
+        "GROUNDWORK_DATA_DIR": str(data_dir),
+        "GROUNDWORK_BACKEND": "embedded",
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "overtime.pdf").write_bytes(make_pdf(["Overtime is paid at 1.5 times the rate."]))
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
+    (docs / "sub" / "deep.md").write_text("# Deep\n\nOnly found with --recursive.\n")
+    return docs
+
+
+def test_help_has_examples(tmp_path):
+    for command in ("eval", "ingest"):
+        result = run_cli(command, "--help", data_dir=tmp_path)
+        assert result.returncode == 0 and "examples:" in result.stdout
+
+
+def test_ingest_good_and_bad_file(folder, tmp_path):
+    result = run_cli("ingest", str(folder), "--owner", "ops@example.org", data_dir=tmp_path / "d")
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "overtime.pdf" in out and "broken.pdf" in out and "deep.md" not in out
+    assert "1 failed, 1 ingested" in out
+    [broken] = [line for line in out.splitlines() if line.startswith("broken.pdf")]
+    assert "failed" in broken and "damaged" in broken
+    assert "Traceback" not in result.stderr
+
+    again = run_cli("ingest", str(folder), "--recursive", data_dir=tmp_path / "d")
+    assert again.returncode == 1
+    assert "1 failed, 1 ingested, 1 unchanged" in again.stdout  # deep.md new, overtime.pdf known
+    db = open_db(tmp_path / "d" / "app.db")
+    owners = {r["filename"]: r["owner"] for r in db["documents"].rows}
+    assert owners == {"overtime.pdf": "ops@example.org", "deep.md": ""}
+    db.close()
+
+
+def test_ingest_all_good_exits_0_and_bad_arguments(folder, tmp_path):
+    good = folder / "overtime.pdf"
+    assert run_cli("ingest", str(good), data_dir=tmp_path / "d").returncode == 0
+    missing = run_cli("ingest", str(tmp_path / "nope.pdf"), data_dir=tmp_path / "d")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_date = run_cli("ingest", str(good), "--review-by", "soon", data_dir=tmp_path / "d")
+    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+
+
+def test_ingest_into_a_locked_store_exits_2(folder, tmp_path, open_store, settings):
+    open_store(settings)  # this process now holds the embedded store, like a running app
+    result = run_cli("ingest", str(folder / "overtime.pdf"), data_dir=settings.data_dir)
+    assert result.returncode == 2
+    assert "open in another Groundwork process" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_eval_retrieval_only_on_samples(tmp_path):
+    out = tmp_path / "results.json"
+    result = run_cli(
+        "eval",
+        "--dataset",
+        "evals/samples.jsonl",
+        "--docs",
+        "rag/samples",
+        "--retrieval-only",
+        "--out",
+        str(out),
+        data_dir=tmp_path / "d",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "source hit@5" in result.stdout and "by construction" in result.stdout
+    results = json.loads(out.read_text())
+    for key in (
+        "source_hit_at_1",
+        "source_hit_at_5",
+        "mrr",
+        "page_hit_at_5",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "total_ms_p50",
+        "total_ms_p95",
+    ):
+        assert key in results["summary"]
+    assert results["baseline"]["refusal_accuracy"] == 0.0
+    assert len(results["rows"]) == 8 and "retrieved" in results["rows"][0]
+    db = open_db(tmp_path / "d" / "app.db")
+    assert [r["datasets"] for r in list_runs(db)] == [["samples.jsonl"]]
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "BAD", "--docs", "rag/samples"], "bad.jsonl line 2: 'answerable'"),
+        (["--dataset", "evals/samples.jsonl", "--docs", "no/such/dir"], "no/such/dir does not"),
+        (["--dataset", "evals/missing.jsonl", "--docs", "rag/samples"], "does not exist"),
+    ],
+)
+def test_eval_invalid_input_exits_1_naming_the_problem(tmp_path, args, message):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Q?", "answerable": false}\n{"question": "Q2?"}\n')
+    args = [str(bad) if a == "BAD" else a for a in args]
+    result = run_cli("eval", *args, "--retrieval-only", data_dir=tmp_path / "d")
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
