@@ -41,16 +41,15 @@ pages = st.navigation(
 
 with st.sidebar:
     from pages.common import assistant, backend_override
-
     from rag.errors import GroundworkError
 
     st.caption("Model backend")
     try:
         active = assistant(backend_override()).backend
-        st.markdown(f"**{active.name}** · `{active.chat_model}`")
+        st.markdown(f":material/memory: **{active.name}** · {active.chat_model}")
         st.caption(active.reason)
     except GroundworkError as exc:
-        st.markdown("**unavailable**")
+        st.markdown(":material/cloud_off: **unavailable**")
         st.caption(str(exc))
     if auth_configured() and st.user.get("is_logged_in", False):
         st.caption(f"Signed in as {st.user.get('email', '')}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import streamlit as st
 
 from pages.common import (
@@ -9,11 +11,13 @@ from pages.common import (
     current_store,
     current_user,
     database,
+    ingest_with_progress,
     session_id,
 )
+from rag.chain import NOT_FOUND
 from rag.errors import GroundworkError
 from rag.feedback import FEEDBACK_REASONS, record_feedback
-from rag.indexing import ingest_files, sample_files
+from rag.indexing import sample_files
 from rag.runlog import log_run
 from rag.verify import highlight
 
@@ -21,96 +25,192 @@ st.title("Ask your documents")
 store = current_store()
 assistant = current_assistant()
 backend = assistant.backend
+documents = store.documents()
 st.caption(
-    f"Answering with **{backend.name}** · {backend.chat_model} · embeddings "
-    f"{store.embedder} · prompt {assistant.prompt.ref}",
-    help=backend.reason,
+    f"Answering from **{len(documents)}** document{'s' * (len(documents) != 1)} with "
+    f"**{backend.name}** · {backend.chat_model} · prompt {assistant.prompt.ref}",
+    help=f"{backend.reason}\n\nEmbeddings: {store.embedder}. Every answer sentence is checked "
+    "against the passage it cites; sentences no passage supports are struck through.",
 )
-
-if not store.documents():
-    st.info("No documents yet. Upload some on the Documents page, or start with the samples.")
-    if st.button("Load sample documents", type="primary", icon=":material/library_add:"):
-        with st.spinner("Indexing the sample documents…"):
-            reports = ingest_files(store, sample_files())
-        failed = [r for r in reports if not r.ok]
-        for r in failed:
-            st.error(r.error)
-        st.toast(f"Loaded {len(reports) - len(failed)} sample documents.")
-        st.rerun()
 
 messages: list[dict] = st.session_state.setdefault("messages", [])
 
+if not documents:
+    st.info(
+        "There are no documents to answer from yet. Upload your own on the Documents page, "
+        "or try Groundwork with three short sample policies (leave, travel, security).",
+        icon=":material/library_books:",
+    )
+    if st.button("Load sample documents", type="primary", icon=":material/library_add:"):
+        reports = ingest_with_progress(store, sample_files())
+        for r in reports:
+            if not r.ok:
+                st.error(f"{r.filename}: {r.error}")
+        if all(r.ok for r in reports):
+            st.session_state["chat_flash"] = f"Loaded {len(reports)} sample documents. Ask away!"
+            st.rerun()
+elif messages:
+    with st.sidebar:
+        if st.button("New conversation", icon=":material/add_comment:"):
+            messages.clear()
+            st.rerun()
+
+if flash := st.session_state.pop("chat_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
 
 def _save_feedback(run: dict, key: str) -> None:
+    """Store the thumbs rating (and, for a thumbs down, the reason) in SQLite and the trace."""
     value = st.session_state.get(key)
     if value is None:
         return
-    reason = st.session_state.get(f"reason_{run['run_id']}")
-    comment = st.session_state.get(f"comment_{run['run_id']}")
+    rid = run["run_id"]
+    down = int(value) == 0
+    reason = st.session_state.get(f"reason_{rid}") if down else None
+    comment = (st.session_state.get(f"comment_{rid}") or "").strip() if down else ""
     try:
-        record_feedback(database(), run, int(value), reason, comment, current_user())
-        assistant.telemetry.send_feedback(run["run_id"], int(value), reason, comment)
+        record_feedback(database(), run, int(value), reason, comment or None, current_user())
+        assistant.telemetry.send_feedback(rid, int(value), reason, comment or None)
+        st.session_state[f"saved_{rid}"] = "reason" if down and reason else "thumbs"
     except GroundworkError as exc:
-        st.toast(f"Feedback not saved: {exc}")
+        st.session_state[f"saved_{rid}"] = f"error: {exc}"
 
 
-def render_answer(message: dict, index: int) -> None:
-    """Show one assistant answer with its citations and feedback controls."""
-    run = message["run"]
-    st.markdown(message["content"])
-    for citation in message["citations"]:
-        label = f"[{citation['number']}] {citation['source']}, p. {citation['page']}"
-        if citation.get("section"):
-            label += f" — {citation['section']}"
-        if citation.get("overdue"):
-            label += " · may be out of date"
-        with st.expander(label):
-            st.markdown(highlight(citation["text"], citation.get("quote", "")))
-    if message.get("rewritten") and message["rewritten"] != run["question"]:
-        with st.expander("Details"):
-            st.caption(f"Searched for: {message['rewritten']}")
-    key = f"feedback_{run['run_id']}"
+def _support_caption(message: dict) -> str:
+    seconds = (message["run"].get("timings") or {}).get("total_ms", 0) / 1000
+    if message.get("refused"):
+        if not message.get("citations"):
+            return f"no matching passages · {seconds:.1f} s"
+        if message["content"].startswith(NOT_FOUND):
+            return f"not found · closest passages quoted, they may not answer it · {seconds:.1f} s"
+        return f"quoted from the documents: the generated answer failed the check · {seconds:.1f} s"
+    claims = [s for s in message["run"].get("verification") or [] if s.get("is_claim", True)]
+    supported = sum(1 for s in claims if s.get("supported"))
+    caption = f"verified {supported}/{len(claims)} sentences · {seconds:.1f} s"
+    if supported < len(claims):
+        caption += f" · :orange[{len(claims) - supported} unverified, struck through]"
+    return caption
+
+
+def citation_label(c: dict) -> str:
+    """Expander label: ``[n] file, p. N — section`` (the most specific heading of the path)."""
+    label = f"[{c['number']}] {c['source']}"
+    if c.get("page"):
+        label += f", p. {c['page']}"
+    section = " ".join((c.get("section") or "").split()).rsplit(" > ", 1)[-1]
+    if section and section != c["source"]:
+        label += f" — {section if len(section) <= 60 else section[:57] + '…'}"
+    if c.get("overdue"):
+        label += " · ⚠️ review overdue"
+    return label
+
+
+def show_answer_text(message: dict) -> None:
+    """The verified answer; a refusal or extractive answer leads with a clear note."""
+    content = message["content"]
+    if not message.get("refused"):
+        st.markdown(content)
+        return
+    head, _, rest = content.partition("\n")
+    not_found = content.startswith(NOT_FOUND)
+    st.info(head, icon=":material/search_off:" if not_found else ":material/format_quote:")
+    if rest.strip():
+        st.markdown(rest)
+
+
+def show_feedback(run: dict) -> None:
+    """Thumbs; a thumbs down asks what was wrong."""
+    rid = run["run_id"]
+    key = f"feedback_{rid}"
     st.feedback("thumbs", key=key, on_change=_save_feedback, args=(run, key))
-    if st.session_state.get(key) == 0:
-        with st.form(f"why_{run['run_id']}", border=False):
-            st.selectbox("What was wrong?", FEEDBACK_REASONS, key=f"reason_{run['run_id']}")
-            st.text_input("Comment (optional)", key=f"comment_{run['run_id']}")
-            if st.form_submit_button("Send"):
-                _save_feedback(run, key)
-                st.toast("Thanks: your feedback was recorded.")
+    saved = st.session_state.get(f"saved_{rid}")
+    if saved and saved.startswith("error"):
+        st.error(f"Feedback not saved ({saved[7:]}). Please try again.")
+    elif saved == "reason":
+        st.caption(":material/check: Thanks: your feedback was recorded for review.")
+    elif st.session_state.get(key) == 0:
+        with st.form(f"why_{rid}"):
+            st.markdown("**What was wrong with this answer?**")
+            st.selectbox(
+                "Reason", FEEDBACK_REASONS, index=None, placeholder="Choose a reason",
+                key=f"reason_{rid}",
+            )  # fmt: skip
+            st.text_area(
+                "Comment (optional)",
+                key=f"comment_{rid}",
+                height=80,
+                placeholder="What should it have said? Which document is right?",
+            )
+            st.form_submit_button("Send feedback", on_click=_save_feedback, args=(run, key))
+    elif saved == "thumbs":
+        st.caption(":material/check: Thanks for the feedback.")
 
 
-for i, message in enumerate(messages):
-    with st.chat_message(message["role"]):
-        if message["role"] == "user":
-            st.markdown(message["content"])
-        else:
-            render_answer(message, i)
+def render_answer(message: dict) -> None:
+    """Show one assistant answer with its check summary, citations and feedback."""
+    run = message["run"]
+    show_answer_text(message)
+    st.caption(
+        _support_caption(message),
+        help="Each answer sentence is checked against the "
+        "passage it cites. Unverified sentences are struck through: do not rely on them.",
+    )
+    for c in message["citations"]:
+        with st.expander(citation_label(c)):
+            where = " › ".join((c.get("section") or "").split(" > "))
+            notes = [f"Section: {where}." if where and where != c["source"] else ""]
+            notes.append("The highlighted sentence supports the answer." if c.get("quote") else "")
+            if any(notes):
+                st.caption(" ".join(n for n in notes if n))
+            if c.get("overdue"):
+                st.warning("This document is past its review-by date: check it is still current.")
+            st.markdown(highlight(c["text"], c.get("quote", "")))
+    if message.get("rewritten") and message["rewritten"] != run["question"]:
+        with st.expander("Details", icon=":material/info:"):
+            st.caption("This follow-up was searched as:")
+            st.markdown(f"> {message['rewritten']}")
+    show_feedback(run)
 
-if question := st.chat_input("Ask a question about your documents"):
-    messages.append({"role": "user", "content": question})
-    with st.chat_message("user"):
-        st.markdown(question)
+
+def _with_status(stream, note) -> Iterator[str]:
+    """Pass the model's text through, saying what is happening above it."""
+    for i, piece in enumerate(stream):
+        if i == 0:
+            note.caption(
+                ":material/edit_note: Drafting… each sentence is checked against the "
+                "documents before the answer is final."
+            )
+        yield piece
+
+
+def answer(question: str) -> None:
+    """Stream the draft, then replace it with the verified answer and its citations."""
     history = [
         (messages[j]["content"], messages[j + 1]["content"])
         for j in range(0, len(messages) - 2, 2)
-        if messages[j + 1]["role"] == "assistant"
+        if messages[j + 1]["role"] == "assistant" and "run" in messages[j + 1]
     ]
     with st.chat_message("assistant"):
-        draft = st.empty()
+        note, draft = st.empty(), st.empty()
+        note.caption(":material/search: Searching the documents…")
         stream = assistant.ask(question, history, session_id=session_id(), user=current_user())
         try:
             with draft.container():
-                st.write_stream(stream)
+                st.write_stream(_with_status(stream, note))
         except GroundworkError as exc:
-            draft.error(str(exc))
-            st.stop()
+            note.empty()
+            draft.error(str(exc), icon=":material/error:")
+            messages.append({"role": "assistant", "content": "", "error": str(exc)})
+            return
         result = stream.result
+        note.empty()
         draft.empty()
-        overdue = {d["doc_id"] for d in store.documents() if d["overdue"]}
+        overdue = {d["doc_id"] for d in documents if d["overdue"]}
         message = {
             "role": "assistant",
             "content": result.answer,
+            "refused": result.refused,
+            "extractive": result.extractive,
             "rewritten": result.rewritten_query,
             "run": result.record(),
             "citations": [
@@ -129,6 +229,23 @@ if question := st.chat_input("Ask a question about your documents"):
         try:
             log_run(database(), message["run"])
         except GroundworkError as exc:
-            st.toast(f"Run not logged: {exc}")
+            st.toast(f"This answer was not logged: {exc}")
         messages.append(message)
-        render_answer(message, len(messages) - 1)
+        render_answer(message)
+
+
+for message in messages:
+    with st.chat_message(message["role"]):
+        if message["role"] == "user":
+            st.markdown(message["content"])
+        elif "error" in message:
+            st.error(message["error"], icon=":material/error:")
+        else:
+            render_answer(message)
+
+prompt = "Ask a question about your documents" if documents else "Add documents first"
+if question := st.chat_input(prompt, disabled=not documents):
+    messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    answer(question)

@@ -1,4 +1,4 @@
-"""Documents: upload, list, inspect, re-ingest and delete the documents the assistant answers from."""
+"""Documents: upload, list, inspect, re-ingest and delete what the assistant answers from."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from datetime import date
 
 import streamlit as st
 
-from pages.common import current_store
+from pages.common import current_store, ingest_with_progress
 from rag.errors import GroundworkError
 from rag.indexing import (
     IngestReport,
     delete_document,
-    ingest_files,
     reingest_document,
     sample_files,
     update_metadata,
@@ -20,60 +19,68 @@ from rag.ingest import SUPPORTED_EXTENSIONS
 
 st.title("Documents")
 store = current_store()
+st.caption(
+    "The assistant answers only from these documents. Upload a new version of a file under the "
+    "same name to replace it; the old version stops being cited at once."
+)
 
-STATUS_ICON = {
-    "ingested": ":material/check_circle:",
-    "updated": ":material/update:",
-    "unchanged": ":material/check:",
-    "duplicate": ":material/content_copy:",
-    "failed": ":material/error:",
+STATUS = {  # status → (icon, what it means)
+    "ingested": (":material/check_circle:", "added"),
+    "updated": (":material/update:", "replaced the previous version"),
+    "unchanged": (":material/check:", "already up to date"),
+    "duplicate": (":material/content_copy:", "skipped, duplicate"),
+    "failed": (":material/error:", "not added"),
 }
 
 
+def _pages(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:10])) + ("…" if len(numbers) > 10 else "")
+
+
 def show_report(report: IngestReport) -> None:
-    """Render one file's ingestion report."""
+    """Render one file's ingestion report: what went in, and what to do when it did not."""
+    icon, meaning = STATUS.get(report.status, (":material/info:", report.status))
     if not report.ok:
-        st.error(report.error, icon=STATUS_ICON["failed"])
+        st.error(f"**{report.filename}** — {meaning}: {report.error}", icon=icon)
         return
-    summary = f"**{report.filename}** — {report.status}: {report.pages} pages, {report.chunks} chunks"
+    summary = f"**{report.filename}** — {meaning}: {report.pages} page{'s' * (report.pages != 1)}"
+    summary += f", {report.chunks} passages"
+    if report.seconds:
+        summary += f" in {report.seconds:.1f} s"
+    notes = list(report.warnings)
     if report.ocr_pages:
-        summary += f", OCR on pages {', '.join(map(str, report.ocr_pages))}"
+        notes.append(f"pages {_pages(report.ocr_pages)} were scanned images, read by OCR")
     if report.empty_pages:
-        summary += f", {len(report.empty_pages)} empty pages"
-    st.success(summary, icon=STATUS_ICON[report.status])
-    for warning in report.warnings:
-        st.warning(f"{report.filename}: {warning}")
+        notes.append(
+            f"no text on page{'s' * (len(report.empty_pages) != 1)} {_pages(report.empty_pages)}"
+        )
+    if notes:
+        st.warning(summary + "\n\n" + "\n".join(f"- {n}" for n in notes), icon=icon)
+    else:
+        st.success(summary, icon=icon)
 
 
-def run_ingest(files: list[tuple[str, bytes]], meta: dict[str, str]) -> list[IngestReport]:
-    """Ingest ``files`` with a progress bar; returns one report per file."""
-    bar = st.progress(0.0, text="Starting…")
-    done_files: list[str] = []
-
-    def progress(name: str, done: int, total: int) -> None:
-        file_share = 1 / max(len(files), 1)
-        value = min(1.0, len(done_files) * file_share + file_share * done / max(total, 1))
-        bar.progress(value, text=f"{name}: {done}/{total} chunks")
-        if done == total:
-            done_files.append(name)
-
-    reports = ingest_files(store, files, meta, progress)
-    bar.progress(1.0, text="Done")
-    return reports
+def remember(reports: list[IngestReport]) -> None:
+    """Keep the reports to show after the rerun that refreshes the list."""
+    st.session_state["last_reports"] = reports
 
 
 with st.form("upload", clear_on_submit=True):
     uploads = st.file_uploader(
-        "Upload documents",
+        "Add documents",
         type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
         accept_multiple_files=True,
-        help="PDF, Word, HTML, Markdown, text and CSV files.",
+        help=f"PDF, Word, HTML, Markdown, text and CSV, up to {store.settings.max_file_mb:g} MB "
+        "each. Scanned PDFs are read with OCR when it is installed.",
     )
     left, middle, right = st.columns(3)
     owner = left.text_input("Owner", placeholder="e.g. HR team")
     collection = middle.text_input("Collection / tag", placeholder="e.g. policies")
-    review_by = right.date_input("Review by", value=None, min_value=date(2000, 1, 1))
-    submitted = st.form_submit_button("Ingest", type="primary", icon=":material/upload:")
+    review_by = right.date_input(
+        "Review by", value=None, min_value=date(2000, 1, 1), format="YYYY-MM-DD",
+        help="After this date, answers citing the document say it may be out of date.",
+    )  # fmt: skip
+    submitted = st.form_submit_button("Add to library", type="primary", icon=":material/upload:")
 
 if submitted and uploads:
     meta = {
@@ -82,77 +89,142 @@ if submitted and uploads:
         "review_by": review_by.isoformat() if review_by else "",
     }
     try:
-        st.session_state["last_reports"] = run_ingest([(f.name, f.getvalue()) for f in uploads], meta)
+        remember(ingest_with_progress(store, [(f.name, f.getvalue()) for f in uploads], meta))
     except GroundworkError as exc:
-        st.error(str(exc))
+        st.error(str(exc), icon=":material/error:")
 elif submitted:
-    st.warning("Choose one or more files first.")
+    st.warning("Choose one or more files first.", icon=":material/upload_file:")
 
-for report in st.session_state.get("last_reports", []):
-    show_report(report)
+if reports := st.session_state.get("last_reports"):
+    head, dismiss = st.columns([4, 1], vertical_alignment="center")
+    ok = sum(r.ok for r in reports)
+    files = f"{len(reports)} file{'s' * (len(reports) != 1)}"
+    head.markdown(f"**Last upload:** {ok} of {files} in the library")
+    if dismiss.button("Dismiss", icon=":material/close:", key="dismiss_reports"):
+        st.session_state.pop("last_reports")
+        st.rerun()
+    for report in reports:
+        show_report(report)
+
+if flash := st.session_state.pop("documents_flash", None):
+    st.success(flash, icon=":material/check_circle:")
 
 documents = store.documents()
 if not documents:
-    st.info("No documents yet: upload files above, or load the samples to try Groundwork.")
+    st.info(
+        "No documents yet. Add files above, or load three short sample policies to try Groundwork.",
+        icon=":material/library_books:",
+    )
     if st.button("Load sample documents", icon=":material/library_add:"):
-        st.session_state["last_reports"] = run_ingest(sample_files(), {})
+        remember(ingest_with_progress(store, sample_files()))
         st.rerun()
     st.stop()
 
-st.subheader(f"{len(documents)} documents · index version {store.index_version}")
+st.subheader(f"Library · {len(documents)} document{'s' * (len(documents) != 1)}")
 overdue = [d for d in documents if d["overdue"]]
 if overdue:
     st.warning(
-        f"{len(overdue)} document(s) are past their review-by date and may be out of date: "
+        f"**{len(overdue)} document{'s are' if len(overdue) != 1 else ' is'} past the review-by "
+        "date** and may be out of date: "
         + ", ".join(d["filename"] for d in overdue)
+        + ". Answers citing them carry a warning; update the file or its review date below.",
+        icon=":material/schedule:",
     )
 st.dataframe(
     [
         {
             "name": d["filename"],
+            "status": "⚠️ review overdue" if d["overdue"] else "current",
+            "review by": d["review_by"] or "",
+            "owner": d["owner"] or "",
+            "collection": d["collection"] or "",
             "pages": d["pages"],
-            "chunks": d["chunks"],
+            "passages": d["chunks"],
             "version": d["version"],
-            "owner": d["owner"],
-            "collection": d["collection"],
-            "ingested": d["ingested_at"],
-            "review by": d["review_by"],
-            "status": "review overdue" if d["overdue"] else "current",
+            "updated": (d["updated_at"] or "")[:10],
         }
         for d in documents
     ],
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
+    column_config={
+        "name": st.column_config.TextColumn(width="medium", pinned=True),
+        "pages": st.column_config.NumberColumn(width="small"),
+        "passages": st.column_config.NumberColumn(width="small", help="Searchable chunks"),
+        "owner": st.column_config.TextColumn(width="medium"),
+        "version": st.column_config.NumberColumn(width="small"),
+    },
 )
+st.caption(f"Index version {store.index_version} · embeddings {store.embedder}")
 
+st.subheader("Manage a document")
 names = {d["doc_id"]: d["filename"] for d in documents}
-chosen = st.selectbox("Manage a document", list(names), format_func=names.__getitem__)
+chosen = st.selectbox("Document", list(names), format_func=names.__getitem__)
 doc = next(d for d in documents if d["doc_id"] == chosen)
-with st.expander("Ingestion report", expanded=False):
-    st.json(doc["report"])
+report = doc["report"] or {}
+st.caption(
+    f"{doc['kind']} · {doc['pages']} pages · {doc['chunks']} passages · version {doc['version']} · "
+    f"first added {(doc['ingested_at'] or '')[:10]}"
+)
+for warning in report.get("warnings") or []:
+    st.warning(warning, icon=":material/warning:")
+with st.expander("Full ingestion report"):
+    st.json(report, expanded=False)
+
 with st.form(f"meta_{chosen}"):
     left, middle, right = st.columns(3)
     new_owner = left.text_input("Owner", value=doc["owner"] or "")
     new_collection = middle.text_input("Collection / tag", value=doc["collection"] or "")
-    new_review = right.text_input("Review by (YYYY-MM-DD)", value=doc["review_by"] or "")
-    if st.form_submit_button("Save details"):
-        try:
-            if new_review:
-                date.fromisoformat(new_review)
-            update_metadata(
-                store, chosen, owner=new_owner, collection=new_collection, review_by=new_review
-            )
-            st.rerun()
-        except ValueError:
-            st.error(f"'{new_review}' is not a date like 2027-01-31.")
-left, right = st.columns(2)
-if left.button("Re-ingest", icon=":material/refresh:"):
     try:
-        st.session_state["last_reports"] = [reingest_document(store, chosen)]
+        current_review = date.fromisoformat(doc["review_by"][:10]) if doc["review_by"] else None
+    except ValueError:
+        current_review = None
+    new_review = right.date_input(
+        "Review by", value=current_review, min_value=date(2000, 1, 1), format="YYYY-MM-DD"
+    )
+    if st.form_submit_button("Save details", icon=":material/save:"):
+        try:
+            update_metadata(
+                store,
+                chosen,
+                owner=new_owner.strip(),
+                collection=new_collection.strip(),
+                review_by=new_review.isoformat() if new_review else "",
+            )
+        except GroundworkError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.session_state["documents_flash"] = f"Saved the details of {names[chosen]}."
+            st.rerun()
+
+confirm_key = "confirm_delete"
+actions = st.container(horizontal=True)
+if actions.button("Re-ingest", icon=":material/refresh:", help="Read the kept original again"):
+    try:
+        remember([reingest_document(store, chosen)])
     except GroundworkError as exc:
-        st.error(str(exc))
+        remember([IngestReport(names[chosen], "failed", error=str(exc))])
     st.rerun()
-if right.button("Delete", icon=":material/delete:", type="secondary"):
-    delete_document(store, chosen)
-    st.toast(f"Deleted {names[chosen]}.")
-    st.rerun()
+if actions.button("Delete…", icon=":material/delete:"):
+    st.session_state[confirm_key] = chosen
+
+if st.session_state.get(confirm_key) == chosen:
+    with st.container(border=True):
+        st.warning(
+            f"Delete **{names[chosen]}**? Its {doc['chunks']} passages leave the index and answers "
+            "will no longer cite it. Feedback that cited it is kept.",
+            icon=":material/delete_forever:",
+        )
+        choice = st.container(horizontal=True)
+        if choice.button("Delete permanently", type="primary", key="delete_yes"):
+            st.session_state.pop(confirm_key)
+            try:
+                delete_document(store, chosen)
+            except GroundworkError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                st.session_state["documents_flash"] = f"Deleted {names[chosen]}."
+                st.rerun()
+        if choice.button("Cancel", key="delete_no"):
+            st.session_state.pop(confirm_key)
+            st.rerun()

@@ -1,0 +1,210 @@
+"""Real browser test: upload a PDF, ask about it, get a cited answer, rate it; check SQLite.
+
+Runs the app as users do (``streamlit run app.py`` in a subprocess, loopback only) and drives
+Debian's Chromium through Playwright. Without /usr/bin/chromium the test is skipped, except in
+CI (``CI=true``), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.database import open_db
+from rag.feedback import list_feedback
+from tests.conftest import make_pdf
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+PDF_NAME = "expenses-policy.pdf"
+PDF_PAGES = [
+    "Office hours. The office opens at 9 in the morning and closes at 5 in the afternoon. "
+    "The building is closed on public holidays and at weekends.",
+    "Expense claims. Approved travel expenses are reimbursed within 10 working days. "
+    "Claims must include the original receipts and the name of the approving manager.",
+]
+QUESTION = "How quickly are approved travel expenses reimbursed?"
+SCREENSHOT_COPY = Path("/tmp/groundwork-browser.png")
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (required in CI)")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit was not healthy within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """The real app on a free loopback port, with all state under tmp_path/data."""
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        GROUNDWORK_DATA_DIR=str(tmp_path / "data"),
+        GROUNDWORK_BACKEND="embedded",  # deterministic whatever runs on this machine
+        PYTHONUNBUFFERED="1",
+    )
+    log = tmp_path / "streamlit.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",  # loopback only; also skips the external-IP lookup
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server, log)
+        yield url, tmp_path / "data", log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def _idle(page, timeout_ms: int) -> None:
+    """Wait until the script run triggered by the last interaction has finished."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector(
+        '[data-test-script-state="notRunning"]', state="attached", timeout=timeout_ms
+    )
+
+
+def _screenshot(page, path: Path) -> None:
+    page.evaluate("document.fonts.ready")  # a promise: evaluate waits for it
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_upload_ask_cite_and_rate(chromium, app_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, data_dir, log = app_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto(url, timeout=60_000)
+            page.get_by_role("heading", name="Ask your documents").wait_for(timeout=120_000)
+            _idle(page, 120_000)
+
+            # Documents: upload a PDF and wait for its report
+            page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
+            page.get_by_role("heading", name="Documents", exact=True).wait_for()
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                {"name": PDF_NAME, "mimeType": "application/pdf", "buffer": make_pdf(PDF_PAGES)}
+            )
+            page.get_by_text(PDF_NAME).first.wait_for()
+            page.get_by_role("button", name="Add to library").click()
+            page.get_by_text(re.compile(rf"{re.escape(PDF_NAME)} — added: 2 pages")).wait_for(
+                timeout=120_000
+            )
+            _screenshot(page, tmp_path / "documents.png")
+
+            # Ask: a question only the PDF's second page answers
+            page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
+            page.get_by_role("heading", name="Ask your documents").wait_for()
+            page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
+            page.keyboard.press("Enter")
+            citation = (
+                page.get_by_test_id("stExpander")
+                .locator("summary")
+                .filter(has_text=re.compile(rf"\[\d+\] {re.escape(PDF_NAME)}, p\. 2"))
+            )
+            citation.first.wait_for(timeout=300_000)
+            _idle(page, 60_000)
+            citation.first.click()
+            page.get_by_text("Approved travel expenses are reimbursed").first.wait_for()
+            caption = page.get_by_text(re.compile(r"(verified \d+/\d+ sentences|quoted|not found)"))
+            assert caption.count() >= 1
+
+            # Rate it: thumbs up, then the thanks note
+            page.get_by_test_id("stFeedback").last.locator(
+                '[data-testid^="stFeedbackButton"]'
+            ).first.click()
+            page.get_by_text("Thanks for the feedback.").wait_for(timeout=60_000)
+            _idle(page, 60_000)
+            if not citation.first.evaluate("summary => summary.parentElement.open"):
+                citation.first.click()  # the rerun after rating may fold it again
+            page.get_by_text("The highlighted sentence supports the answer.").first.wait_for(
+                state="visible"
+            )
+            page.wait_for_timeout(600)  # the expander's opening animation
+            shot = tmp_path / "answer.png"
+            _screenshot(page, shot)
+            shutil.copyfile(shot, SCREENSHOT_COPY)
+        finally:
+            browser.close()
+
+    db = open_db(Settings(data_dir=data_dir).db_path)
+    try:
+        [row] = list_feedback(db)
+    finally:
+        db.close()
+    assert (row["score"], row["question"]) == (1, QUESTION)
+    assert PDF_NAME in {p["source"] for p in row["passages"]}
+    assert "Traceback" not in log.read_text()

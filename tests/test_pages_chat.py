@@ -1,0 +1,115 @@
+"""AppTest of the Ask page: real store, real embedded model, real SQLite under tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rag.database import open_db
+from rag.feedback import list_feedback
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "chat.py")
+QUESTION = "How many days of annual leave do full-time employees get?"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")  # no Ollama probe
+    st.cache_resource.clear()  # pages.common caches the store, model and database per process
+    yield tmp_path / "data"
+    _close_cached_store()
+    st.cache_resource.clear()
+
+
+def _close_cached_store() -> None:
+    """Release the store built by the page (its lock file and Chroma client)."""
+    from pages import common
+
+    common.store().close()  # a cache hit: the same object the page used
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def load_samples(at: AppTest) -> None:
+    [button] = [b for b in at.button if b.label == "Load sample documents"]
+    button.click().run()
+    assert not at.exception, at.exception
+
+
+def feedback_rows(data_dir: Path) -> list[dict]:
+    db = open_db(data_dir / "app.db")
+    try:
+        return list_feedback(db)
+    finally:
+        db.close()
+
+
+def test_empty_state_offers_the_samples(data_dir):
+    at = run_page()
+    assert "no documents to answer from yet" in at.info[0].value
+    assert [b.label for b in at.button] == ["Load sample documents"]
+    assert at.chat_input[0].disabled  # nothing to ask about yet
+
+
+def test_samples_question_citations_and_feedback(data_dir):
+    at = run_page()
+    load_samples(at)
+    assert not at.info, "the empty state is gone once the samples are in"
+    assert "Loaded 3 sample documents" in at.success[0].value
+    assert not at.chat_input[0].disabled
+
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    user, bot = at.chat_message
+    assert user.name == "user" and user.markdown[0].value == QUESTION
+    assert bot.name == "assistant"
+    answer_text = " ".join(m.value for m in bot.markdown) + " ".join(i.value for i in bot.info)
+    assert answer_text.strip()
+    assert any(c.value.endswith(" s") or " s · " in c.value for c in bot.caption), [
+        c.value for c in bot.caption
+    ]
+    labels = [e.label for e in bot.expander]
+    cited = [label for label in labels if label.startswith("[")]
+    assert cited, labels
+    assert all(".md, p. 1" in label for label in cited), cited
+    assert any("leave-policy.md" in label for label in cited), cited
+
+    # thumbs up → one row in SQLite with the run's question and answer
+    at.feedback[0].set_value(1).run()
+    assert not at.exception, at.exception
+    [row] = feedback_rows(data_dir)
+    assert row["score"] == 1 and row["question"] == QUESTION
+    assert row["answer"] and row["user"].startswith("anonymous-")
+    assert "Thanks for the feedback" in " ".join(c.value for c in at.caption)
+    assert not at.selectbox, "no reason form after a thumbs up"
+
+    # thumbs down → the reason form; sending it updates the same row
+    at.feedback[0].set_value(0).run()
+    assert [s.label for s in at.selectbox] == ["Reason"]
+    assert feedback_rows(data_dir)[0]["score"] == 0
+    at.selectbox[0].set_value("incomplete")
+    at.text_area[0].input("It does not say how leave is accrued.")
+    [send] = [b for b in at.button if b.label == "Send feedback"]
+    send.click().run()
+    assert not at.exception, at.exception
+    [row] = feedback_rows(data_dir)
+    assert (row["score"], row["reason"]) == (0, "incomplete")
+    assert row["comment"] == "It does not say how leave is accrued."
+    assert "recorded for review" in " ".join(c.value for c in at.caption)
+
+    # the answer was logged for insights, and a new conversation clears the screen
+    db = open_db(data_dir / "app.db")
+    assert db.execute("select count(*) from runs").fetchone()[0] == 1
+    db.close()
+    [new] = [b for b in at.sidebar.button if b.label == "New conversation"]
+    new.click().run()
+    assert not at.chat_message

@@ -1,0 +1,135 @@
+"""AppTest of the Documents page: uploads, reports, metadata, review dates and deletion.
+
+Everything goes through the page against a real store and registry under tmp_path (the page owns
+the store's lock, so the test reads the registry from SQLite directly).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from rag.database import open_db
+from tests.conftest import make_pdf
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")
+PDF = "expenses.pdf"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")
+    st.cache_resource.clear()  # pages.common caches the store and database per process
+    yield tmp_path / "data"
+    from pages import common
+
+    common.store().close()  # a cache hit: release the store the page opened
+    st.cache_resource.clear()
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    matches = [b for b in at.button if b.label == label]
+    assert len(matches) == 1, [b.label for b in at.button]
+    matches[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def registry(data_dir: Path) -> dict[str, dict]:
+    db = open_db(data_dir / "app.db")
+    try:
+        return {r["filename"]: r for r in db["documents"].rows}
+    finally:
+        db.close()
+
+
+def upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
+    at.file_uploader[0].set_value(list(files))
+    return click(at, "Add to library")
+
+
+def test_empty_state_loads_the_samples(data_dir):
+    at = run_page()
+    assert "No documents yet" in at.info[0].value
+    click(at, "Load sample documents")
+    assert set(registry(data_dir)) == {
+        "leave-policy.md",
+        "security-handbook.md",
+        "travel-policy.md",
+    }
+    assert len(at.success) == 3 and all("added" in s.value for s in at.success)
+    assert at.dataframe[0].value["name"].tolist()  # the library table is shown
+    assert at.subheader[0].value == "Library · 3 documents"
+
+
+def test_upload_reports_each_file_and_a_bad_one_does_not_stop_the_rest(data_dir):
+    at = run_page()
+    pdf = make_pdf(["Expense claims are paid within 10 working days.", "Receipts are required."])
+    upload(
+        at,
+        (PDF, pdf, "application/pdf"),
+        ("broken.pdf", b"%PDF-1.7 this is not really a PDF", "application/pdf"),
+    )
+    assert "1 of 2 files in the library" in " ".join(m.value for m in at.markdown)
+    [ok] = at.success
+    assert ok.value.startswith(f"**{PDF}** — added: 2 pages")
+    [bad] = at.error
+    assert bad.value.startswith("**broken.pdf** — not added:")
+    assert "Traceback" not in bad.value
+    assert set(registry(data_dir)) == {PDF}
+    click(at, "Dismiss")
+    assert not at.error and not at.success
+
+
+def test_upload_without_files_asks_for_them(data_dir):
+    at = run_page()
+    click(at, "Add to library")
+    assert "Choose one or more files first" in at.warning[0].value
+
+
+def test_metadata_save_and_review_overdue_warning(data_dir):
+    at = run_page()
+    upload(
+        at, (PDF, make_pdf(["Expense claims are paid within 10 working days."]), "application/pdf")
+    )
+    assert not [w for w in at.warning if "review-by" in w.value]
+    owner = [t for t in at.text_input if t.label == "Owner"][-1]  # the manage form's
+    owner.input("Finance team")
+    at.date_input[-1].set_value(date(2020, 1, 31))
+    click(at, "Save details")
+    row = registry(data_dir)[PDF]
+    assert (row["owner"], row["review_by"]) == ("Finance team", "2020-01-31")
+    assert f"Saved the details of {PDF}" in at.success[-1].value
+    [overdue] = [w for w in at.warning if "review-by" in w.value]
+    assert "1 document is past the review-by date" in overdue.value and PDF in overdue.value
+    assert at.dataframe[0].value["status"].tolist() == ["⚠️ review overdue"]
+
+
+def test_delete_asks_for_confirmation(data_dir):
+    at = run_page()
+    click(at, "Load sample documents")
+    doc_id = at.selectbox[0].value  # the first listed document is preselected
+    [name] = [n for n, row in registry(data_dir).items() if row["doc_id"] == doc_id]
+    click(at, "Delete…")
+    assert any(f"Delete **{name}**?" in w.value for w in at.warning)
+    assert name in registry(data_dir), "nothing is deleted before the confirmation"
+    click(at, "Cancel")
+    assert not any("Delete **" in w.value for w in at.warning)
+    assert name in registry(data_dir)
+    click(at, "Delete…")
+    click(at, "Delete permanently")
+    assert name not in registry(data_dir) and len(registry(data_dir)) == 2
+    assert f"Deleted {name}." in " ".join(s.value for s in at.success)
+    assert at.subheader[0].value == "Library · 2 documents"
