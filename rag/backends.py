@@ -89,12 +89,18 @@ def resolve_backend(settings: Settings) -> BackendChoice:
             if problem := _ollama_problem(settings, status):
                 raise BackendUnavailable(problem)
             return BackendChoice(
-                "ollama", settings.ollama_model, "GROUNDWORK_BACKEND=ollama", status
+                "ollama",
+                settings.ollama_model,
+                f"Configured to use Ollama (GROUNDWORK_BACKEND=ollama) at {status.host}.",
+                status,
             )
         case "embedded":
             _check_embedded()
             return BackendChoice(
-                "embedded", embedded_chat_model_name(), "GROUNDWORK_BACKEND=embedded"
+                "embedded",
+                embedded_chat_model_name(),
+                "Configured to use the embedded model (GROUNDWORK_BACKEND=embedded): it runs "
+                "in-process on the CPU; point GROUNDWORK_BACKEND at Ollama for better answers.",
             )
         case "auto":
             status = probe_ollama(settings)

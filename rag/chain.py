@@ -105,10 +105,13 @@ class AnswerResult:
 
 
 def format_context(passages: Sequence[Passage]) -> str:
-    """Number passages for the prompt: ``[1] (file, p. 3) text``."""
+    """Number passages for the prompt: ``[1] text``.
+
+    File names and pages stay out of the prompt: small models copy them into the answer, and
+    citations map [n] back to file and page anyway.
+    """
     return "\n\n".join(
-        f"[{i}] ({p.source}, p. {p.page}) {' '.join(p.text.split())}"
-        for i, p in enumerate(passages, 1)
+        f"[{i}] {verify.strip_markup(' '.join(p.text.split()))}" for i, p in enumerate(passages, 1)
     )
 
 
@@ -283,7 +286,9 @@ class AnswerStream:
         model_refused = not r.raw_answer or _is_refusal(r.raw_answer)
         if r.raw_answer and not model_refused:
             r.verification = verify.verify_answer(r.raw_answer, r.passages, a.encode)
-            if r.verification.support_score > 0:
+            if r.verification.support_score > 0 and verify.answers_question(
+                r.question, r.verification, r.passages, a.encode
+            ):
                 r.answer = verify.render_answer(r.verification, mode=a.settings.unsupported)
                 used = sorted(
                     {s.passage for s in r.verification.sentences if s.supported and s.passage}

@@ -48,6 +48,8 @@ Encode = Callable[[list[str]], np.ndarray]
 #   49/50 right at 0.67 (answerable min 0.678; unanswerable max 0.729, then 0.668).
 SUPPORT_THRESHOLD = 0.74
 WEAK_EVIDENCE_THRESHOLD = 0.67
+EXTRACTIVE_RELATIVE_FLOOR = 0.75  # extractive picks score at least this share of the best
+RELEVANCE_RATIO = 0.8  # a verified answer must be this close to the passages' best relevance
 _LEXICAL_WEIGHT = 0.4  # share of content-word coverage in the support score
 _PAIR_MARGIN = 0.03  # a sentence pair must beat a single sentence by this to be the evidence
 _MAX_PASSAGE_SENTENCES = 40  # per passage: bounds embedding cost on huge chunks
@@ -329,6 +331,26 @@ def evidence_strength(question: str, passages: list[Passage], encode: Encode) ->
     return round(float(0.6 * cos.max() + 0.4 * cover), 4)
 
 
+def answers_question(
+    question: str, verification: Verification, passages: list[Passage], encode: Encode
+) -> bool:
+    """Whether the supported sentences address ``question``, not just restate the passages.
+
+    A small model can copy true but irrelevant sentences; each is "supported", yet the answer
+    misses the point. The best supported sentence must be about as relevant to the question
+    (cosine) as the best passage sentence is.
+    """
+    supported = [s.claim for s in verification.sentences if s.supported and s.is_claim]
+    if not supported:
+        return False
+    _, _, cos, _ = _question_scores(question, passages, encode)
+    if not len(cos):
+        return False
+    vectors = encode([question, *supported])
+    relevance = float(np.max(vectors[1:] @ vectors[0]))
+    return relevance >= RELEVANCE_RATIO * float(cos.max())
+
+
 def extractive_answer(
     question: str, passages: list[Passage], encode: Encode, max_sentences: int = 3
 ) -> list[tuple[str, int]]:
@@ -344,7 +366,12 @@ def extractive_answer(
     score = 0.7 * cos + 0.3 * cover
     picked: list[int] = []
     seen_words: list[set[str]] = []
+    floor = EXTRACTIVE_RELATIVE_FLOOR * float(score.max())
     for i in np.argsort(-score, kind="stable"):
+        if score[i] < floor:  # far below the best sentence: more noise than evidence
+            break
+        if strip_markup(flat[i]).lstrip()[:1].islower():  # a fragment cut mid-sentence
+            continue
         words = content_words(flat[i])
         # Headings and table fragments ("Passwords", "International — $95") answer nothing alone.
         if len(split_sentences(flat[i])) == 0 or len(words) < 3 or len(flat[i].split()) < 4:
@@ -424,12 +451,22 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_MARKUP = re.compile(r"\*\*|__|`+|^#{1,6}[ \t]+", re.MULTILINE)
+
+
+def strip_markup(text: str) -> str:
+    """Drop Markdown emphasis, code ticks and heading marks, keeping the words."""
+    return _MARKUP.sub("", text)
+
+
 def highlight(passage_text: str, evidence: str) -> str:
     """Markdown of ``passage_text`` (escaped) with the ``evidence`` sentence(s) highlighted.
 
     Uses Streamlit's ``:orange-background[...]``; brackets inside it become character
     references so the directive cannot be closed early by document text.
     """
+    # Documents' own Markdown (headings, bold) would show as literal symbols once escaped.
+    passage_text, evidence = strip_markup(passage_text), strip_markup(evidence)
     spans = []
     for sentence in split_sentences(evidence) if evidence.strip() else []:
         words = re.findall(r"\S+", sentence)
