@@ -448,7 +448,7 @@ def evaluate(
             from rag.chain import Assistant
 
             own = store.settings
-            if chat_model is None:
+            if chat_model is None or choice is None:
                 choice = resolve_backend(own)
                 chat_model = make_chat_model(own, choice)
             assistant = Assistant(own, store, chat_model, choice)
@@ -473,9 +473,7 @@ def evaluate(
             "reused": cached.reused,
             "index_version": store.index_version,
             "files": len(reports),
-            "failed": [
-                f"{r['filename']}: {r['error']}" for r in reports if r["status"] == "failed"
-            ],
+            "failed": [r["error"] for r in reports if r["status"] == "failed"],  # names the file
             "chunks": sum(int(r.get("chunks") or 0) for r in reports),
         }
     base_summary = None
