@@ -42,6 +42,7 @@ from rag.config import Settings
 from rag.database import fetch, utc_now, write_transaction
 from rag.errors import GroundworkError
 from rag.ingest import SUPPORTED_EXTENSIONS
+from rag.sentences import split_sentences, strip_citations
 
 CACHE_FORMAT = 1  # bump when ingestion changes in a way that must invalidate cached stores
 K = 5
@@ -264,12 +265,27 @@ def key_fact_recall(answer: str, key_facts: Sequence[str]) -> float | None:
     return sum(_norm(f) in shown for f in key_facts) / len(key_facts)
 
 
-def unflagged_unsupported(verification: verify.Verification | None, answer: str) -> int:
-    """Count unsupported claim sentences that the answer shows outside an "unverified" flag."""
-    if verification is None:
+def _sentence_key(text: str) -> str:
+    return " ".join(re.sub(r"\W+", " ", _norm(strip_citations(text))).split())
+
+
+def unflagged_unsupported(
+    verification: verify.Verification | None, answer: str, extractive: bool = False
+) -> int:
+    """Count unsupported claim sentences the answer shows as fact (outside an "unverified" flag).
+
+    Sentences are compared whole (punctuation, citations and case ignored), so a short claim
+    such as "1." does not match inside another sentence. An extractive answer shows passage
+    quotes instead of the model's sentences, so none of its claims is shown.
+    """
+    if verification is None or extractive:
         return 0
-    shown = _norm(shown_text(answer))
-    return sum(1 for s in verification.unsupported if _norm(s.claim) and _norm(s.claim) in shown)
+    shown = {_sentence_key(s) for s in split_sentences(shown_text(answer))}
+    return sum(
+        1
+        for s in verification.unsupported
+        if _sentence_key(s.claim) and _sentence_key(s.claim) in shown
+    )
 
 
 def _mean(values: Sequence[float | bool]) -> float | None:
@@ -375,7 +391,7 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
         "support_score": r.support_score,
         "claims": len(v.claims) if v else 0,
         "unsupported": len(v.unsupported) if v else 0,
-        "unflagged": unflagged_unsupported(v, r.answer),
+        "unflagged": unflagged_unsupported(v, r.answer, r.extractive),
         "key_fact_recall": key_fact_recall(r.answer, case.key_facts) if case.answerable else None,
         "total_ms": r.timings.get("total_ms"),
         "verify_ms": r.timings.get("verify_ms"),

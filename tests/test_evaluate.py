@@ -92,6 +92,15 @@ def test_unflagged_unsupported_counts_sentences_shown_as_fact():
     shown_plainly = "Trips over $5,000 need the CFO [1]. The CEO signs all trips."
     assert unflagged_unsupported(v, shown_plainly) == 1
     assert unflagged_unsupported(None, shown_plainly) == 0
+    assert unflagged_unsupported(v, shown_plainly, extractive=True) == 0  # quotes, not claims
+
+
+def test_unflagged_check_compares_whole_sentences():
+    # A flagged stray "1." must not match the list marker or "1" elsewhere in the answer.
+    v = _verification(("Passwords change every 90 days.", True), ("1.", False))
+    answer = f"1. Passwords change every 90 days [1]. {verify.UNVERIFIED} ~~1.~~"
+    assert unflagged_unsupported(v, answer) == 0
+    assert unflagged_unsupported(v, "Passwords change every 90 days [1]. 1.") == 1
 
 
 def test_summarise_on_handmade_rows():
