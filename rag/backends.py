@@ -62,8 +62,7 @@ def _ollama_problem(settings: Settings, status: OllamaStatus) -> str | None:
     if not status.reachable:
         return (
             f"Ollama at {status.host} is not reachable ({status.error}). Start it with "
-            "`ollama serve` (or set OLLAMA_HOST), or use the embedded model: "
-            "GROUNDWORK_BACKEND=embedded."
+            "`ollama serve` (or set OLLAMA_HOST)."
         )
     if not status.has(settings.ollama_model):
         return (
@@ -87,7 +86,9 @@ def resolve_backend(settings: Settings) -> BackendChoice:
         case "ollama":
             status = probe_ollama(settings)
             if problem := _ollama_problem(settings, status):
-                raise BackendUnavailable(problem)
+                raise BackendUnavailable(
+                    f"{problem} Or use the embedded model: GROUNDWORK_BACKEND=embedded."
+                )
             return BackendChoice(
                 "ollama",
                 settings.ollama_model,
@@ -116,7 +117,7 @@ def resolve_backend(settings: Settings) -> BackendChoice:
             return BackendChoice(
                 "embedded",
                 embedded_chat_model_name(),
-                f"Using the embedded model because {problem[0].lower()}{problem[1:]}",
+                f"Using the embedded model. {problem}",
                 status,
             )
         case other:

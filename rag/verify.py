@@ -484,4 +484,5 @@ def highlight(passage_text: str, evidence: str) -> str:
         out.append(f":orange-background[{inner}]")
         pos = end
     out.append(escape_markdown(passage_text[pos:]))
-    return "".join(out)
+    # Keep the document's line structure (list items, short lines) as Markdown hard breaks.
+    return re.sub(r"[ \t]*\n", "  \n", "".join(out))
