@@ -311,22 +311,28 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag ingest``."""
     from tqdm import tqdm
 
-    from rag.indexing import IngestReport, ingest_file
+    from rag.indexing import document_names, ingest_files
 
     files = _expand(args.paths, args.recursive)
     if not files:
         raise GroundworkError("No supported files found (use --recursive for sub-folders).")
     meta = {"owner": args.owner, "collection": args.collection, "review_by": args.review_by}
     meta = {k: v for k, v in meta.items() if v}
-    reports = []
-    with _open_store(settings) as store, tqdm(files, unit="file", file=sys.stderr) as bar:
-        for path in bar:
-            bar.set_postfix_str(path.name[:40])
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                reports.append(IngestReport(path.name, "failed", error=f"cannot read: {exc}"))
-                continue
-            reports.append(ingest_file(store, path.name, data, meta))
+    names = document_names(files)
+    with (
+        _open_store(settings) as store,
+        tqdm(total=len(files), unit="file", file=sys.stderr) as bar,
+    ):
+        done: set[str] = set()
+
+        def progress(name: str, chunks_done: int, chunks_total: int) -> None:
+            bar.set_postfix_str(f"{name[:40]} {chunks_done}/{chunks_total} chunks")
+            if chunks_done >= chunks_total and name not in done:
+                done.add(name)
+                bar.update(1)
+
+        # Files are read and parsed one ahead of embedding, never all at once.
+        reports = ingest_files(store, list(zip(names, files, strict=True)), meta, progress)
+        bar.update(len(files) - bar.n)
     print(format_reports(reports))
     return 1 if any(not r.ok for r in reports) else 0

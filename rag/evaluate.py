@@ -153,16 +153,11 @@ def collect_docs(folder: str | Path) -> list[CorpusFile]:
         raise DatasetError(
             f"Docs folder {folder} holds no supported files ({', '.join(SUPPORTED_EXTENSIONS)})."
         )
-    counts: dict[str, int] = {}
-    for p in paths:
-        counts[p.name.lower()] = counts.get(p.name.lower(), 0) + 1
-    out = []
-    for p in paths:
-        rel = p.relative_to(folder)
-        # Two "index.md" must not replace each other in the store (same name = new version).
-        name = p.name if counts[p.name.lower()] == 1 else "__".join(rel.parts)
-        out.append(CorpusFile(p, name, p.name))
-    return out
+    from rag.indexing import document_names  # two "index.md" must not replace each other
+
+    return [
+        CorpusFile(p, name, p.name) for p, name in zip(paths, document_names(paths), strict=True)
+    ]
 
 
 def cache_key(files: Sequence[CorpusFile], settings: Settings, embedder: str) -> str:

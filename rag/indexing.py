@@ -9,9 +9,11 @@ the rest go in.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,9 +72,14 @@ class _Prepared:
     seconds: float = 0.0
 
 
-def _prepare(store: DocumentStore, filename: str, data: bytes) -> _Prepared:
+def _prepare(store: DocumentStore, filename: str, source: bytes | Path) -> _Prepared:
     started = time.perf_counter()
     name = safe_filename(filename)
+    try:
+        data = source if isinstance(source, bytes) else source.read_bytes()
+    except OSError as exc:
+        error = IngestError(name, f"the file cannot be read ({exc.strerror or exc}).")
+        return _Prepared(name, b"", "", error=error, seconds=time.perf_counter() - started)
     prepared = _Prepared(name, data, registry.content_hash(data))
     try:
         doc = load_file(name, data, store.settings)
@@ -164,7 +171,9 @@ def _commit(
     }
     report.seconds = prepared.seconds + time.perf_counter() - started
     row["report"] = json.dumps(report.to_dict())
-    with write_transaction(db):  # the switch: new version served, index version advanced, atomically
+    with write_transaction(
+        db
+    ):  # the switch: new version served, index version advanced, atomically
         db["documents"].upsert(row, pk="doc_id")
         registry.bump_index_version(db)
     if previous:
@@ -203,7 +212,7 @@ def reingest_document(store: DocumentStore, doc_id: str) -> IngestReport:
 
 def ingest_files(
     store: DocumentStore,
-    files: Iterable[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes | Path]],
     meta: dict[str, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[IngestReport]:
@@ -211,7 +220,7 @@ def ingest_files(
 
     Args:
         store: the open store.
-        files: (file name, bytes) pairs.
+        files: (document name, bytes or a path to read) pairs; paths are read one at a time.
         meta: owner / collection / review_by applied to every file.
         progress: called as (file name, chunks done, chunks total).
     """
@@ -223,7 +232,11 @@ def ingest_files(
         for index in range(len(items)):
             assert pending is not None
             prepared = pending.result()
-            pending = parser.submit(_prepare, store, *items[index + 1]) if index + 1 < len(items) else None
+            pending = (
+                parser.submit(_prepare, store, *items[index + 1])
+                if index + 1 < len(items)
+                else None
+            )
             reports.append(_finish(store, prepared, meta, progress))
     return reports
 
@@ -246,17 +259,49 @@ def _finish(
     progress: Callable[[str, int, int], None] | None,
 ) -> IngestReport:
     if prepared.error is not None:
-        return IngestReport(prepared.name, "failed", error=str(prepared.error), seconds=prepared.seconds)
+        return IngestReport(
+            prepared.name, "failed", error=str(prepared.error), seconds=prepared.seconds
+        )
     same = registry.find_by_hash(store.db, prepared.digest)
     if same is not None:
         status = "unchanged" if same["filename"] == prepared.name else "duplicate"
-        note = "" if status == "unchanged" else f"same content as {same['filename']}; not stored twice."
+        note = (
+            ""
+            if status == "unchanged"
+            else f"same content as {same['filename']}; not stored twice."
+        )
         return IngestReport(
-            prepared.name, status, doc_id=same["doc_id"], version=same["version"],
-            chunks=same["chunks"], pages=same["pages"], warnings=[note] if note else [],
+            prepared.name,
+            status,
+            doc_id=same["doc_id"],
+            version=same["version"],
+            chunks=same["chunks"],
+            pages=same["pages"],
+            warnings=[note] if note else [],
         )
     file_progress = (lambda done, total: progress(prepared.name, done, total)) if progress else None
     return _commit(store, prepared, meta, file_progress)
+
+
+def document_names(paths: Sequence[Path]) -> list[str]:
+    """Name files for the store: the file name, or its path when two files share a name.
+
+    A name identifies a document (the same name again is a new version), so two ``index.md``
+    from different folders of one batch are named by their folders (``leave__index.md``)
+    instead of replacing each other.
+    """
+    counts = Counter(p.name.lower() for p in paths)
+    clashing = [p.resolve() for p in paths if counts[p.name.lower()] > 1]
+    root = Path(os.path.commonpath([str(p.parent) for p in clashing])) if clashing else None
+    if root is not None and any(p.parent == root for p in clashing):
+        root = root.parent  # so the file at the top keeps its folder in the name too
+    names = []
+    for path in paths:
+        if counts[path.name.lower()] == 1 or root is None:
+            names.append(path.name)
+        else:
+            names.append("__".join(path.resolve().relative_to(root).parts))
+    return names
 
 
 def delete_document(store: DocumentStore, doc_id: str) -> bool:

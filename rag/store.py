@@ -92,7 +92,9 @@ def _client(settings: Settings):
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if not url.hostname:
-            raise StoreError(f"CHROMA_URL {settings.chroma_url!r} is not a URL like http://host:8000.")
+            raise StoreError(
+                f"CHROMA_URL {settings.chroma_url!r} is not a URL like http://host:8000."
+            )
         try:
             return chromadb.HttpClient(
                 host=url.hostname,
@@ -190,7 +192,9 @@ class DocumentStore:
         return registry.list_documents(self.db)
 
     # --- chunks ---------------------------------------------------------------------------------
-    def add_chunks(self, chunks: list[StoredChunk], progress: Callable[[int], None] | None = None) -> None:
+    def add_chunks(
+        self, chunks: list[StoredChunk], progress: Callable[[int], None] | None = None
+    ) -> None:
         """Embed and store chunks (not served until the registry points at their version)."""
         # Embedding is most of the time; writing 512 chunks per upsert instead of langchain's
         # add_texts per embedding call roughly doubles Chroma's add rate (569 -> 1,188/s).
@@ -244,7 +248,9 @@ class DocumentStore:
             return []
         # Stale versions can sit in the index until reconciled: over-fetch, then filter.
         # langchain-chroma returns the raw cosine distance here despite the method's name.
-        results = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=k * 2 + 4)
+        results = self.vectors.similarity_search_by_vector_with_relevance_scores(
+            vector, k=k * 2 + 4
+        )
         out = []
         for doc, distance in results:
             score = 1.0 - float(distance)

@@ -123,3 +123,28 @@ def test_review_by_from_front_matter_flags_overdue(store):
     ingest_file(store, "old.md", doc)
     (row,) = store.documents()
     assert row["review_by"] == "2001-01-01" and row["overdue"]
+
+
+def test_same_file_names_in_different_folders_are_kept_apart(store, tmp_path):
+    from rag.indexing import document_names
+
+    (tmp_path / "leave").mkdir()
+    (tmp_path / "travel").mkdir()
+    leave = tmp_path / "leave" / "index.md"
+    travel = tmp_path / "travel" / "index.md"
+    other = tmp_path / "travel" / "per-diem.md"
+    leave.write_text("# Leave\n\nEmployees get 25 days of leave.\n")
+    travel.write_text("# Travel\n\nBook trains at least 7 days ahead.\n")
+    other.write_text("# Per diem\n\nMeals are paid at 60 dollars a day.\n")
+    paths = [leave, travel, other]
+    names = document_names(paths)
+    assert names == ["leave__index.md", "travel__index.md", "per-diem.md"]
+    reports = ingest_files(store, list(zip(names, paths, strict=True)))
+    assert [r.status for r in reports] == ["ingested"] * 3
+    assert len(store.documents()) == 3
+
+
+def test_unreadable_path_is_reported_not_raised(store, tmp_path):
+    missing = tmp_path / "gone.md"
+    (report,) = ingest_files(store, [("gone.md", missing)])
+    assert report.status == "failed" and "gone.md" in report.error and "cannot be read" in report.error
