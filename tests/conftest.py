@@ -122,3 +122,19 @@ def spawn_safe_main(monkeypatch):
     import types
 
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+
+
+@pytest.fixture
+def page_data_dir(tmp_path, monkeypatch):
+    """Point the app's pages at a temp data dir, with Streamlit's resource cache cleared.
+
+    For pages that open no document store (feedback, insights, evaluation); the Ask and
+    Documents page tests also close the store the page opened.
+    """
+    import streamlit as st
+
+    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")
+    st.cache_resource.clear()  # pages.common caches settings and the database per process
+    yield tmp_path / "data"
+    st.cache_resource.clear()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
@@ -15,12 +14,8 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "evaluation.py")
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")
-    st.cache_resource.clear()  # pages.common caches settings and the database per process
-    yield tmp_path / "data"
-    st.cache_resource.clear()
+def data_dir(page_data_dir):
+    return page_data_dir
 
 
 def run_page() -> AppTest:
