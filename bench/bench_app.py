@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser test's launch
+
 QUESTIONS = [
     "How many days of annual leave do full-time employees get?",
     "What is the nightly hotel cap in high-cost cities?",
@@ -102,20 +104,7 @@ def cold_start() -> dict[str, float]:
     marks: dict[str, float] = {}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-quic",
-                ],
-            )
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
             deadline = time.monotonic() + 120
             while True:
@@ -216,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     if not args.no_browser:
-        if not Path("/usr/bin/chromium").exists():
+        if not CHROMIUM.exists():
             print("cold start: skipped (no /usr/bin/chromium; run `make setup-test`)")
         else:
             marks = cold_start()
