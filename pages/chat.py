@@ -18,8 +18,8 @@ from rag.chain import NOT_FOUND
 from rag.errors import GroundworkError
 from rag.feedback import FEEDBACK_REASONS, record_feedback
 from rag.indexing import sample_files
+from rag.render import highlight
 from rag.runlog import log_run
-from rag.verify import highlight
 
 st.title("Ask your documents")
 store = current_store()

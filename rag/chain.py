@@ -2,8 +2,9 @@
 
 ``Assistant.ask`` returns an ``AnswerStream``: iterate it for the model's text as it is generated
 (what ``st.write_stream`` consumes); when it is exhausted, ``.result`` holds the verified answer,
-its citations and everything measured about it. The run id exists before the model is called, so
-the trace, the run log and feedback all join on it. All backends run through this same chain.
+its citations and everything measured about it (an :class:`~rag.answer.AnswerResult`). The run
+id exists before the model is called, so the trace, the run log and feedback all join on it. All
+backends run through this same chain.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -22,10 +21,12 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from rag import verify
+from rag.answer import AnswerResult
 from rag.backends import BackendChoice
 from rag.config import Settings
 from rag.errors import BackendUnavailable
 from rag.prompts import load_prompt
+from rag.render import render_answer, strip_markup
 from rag.retrieve import GroundworkRetriever, HybridSearch
 from rag.rewrite import rewrite_query
 from rag.store import DocumentStore
@@ -38,72 +39,6 @@ NOT_VERIFIED = (
 )
 
 
-@dataclass
-class AnswerResult:
-    """A finished answer with its evidence and measurements."""
-
-    run_id: str
-    question: str
-    rewritten_query: str
-    raw_answer: str = ""
-    answer: str = ""  # Markdown shown to the user, verified
-    citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-    verification: verify.Verification | None = None
-    refused: bool = False
-    extractive: bool = False
-    evidence: float = 0.0
-    backend: str = ""
-    model: str = ""
-    embed_model: str = ""
-    prompt_version: str = ""
-    index_version: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cpu_seconds: float = 0.0
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    session_id: str = ""
-    user: str = ""
-    error: str | None = None
-
-    @property
-    def support_score(self) -> float | None:
-        """Fraction of answer sentences supported by their passages."""
-        return self.verification.support_score if self.verification else None
-
-    def record(self) -> dict[str, Any]:
-        """The run record stored in the run log and copied into feedback."""
-        return {
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "session_id": self.session_id,
-            "user": self.user,
-            "question": self.question,
-            "rewritten_query": self.rewritten_query,
-            "answer": self.answer,
-            "refused": self.refused,
-            "support_score": self.support_score,
-            "verification": self.verification.to_dict()["sentences"] if self.verification else [],
-            "passages": [
-                {"chunk_id": p.chunk_id, "source": p.source, "page": p.page, "score": p.score}
-                for p in self.passages
-            ],
-            "cited_chunk_ids": [c.passage.chunk_id for c in self.citations],
-            "cited_sources": sorted({c.passage.source for c in self.citations}),
-            "backend": self.backend,
-            "model": self.model,
-            "embed_model": self.embed_model,
-            "prompt_version": self.prompt_version,
-            "index_version": self.index_version,
-            "timings": self.timings,
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "cpu_seconds": self.cpu_seconds,
-            "error": self.error,
-        }
-
-
 def format_context(passages: Sequence[Passage]) -> str:
     """Number passages for the prompt: ``[1] text``.
 
@@ -111,7 +46,7 @@ def format_context(passages: Sequence[Passage]) -> str:
     citations map [n] back to file and page anyway.
     """
     return "\n\n".join(
-        f"[{i}] {verify.strip_markup(' '.join(p.text.split()))}" for i, p in enumerate(passages, 1)
+        f"[{i}] {strip_markup(' '.join(p.text.split()))}" for i, p in enumerate(passages, 1)
     )
 
 
@@ -289,7 +224,7 @@ class AnswerStream:
             if r.verification.support_score > 0 and verify.answers_question(
                 r.question, r.verification, r.passages, a.encode
             ):
-                r.answer = verify.render_answer(r.verification, mode=a.settings.unsupported)
+                r.answer = render_answer(r.verification, mode=a.settings.unsupported)
                 used = sorted(
                     {s.passage for s in r.verification.sentences if s.supported and s.passage}
                 )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import GroundworkError, StoreLocked
+from rag.errors import DatasetError, GroundworkError, StoreLocked
 
 EVAL_EXAMPLES = """\
 examples:
@@ -222,7 +222,7 @@ def format_summary(run) -> str:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval``."""
-    from rag.evaluate import DatasetError, evaluate, load_dataset, record_run
+    from rag.evaluate import evaluate, load_dataset, record_run
 
     if args.limit is not None and args.limit < 1:
         raise DatasetError("--limit must be at least 1.")

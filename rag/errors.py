@@ -7,6 +7,7 @@
      │    ├── StoreLocked       another process holds the embedded store
      │    └── EmbedderMismatch  the store was built by another embedding model
      ├── IngestError            a file could not be read into the store
+     ├── DatasetError           a golden set or evaluation docs folder cannot be used
      └── GuardrailBlocked       a question or document was refused by a safety check
 
 Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
@@ -46,6 +47,10 @@ class IngestError(GroundworkError):
         self.filename = filename
         self.reason = reason
         super().__init__(f"{filename}: {reason}")
+
+
+class DatasetError(GroundworkError):
+    """A golden set or docs folder cannot be used; the message names the file and line."""
 
 
 class GuardrailBlocked(GroundworkError):

@@ -14,7 +14,8 @@ found:", questions back to the user, "The documents do not mention this.") are e
 :func:`is_claim`.
 
 When retrieval itself is weak (:func:`evidence_strength` below ``WEAK_EVIDENCE_THRESHOLD``) the
-chain should refuse and show :func:`extractive_answer` instead of generating.
+chain should refuse and show :func:`extractive_answer` instead of generating. Showing the
+verdicts as Markdown is :mod:`rag.render`'s job.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.render import strip_markup
 from rag.sentences import (
     FactIndex,
     cited_numbers,
@@ -388,106 +390,3 @@ def extractive_answer(
         if len(picked) == max_sentences:
             break
     return [(flat[i], owners[i]) for i in sorted(picked)]
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-UNVERIFIED = "⚠️ *unverified:*"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
-
-
-def _join(parts: list[tuple[str, str]]) -> str:
-    """Lay out (lead, markdown) pieces as paragraphs, list items and running text."""
-    out = ""
-    prev = ""
-    for lead, md in parts:
-        if not out:
-            out = (f"{lead} " if lead in ("-", "1.") else "") + md
-        elif lead in ("-", "1."):
-            out += ("\n" if prev in ("-", "1.") else "\n\n") + f"{lead} {md}"
-        elif lead == "paragraph":
-            out += "\n\n" + md
-        else:
-            out += " " + md
-        prev = lead or prev
-    return out
-
-
-def render_answer(v: Verification, mode: str = "flag") -> str:
-    """Render the checked answer as Markdown.
-
-    Supported sentences carry their (corrected) ``[n]`` citations. Unsupported ones are struck
-    through behind a "⚠️ unverified" label (``mode="flag"``) or dropped with a closing note
-    (``mode="remove"``). Exempt sentences are kept as written.
-    """
-    if mode not in ("flag", "remove"):
-        raise ValueError(f"mode must be 'flag' or 'remove', not {mode!r}")
-    parts: list[tuple[str, str]] = []
-    removed = 0
-    for s in v.sentences:
-        if not s.is_claim:
-            md = strip_citations(s.text) if not s.cited else s.text
-        elif s.supported:
-            md = _with_citations(s.claim, s.cited or ([s.passage] if s.passage else []))
-        elif mode == "remove":
-            removed += 1
-            continue
-        else:
-            md = f"{UNVERIFIED} ~~{s.claim.replace('~', '')}~~"
-        parts.append((s.lead, md))
-    text = _join(parts)
-    if removed:
-        noun = "sentence was" if removed == 1 else "sentences were"
-        note = f"_{removed} {noun} removed: the documents do not support them._"
-        text = f"{text}\n\n{note}" if text else note
-    return text
-
-
-def _with_citations(claim: str, cited: list[int]) -> str:
-    if not cited:
-        return claim
-    markers = "".join(f"[{n}]" for n in cited)
-    body, end = (claim[:-1], claim[-1]) if claim[-1:] in ".!?" else (claim, "")
-    return f"{body} {markers}{end}"
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape Markdown (and Streamlit directive/LaTeX) syntax in document text."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-_MARKUP = re.compile(r"\*\*|__|`+|^#{1,6}[ \t]+", re.MULTILINE)
-
-
-def strip_markup(text: str) -> str:
-    """Drop Markdown emphasis, code ticks and heading marks, keeping the words."""
-    return _MARKUP.sub("", text)
-
-
-def highlight(passage_text: str, evidence: str) -> str:
-    """Markdown of ``passage_text`` (escaped) with the ``evidence`` sentence(s) highlighted.
-
-    Uses Streamlit's ``:orange-background[...]``; brackets inside it become character
-    references so the directive cannot be closed early by document text.
-    """
-    # Documents' own Markdown (headings, bold) would show as literal symbols once escaped.
-    passage_text, evidence = strip_markup(passage_text), strip_markup(evidence)
-    spans = []
-    for sentence in split_sentences(evidence) if evidence.strip() else []:
-        words = re.findall(r"\S+", sentence)
-        pattern = r"\s+(?:[-*+•]\s+|\d{1,3}[.)]\s+)?".join(re.escape(w) for w in words)
-        if words and (m := re.search(pattern, passage_text)):
-            spans.append((m.start(), m.end()))
-    spans = sorted(set(spans))
-    out, pos = [], 0
-    for start, end in spans:
-        if start < pos:
-            continue
-        out.append(escape_markdown(passage_text[pos:start]))
-        inner = escape_markdown(" ".join(passage_text[start:end].split()))
-        inner = inner.replace("\\[", "&#91;").replace("\\]", "&#93;")
-        out.append(f":orange-background[{inner}]")
-        pos = end
-    out.append(escape_markdown(passage_text[pos:]))
-    # Keep the document's line structure (list items, short lines) as Markdown hard breaks.
-    return re.sub(r"[ \t]*\n", "  \n", "".join(out))

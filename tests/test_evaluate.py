@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import verify
+from rag import render, verify
 from rag.database import open_db
+from rag.errors import DatasetError
+from rag.evalcache import collect_docs
 from rag.evaluate import (
-    DatasetError,
-    collect_docs,
     evaluate,
     hit_at,
     key_fact_recall,
@@ -68,7 +68,7 @@ def test_page_hit_needs_source_and_page_in_top_5(retrieved, expected):
         ("You may carry over 5 DAYS.", ["5 days", "31 March"], 0.5),
         ("Nothing relevant.", ["16 weeks"], 0.0),
         # a fact inside a flagged (unverified) sentence is not asserted, so not counted
-        (f"Leave is paid. {verify.UNVERIFIED} ~~It lasts 16 weeks.~~", ["16 weeks"], 0.0),
+        (f"Leave is paid. {render.UNVERIFIED} ~~It lasts 16 weeks.~~", ["16 weeks"], 0.0),
         ("Anything.", [], None),
     ],
 )
@@ -85,8 +85,8 @@ def test_unflagged_unsupported_counts_sentences_shown_as_fact():
     v = _verification(
         ("Trips over $5,000 need the CFO.", True), ("The CEO signs all trips.", False)
     )
-    flagged = verify.render_answer(v, mode="flag")
-    removed = verify.render_answer(v, mode="remove")
+    flagged = render.render_answer(v, mode="flag")
+    removed = render.render_answer(v, mode="remove")
     assert unflagged_unsupported(v, flagged) == 0
     assert unflagged_unsupported(v, removed) == 0
     shown_plainly = "Trips over $5,000 need the CFO [1]. The CEO signs all trips."
@@ -98,7 +98,7 @@ def test_unflagged_unsupported_counts_sentences_shown_as_fact():
 def test_unflagged_check_compares_whole_sentences():
     # A flagged stray "1." must not match the list marker or "1" elsewhere in the answer.
     v = _verification(("Passwords change every 90 days.", True), ("1.", False))
-    answer = f"1. Passwords change every 90 days [1]. {verify.UNVERIFIED} ~~1.~~"
+    answer = f"1. Passwords change every 90 days [1]. {render.UNVERIFIED} ~~1.~~"
     assert unflagged_unsupported(v, answer) == 0
     assert unflagged_unsupported(v, "Passwords change every 90 days [1]. 1.") == 1
 

@@ -147,4 +147,6 @@ def test_same_file_names_in_different_folders_are_kept_apart(store, tmp_path):
 def test_unreadable_path_is_reported_not_raised(store, tmp_path):
     missing = tmp_path / "gone.md"
     (report,) = ingest_files(store, [("gone.md", missing)])
-    assert report.status == "failed" and "gone.md" in report.error and "cannot be read" in report.error
+    assert (
+        report.status == "failed" and "gone.md" in report.error and "cannot be read" in report.error
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.embeddings import MiniLMEmbeddings
+from rag.render import highlight, render_answer
 from rag.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
 from rag.types import Passage
 from rag.verify import (
@@ -14,9 +15,7 @@ from rag.verify import (
     answers_question,
     evidence_strength,
     extractive_answer,
-    highlight,
     is_claim,
-    render_answer,
     verify_answer,
 )
 

@@ -1,0 +1,83 @@
+"""The answer record: what one question produced, and the run record stored from it.
+
+``AnswerResult`` holds a finished answer (the Markdown shown, its citations, the passages and
+their verification) with everything measured about it; ``record()`` is the row the run log
+stores and feedback copies. :mod:`rag.chain` fills it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rag.types import Citation, Passage
+
+if TYPE_CHECKING:
+    from rag.verify import Verification
+
+
+@dataclass
+class AnswerResult:
+    """A finished answer with its evidence and measurements."""
+
+    run_id: str
+    question: str
+    rewritten_query: str
+    raw_answer: str = ""
+    answer: str = ""  # Markdown shown to the user, verified
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    verification: Verification | None = None
+    refused: bool = False
+    extractive: bool = False
+    evidence: float = 0.0
+    backend: str = ""
+    model: str = ""
+    embed_model: str = ""
+    prompt_version: str = ""
+    index_version: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cpu_seconds: float = 0.0
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    session_id: str = ""
+    user: str = ""
+    error: str | None = None
+
+    @property
+    def support_score(self) -> float | None:
+        """Fraction of answer sentences supported by their passages."""
+        return self.verification.support_score if self.verification else None
+
+    def record(self) -> dict[str, Any]:
+        """The run record stored in the run log and copied into feedback."""
+        return {
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "session_id": self.session_id,
+            "user": self.user,
+            "question": self.question,
+            "rewritten_query": self.rewritten_query,
+            "answer": self.answer,
+            "refused": self.refused,
+            "support_score": self.support_score,
+            "verification": self.verification.to_dict()["sentences"] if self.verification else [],
+            "passages": [
+                {"chunk_id": p.chunk_id, "source": p.source, "page": p.page, "score": p.score}
+                for p in self.passages
+            ],
+            "cited_chunk_ids": [c.passage.chunk_id for c in self.citations],
+            "cited_sources": sorted({c.passage.source for c in self.citations}),
+            "backend": self.backend,
+            "model": self.model,
+            "embed_model": self.embed_model,
+            "prompt_version": self.prompt_version,
+            "index_version": self.index_version,
+            "timings": self.timings,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cpu_seconds": self.cpu_seconds,
+            "error": self.error,
+        }

@@ -1,0 +1,111 @@
+"""The evaluation corpus: the docs folder's files and the cached store built from them.
+
+``collect_docs`` lists the supported files under a folder (recursively, clashing base names
+kept apart); ``eval_store`` opens a store of their own for an evaluation, ingesting them first
+unless a store for the same files and chunk settings is cached under
+``data_dir/eval-cache/KEY`` (``cache_key``). The live store is never touched. The naive
+baseline's index (:mod:`rag.baseline`) is kept in the same cache folder, under ``baseline/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.database import utc_now
+from rag.errors import DatasetError
+from rag.ingest import SUPPORTED_EXTENSIONS
+
+CACHE_FORMAT = 1  # bump when ingestion changes in a way that must invalidate cached stores
+Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file of the docs folder: ``name`` is what it is ingested as, ``base`` its base name."""
+
+    path: Path
+    name: str
+    base: str
+
+
+def collect_docs(folder: str | Path) -> list[CorpusFile]:
+    """Every supported file under ``folder`` (recursively); clashing base names get a prefix."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"Docs folder {folder} does not exist or is not a folder.")
+    paths = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not paths:
+        raise DatasetError(
+            f"Docs folder {folder} holds no supported files ({', '.join(SUPPORTED_EXTENSIONS)})."
+        )
+    from rag.indexing import document_names  # two "index.md" must not replace each other
+
+    return [
+        CorpusFile(p, name, p.name) for p, name in zip(paths, document_names(paths), strict=True)
+    ]
+
+
+def cache_key(files: Sequence[CorpusFile], settings: Settings, embedder: str) -> str:
+    """Hash of file names, sizes and mtimes plus the settings that shape chunks."""
+    h = hashlib.sha256(f"{CACHE_FORMAT}|{embedder}|{settings.chunk_tokens}".encode())
+    h.update(f"|{settings.max_file_mb}|{settings.max_pages}".encode())
+    for f in files:
+        stat = f.path.stat()
+        h.update(f"\n{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class CachedStore:
+    """The evaluation's own store, and whether it was reused."""
+
+    store: Any  # rag.store.DocumentStore
+    folder: Path
+    reused: bool
+    reports: list[dict[str, Any]]
+
+
+@contextmanager
+def eval_store(
+    settings: Settings, files: Sequence[CorpusFile], embeddings, progress: Progress | None = None
+) -> Iterator[CachedStore]:
+    """Open (ingesting first unless cached) a store holding ``files``, under its own data_dir."""
+    from rag.embeddings import MODEL_NAME
+    from rag.indexing import ingest_file
+    from rag.store import DocumentStore
+
+    embedder = f"embedded/{MODEL_NAME}"
+    folder = settings.data_dir / "eval-cache" / cache_key(files, settings, embedder)
+    manifest = folder / "ingest.json"
+    reused = manifest.is_file()
+    if folder.exists() and not reused:
+        shutil.rmtree(folder)  # an interrupted ingestion: start over
+    own = settings.model_copy(update={"data_dir": folder, "chroma_url": None})
+    store = DocumentStore(own, lambda _name: embeddings, embedder, expect_embedder=embedder)
+    try:
+        if reused:
+            reports = json.loads(manifest.read_text())["reports"]
+        else:
+            reports = []
+            for i, f in enumerate(files, 1):
+                if progress:
+                    progress("ingest", i - 1, len(files), f.name)
+                reports.append(ingest_file(store, f.name, f.path.read_bytes()).to_dict())
+            manifest.write_text(json.dumps({"created_at": utc_now(), "reports": reports}))
+        yield CachedStore(store, folder, reused, reports)
+    finally:
+        store.close()
