@@ -256,25 +256,26 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 # --- ingest -----------------------------------------------------------------------------------
 
 
-def _expand(paths: list[Path], recursive: bool) -> list[Path]:
+def _expand(paths: list[Path], recursive: bool) -> tuple[list[Path], list[Path]]:
+    """Files to ingest, and files found in folders whose type is not supported."""
     from rag.ingest import SUPPORTED_EXTENSIONS
 
     files: list[Path] = []
+    unsupported: list[Path] = []
     for path in paths:
         if path.is_dir():
             found = path.rglob("*") if recursive else path.iterdir()
-            files += sorted(
-                p
-                for p in found
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_EXTENSIONS
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            for p in sorted(found):
+                if not p.is_file() or any(
+                    part.startswith(".") for part in p.relative_to(path).parts
+                ):
+                    continue
+                (files if p.suffix.lower() in SUPPORTED_EXTENSIONS else unsupported).append(p)
         elif path.is_file():
-            files.append(path)  # named explicitly: an unsupported type is reported, not skipped
+            files.append(path)  # named explicitly: an unsupported type is reported as failed
         else:
             raise GroundworkError(f"{path} does not exist.")
-    return list(dict.fromkeys(files))
+    return list(dict.fromkeys(files)), list(dict.fromkeys(unsupported))
 
 
 def _open_store(settings: Settings):
@@ -311,9 +312,9 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag ingest``."""
     from tqdm import tqdm
 
-    from rag.indexing import document_names, ingest_files
+    from rag.indexing import IngestReport, document_names, ingest_files
 
-    files = _expand(args.paths, args.recursive)
+    files, unsupported = _expand(args.paths, args.recursive)
     if not files:
         raise GroundworkError("No supported files found (use --recursive for sub-folders).")
     meta = {"owner": args.owner, "collection": args.collection, "review_by": args.review_by}
@@ -334,5 +335,18 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         # Files are read and parsed one ahead of embedding, never all at once.
         reports = ingest_files(store, list(zip(names, files, strict=True)), meta, progress)
         bar.update(len(files) - bar.n)
-    print(format_reports(reports))
+    # Files of other types in a folder are listed, not failed: the folder is not the user's
+    # mistake, but they should know what was left out.
+    from rag.ingest import SUPPORTED_EXTENSIONS
+
+    skipped = [
+        IngestReport(
+            p.name,
+            "skipped",
+            error=f"{p.suffix or 'no extension'} files are not supported "
+            f"({', '.join(SUPPORTED_EXTENSIONS)}); convert it to one of these to include it.",
+        )
+        for p in unsupported
+    ]
+    print(format_reports(reports + skipped))
     return 1 if any(not r.ok for r in reports) else 0

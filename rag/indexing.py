@@ -49,7 +49,7 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         """Whether the file is in the store (new, updated or already there)."""
-        return self.status != "failed"
+        return self.status not in ("failed", "skipped")
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

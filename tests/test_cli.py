@@ -70,6 +70,18 @@ def test_ingest_good_and_bad_file(folder, tmp_path):
     db.close()
 
 
+def test_unsupported_files_in_a_folder_are_listed_as_skipped(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text("# Policy\n\nDesks are cleared every Friday.\n")
+    (docs / "tracker.xlsx").write_bytes(b"PK\x03\x04 spreadsheet")
+    result = run_cli("ingest", str(docs), data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [row for row in result.stdout.splitlines() if row.startswith("tracker.xlsx")]
+    assert "skipped" in line and ".xlsx files are not supported" in line
+    assert "1 ingested, 1 skipped" in result.stdout
+
+
 def test_ingest_all_good_exits_0_and_bad_arguments(folder, tmp_path):
     good = folder / "overtime.pdf"
     assert run_cli("ingest", str(good), data_dir=tmp_path / "d").returncode == 0
