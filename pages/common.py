@@ -76,11 +76,38 @@ def current_assistant():
 
 def current_store():
     """Return the store, or show why it cannot be opened and stop the page."""
+    from rag.errors import EmbedderMismatch
+
     try:
         return store()
+    except (BackendUnavailable, EmbedderMismatch) as exc:
+        # The store's embedder cannot be used here: offer to rebuild it with the embedded one.
+        st.error(str(exc), icon=":material/cloud_off:")
+        if st.button("Re-index with the embedded embedder", icon=":material/autorenew:"):
+            reindex_with_embedded()
+            st.rerun()
+        st.stop()
     except GroundworkError as exc:
         st.error(str(exc), icon=":material/lock:")
         st.stop()
+
+
+def reindex_with_embedded() -> None:
+    """Re-embed every document with the embedded MiniLM model, with a progress bar."""
+    from rag.backends import make_embeddings
+    from rag.embeddings import MODEL_NAME
+    from rag.reindex import reindex
+
+    s = settings()
+    bar = st.progress(0.0, text="Re-indexing…")
+    count = reindex(
+        s,
+        f"embedded/{MODEL_NAME}",
+        lambda name: make_embeddings(s, name),
+        lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} passages"),
+    )
+    store.clear()
+    st.toast(f"Re-indexed {count} passages with the embedded embedder.")
 
 
 def session_id() -> str:

@@ -183,12 +183,14 @@ def make_embeddings(settings: Settings, embedder: str) -> Embeddings:
                 raise BackendUnavailable(
                     f"The document store was built with Ollama embeddings ({name}), but Ollama at "
                     f"{status.host} is not reachable. Start Ollama, or re-index the documents "
-                    "with the embedded embedder (Documents page → Re-index)."
+                    "with the embedded embedder (the app offers it, or run "
+                    "`python -m rag reindex`)."
                 )
             if not status.has(name):
                 raise BackendUnavailable(
                     f"The document store was built with Ollama embeddings ({name}), which Ollama "
-                    f"at {status.host} does not have. Run `ollama pull {name}`."
+                    f"at {status.host} does not have. Run `ollama pull {name}`, or re-index the "
+                    "documents with the embedded embedder (`python -m rag reindex`)."
                 )
             from langchain_ollama import OllamaEmbeddings
 

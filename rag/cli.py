@@ -118,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="date by which the documents should be reviewed",
     )
+    rx = sub.add_parser(
+        "reindex",
+        help="re-embed every document with another embedding model",
+        description="Rebuild the vector index with another embedder. A store keeps the embedder "
+        "that built it, so this is how a store moves between Ollama and the embedded model. "
+        "Stop the app first (it holds the embedded store).",
+        epilog="examples:\n"
+        "  python -m rag reindex\n"
+        "  python -m rag reindex --embedder ollama/nomic-embed-text",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rx.add_argument(
+        "--embedder",
+        default="embedded/all-MiniLM-L6-v2",
+        help="embedded/NAME or ollama/NAME (default: %(default)s)",
+    )
     return parser
 
 
@@ -128,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
         if args.command == "eval":
             return run_eval(args, settings)
+        if args.command == "reindex":
+            return run_reindex(args, settings)
         return run_ingest(args, settings)
     except StoreLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -250,6 +268,27 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(run.to_dict(), indent=1, default=str))
         print(f"Results written to {args.out}.")
+    return 0
+
+
+# --- reindex ----------------------------------------------------------------------------------
+
+
+def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m rag reindex``."""
+    from tqdm import tqdm
+
+    from rag.backends import make_embeddings
+    from rag.reindex import reindex
+
+    with tqdm(unit="chunk", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        count = reindex(settings, args.embedder, lambda n: make_embeddings(settings, n), progress)
+    print(f"Re-indexed {count} chunks with {args.embedder}.")
     return 0
 
 

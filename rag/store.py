@@ -138,6 +138,11 @@ class DocumentStore:
         try:
             self.client = _client(settings)
             names = {c.name for c in self.client.list_collections()}
+            rebuilt = f"{settings.collection}-reindex"
+            if settings.collection not in names and rebuilt in names:
+                # A re-index finished its copy but stopped before the swap: finish the swap.
+                self.client.get_collection(rebuilt).modify(name=settings.collection)
+                names.add(settings.collection)
             if settings.collection in names:
                 collection = self.client.get_collection(settings.collection)
             else:

@@ -46,7 +46,7 @@ def folder(tmp_path) -> Path:
 
 
 def test_help_has_examples(tmp_path):
-    for command in ("eval", "ingest"):
+    for command in ("eval", "ingest", "reindex"):
         result = run_cli(command, "--help", data_dir=tmp_path)
         assert result.returncode == 0 and "examples:" in result.stdout
 
@@ -90,6 +90,15 @@ def test_ingest_all_good_exits_0_and_bad_arguments(folder, tmp_path):
     assert "Traceback" not in missing.stderr
     bad_date = run_cli("ingest", str(good), "--review-by", "soon", data_dir=tmp_path / "d")
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+
+
+def test_reindex_rebuilds_the_index(folder, tmp_path):
+    assert run_cli("ingest", str(folder / "overtime.pdf"), data_dir=tmp_path / "d").returncode == 0
+    result = run_cli("reindex", data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert "Re-indexed 1 chunks with embedded/all-MiniLM-L6-v2." in result.stdout
+    empty = run_cli("reindex", data_dir=tmp_path / "empty")
+    assert empty.returncode == 1 and "no document store" in empty.stderr.lower()
 
 
 def test_ingest_into_a_locked_store_exits_2(folder, tmp_path, open_store, settings):

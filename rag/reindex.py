@@ -1,0 +1,81 @@
+"""Re-indexing: rebuild the vector index with another embedding model, as an explicit action.
+
+A store keeps the embedder that built it (vectors of two models never mix), so switching
+models means re-embedding every chunk. The chunks' text is already in the store, so nothing is
+parsed again. The new index is built beside the old one and swapped in only when complete; a
+crash before the swap leaves the old index serving, and one during the swap is finished the
+next time the store is opened (``DocumentStore`` renames a complete rebuild into place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langchain_core.embeddings import Embeddings
+
+from rag import registry
+from rag.config import Settings
+from rag.database import open_db, write_transaction
+from rag.errors import StoreError
+from rag.store import _client, _StoreLock
+
+BATCH = 256
+
+
+def rebuild_name(collection: str) -> str:
+    """Name of the collection a re-index builds before swapping it in."""
+    return f"{collection}-reindex"
+
+
+def reindex(
+    settings: Settings,
+    embedder: str,
+    embeddings_for: Callable[[str], Embeddings],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-embed every chunk with ``embedder`` and make it the store's embedder.
+
+    The store must not be open elsewhere (the app holds it: stop it, or use its re-index
+    button). Returns the number of chunks re-embedded.
+    """
+    lock = None if settings.chroma_url else _StoreLock(settings.data_dir / "chroma.lock")
+    client = None
+    try:
+        client = _client(settings)
+        names = {c.name for c in client.list_collections()}
+        old, new = settings.collection, rebuild_name(settings.collection)
+        if new in names:  # an interrupted earlier rebuild: start it again
+            client.delete_collection(new)
+        if old not in names:
+            raise StoreError(f"There is no document store to re-index at {settings.data_dir}.")
+        source = client.get_collection(old)
+        got = source.get(include=["documents", "metadatas"])
+        embeddings = embeddings_for(embedder)
+        target = client.create_collection(
+            new, metadata={"embedder": embedder, "hnsw:space": "cosine"}
+        )
+        total = len(got["ids"])
+        for start in range(0, total, BATCH):
+            ids = got["ids"][start : start + BATCH]
+            texts = [t or "" for t in got["documents"][start : start + BATCH]]
+            target.add(
+                ids=ids,
+                embeddings=embeddings.embed_documents(texts),
+                documents=texts,
+                metadatas=got["metadatas"][start : start + BATCH],
+            )
+            if progress:
+                progress(start + len(ids), total)
+        client.delete_collection(old)
+        target.modify(name=old)
+        db = open_db(settings.db_path)
+        registry.ensure_schema(db)
+        with write_transaction(db):  # answers from here on come from another vector space
+            registry.bump_index_version(db)
+        db.close()
+        return total
+    finally:
+        if client is not None:
+            client.close()
+        if lock is not None:
+            lock.release()
