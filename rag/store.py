@@ -158,6 +158,7 @@ class DocumentStore:
                     f"'{self.embedder}', or re-index the documents with the new embedder."
                 )
             self.embeddings = embeddings_for(self.embedder)
+            self.collection = collection  # direct access for batched writes and filters
             self.vectors = Chroma(
                 client=self.client,
                 collection_name=settings.collection,
@@ -219,7 +220,7 @@ class DocumentStore:
         """Store chunks whose vectors were computed already."""
         for start in range(0, len(chunks), UPSERT_BATCH):
             batch = chunks[start : start + UPSERT_BATCH]
-            self.vectors._collection.upsert(
+            self.collection.upsert(
                 ids=[c.chunk_id for c in batch],
                 embeddings=vectors[start : start + len(batch)],
                 documents=[c.text for c in batch],
@@ -228,7 +229,7 @@ class DocumentStore:
 
     def delete_chunks_where(self, where: dict[str, Any]) -> None:
         """Delete every chunk matching a Chroma ``where`` filter."""
-        self.vectors._collection.delete(where=where)
+        self.collection.delete(where=where)
 
     def chunks(self, active_only: bool = True) -> list[StoredChunk]:
         """Every stored chunk (only served versions by default)."""
@@ -294,4 +295,4 @@ class DocumentStore:
 
     def count(self) -> int:
         """Number of chunks in the collection (all versions)."""
-        return self.vectors._collection.count()
+        return self.collection.count()
