@@ -78,7 +78,7 @@ def _save_feedback(run: dict, key: str) -> None:
 
 def _support_caption(message: dict) -> str:
     seconds = (message["run"].get("timings") or {}).get("total_ms", 0) / 1000
-    if message.get("refused"):
+    if message.get("refused") or message.get("extractive"):
         if not message.get("citations"):
             return f"no matching passages · {seconds:.1f} s"
         if message["content"].startswith(NOT_FOUND):
@@ -108,7 +108,7 @@ def citation_label(c: dict) -> str:
 def show_answer_text(message: dict) -> None:
     """The verified answer; a refusal or extractive answer leads with a clear note."""
     content = message["content"]
-    if not message.get("refused"):
+    if not (message.get("refused") or message.get("extractive")):
         st.markdown(content)
         return
     head, _, rest = content.partition("\n")

@@ -29,8 +29,8 @@ class AnswerResult:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     verification: Verification | None = None
-    refused: bool = False
-    extractive: bool = False
+    refused: bool = False  # said the documents do not answer it ("not found")
+    extractive: bool = False  # shows quoted passages instead of a generated answer
     evidence: float = 0.0
     backend: str = ""
     model: str = ""
@@ -62,6 +62,7 @@ class AnswerResult:
             "rewritten_query": self.rewritten_query,
             "answer": self.answer,
             "refused": self.refused,
+            "extractive": self.extractive,
             "support_score": self.support_score,
             "verification": self.verification.to_dict()["sentences"] if self.verification else [],
             "passages": [

@@ -233,9 +233,10 @@ class AnswerStream:
                 ]
                 return
         # Weak evidence, a refusal, or nothing the passages support: show the evidence instead.
-        r.refused, r.extractive = True, True
+        # Only "not found" is a refusal; quoting passages for an unverified answer is not.
         picks = verify.extractive_answer(r.question, r.passages, a.encode)
         weak = r.evidence < verify.WEAK_EVIDENCE_THRESHOLD or model_refused
+        r.refused, r.extractive = weak or not picks, True
         lines = [f"{NOT_FOUND} The closest passages say:" if weak else NOT_VERIFIED]
         lines += [f"- {sentence} [{n}]" for sentence, n in picks]
         r.answer = "\n".join(lines) if picks else NOT_FOUND

@@ -198,6 +198,7 @@ SUMMARY_ROWS = [
     ("page hit@5", "page_hit_at_5"),
     ("refusal accuracy", "refusal_accuracy"),
     ("false-refusal rate", "false_refusal_rate"),
+    ("quoted instead of generated", "quoted_rate"),
     ("key-fact recall", "key_fact_recall"),
     ("unsupported-sentence rate", "unsupported_sentence_rate"),
     ("unsupported sentences", "unsupported_sentences"),

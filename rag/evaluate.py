@@ -16,8 +16,10 @@ Metrics (answerable questions unless said otherwise):
 * unsupported-sentence rate: unsupported claim sentences / claim sentences, over all answers;
 * unflagged unsupported: unsupported sentences that appear in the shown answer outside the
   "unverified" flag (must be 0);
-* refusal accuracy: share of unanswerable lines refused; false-refusal rate: share of
-  answerable lines refused (with ``retrieval_only``, refusal = weak evidence);
+* refusal accuracy: share of unanswerable lines refused ("not found"); false-refusal rate:
+  share of answerable lines refused (with ``retrieval_only``, refusal = weak evidence);
+  quoted rate: share of answerable lines whose generated answer failed verification and
+  were answered with quoted passages instead;
 * latency p50/p95 of ``total_ms`` and ``verify_ms`` (the price of verification).
 """
 
@@ -238,6 +240,9 @@ def summarise(rows: Sequence[dict[str, Any]], retrieval_only: bool = False) -> d
         unsupported = sum(r["unsupported"] for r in rows)
         recalls = [r["key_fact_recall"] for r in ans if r["key_fact_recall"] is not None]
         out |= {
+            # Answerable questions whose generated answer failed verification, so passages
+            # were quoted instead (neither a refusal nor a generated answer).
+            "quoted_rate": _mean([r.get("quoted", False) for r in ans]),
             "key_fact_recall": _mean(recalls),
             "claim_sentences": claims,
             "unsupported_sentences": unsupported,
@@ -287,6 +292,7 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
         "retrieved": [(bases.get(p.source, p.source), p.page) for p in r.passages],
         "answer": r.answer,
         "refused": r.refused,
+        "quoted": r.extractive and not r.refused,
         "evidence": r.evidence,
         "support_score": r.support_score,
         "claims": len(v.claims) if v else 0,
