@@ -138,3 +138,14 @@ def page_data_dir(tmp_path, monkeypatch):
     st.cache_resource.clear()  # pages.common caches settings and the database per process
     yield tmp_path / "data"
     st.cache_resource.clear()
+
+
+def run_in_threads(target, workers: int = 8) -> None:
+    """Run ``target(worker)`` in ``workers`` threads at once and wait for all of them."""
+    import threading
+
+    threads = [threading.Thread(target=target, args=(w,)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()

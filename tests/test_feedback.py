@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import multiprocessing
-import threading
 
 import pytest
 from sqlite_utils import Database
@@ -24,6 +23,7 @@ from rag.feedback import (
     mark_reviewed,
     record_feedback,
 )
+from tests.conftest import run_in_threads
 from tests.test_runlog import make_run
 
 
@@ -229,21 +229,13 @@ def test_eight_threads_sharing_one_connection_lose_no_feedback(db):
         for i in range(500):
             record_feedback(db, make_run(run_id=f"r{i}"), 1, None, None, f"user{worker}")
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work)
     assert count_feedback(db) == 4000
 
 
 def test_eight_threads_with_own_connections_lose_no_feedback(tmp_path):
     path = tmp_path / "app.db"
-    threads = [threading.Thread(target=_write_feedback, args=(path, w)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(lambda w: _write_feedback(path, w))
     assert count_feedback(open_db(path)) == 4000
 
 

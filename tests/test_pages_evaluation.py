@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
 from rag.evaluate import list_runs
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "evaluation.py")
-
-
-@pytest.fixture
-def data_dir(page_data_dir):
-    return page_data_dir
 
 
 def run_page() -> AppTest:
@@ -33,9 +27,9 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_empty_history_and_dataset_choices(data_dir):
-    (data_dir / "golden").mkdir(parents=True)
-    (data_dir / "golden" / "feedback.jsonl").write_text(
+def test_empty_history_and_dataset_choices(page_data_dir):
+    (page_data_dir / "golden").mkdir(parents=True)
+    (page_data_dir / "golden" / "feedback.jsonl").write_text(
         '{"question": "Q?", "answerable": true, "sources": ["a.md"]}\n'
     )
     at = run_page()
@@ -46,7 +40,7 @@ def test_empty_history_and_dataset_choices(data_dir):
     assert not at.metric
 
 
-def test_retrieval_only_run_shows_metrics_and_records_history(data_dir):
+def test_retrieval_only_run_shows_metrics_and_records_history(page_data_dir):
     at = run_page()
     samples = next(o for o in at.selectbox(key="dataset").options if o.endswith("samples.jsonl"))
     at.selectbox(key="dataset").set_value(samples)
@@ -61,15 +55,15 @@ def test_retrieval_only_run_shows_metrics_and_records_history(data_dir):
     rows = frame(at, "retrieved")
     assert len(rows) == 8 and set(rows["hit@5"].dropna()) == {True}
 
-    db = open_db(data_dir / "app.db")
+    db = open_db(page_data_dir / "app.db")
     [run] = list_runs(db)
     db.close()
     assert run["retrieval_only"] == 1 and run["summary"]["source_hit_at_5"] == 1.0
     assert len(frame(at, "refusal accuracy")) == 1
-    assert not (data_dir / "chroma").exists()  # the live store was not opened
+    assert not (page_data_dir / "chroma").exists()  # the live store was not opened
 
 
-def test_missing_docs_folder_is_reported(data_dir):
+def test_missing_docs_folder_is_reported(page_data_dir):
     at = run_page()
     at.text_input(key="docs").set_value("no/such/folder")
     at.checkbox(key="retrieval_only").check()

@@ -16,13 +16,8 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "feedback.py")
 
 
 @pytest.fixture
-def data_dir(page_data_dir):
-    return page_data_dir
-
-
-@pytest.fixture
-def seeded(data_dir):
-    db = open_db(data_dir / "app.db")
+def seeded(page_data_dir):
+    db = open_db(page_data_dir / "app.db")
     ids = {
         "leave": record_feedback(db, make_run(), 1, None, None, "ana"),
         "vpn": record_feedback(
@@ -56,7 +51,7 @@ def table_questions(at: AppTest) -> list[str]:
     return at.dataframe[0].value["question"].tolist()
 
 
-def test_empty_state(data_dir):
+def test_empty_state(page_data_dir):
     at = run_page()
     assert "No feedback yet" in at.info[0].value
     assert not at.dataframe
@@ -97,7 +92,7 @@ def test_no_match_shows_a_message(seeded):
     assert "No ratings match" in at.info[0].value
 
 
-def test_mark_reviewed_persists(seeded, data_dir):
+def test_mark_reviewed_persists(seeded, page_data_dir):
     at = run_page()
     fid = seeded["vpn"]
     assert at.selectbox(key="detail").value == fid
@@ -105,7 +100,7 @@ def test_mark_reviewed_persists(seeded, data_dir):
     at.button(key="mark").click().run()
     assert not at.exception
     assert any("marked reviewed" in s.value for s in at.success)
-    row = get_feedback(open_db(data_dir / "app.db"), fid)
+    row = get_feedback(open_db(page_data_dir / "app.db"), fid)
     assert (
         row["reviewed"] == 1 and row["resolution_note"] == "Added the VPN page to the IT handbook"
     )
@@ -115,7 +110,7 @@ def test_mark_reviewed_persists(seeded, data_dir):
     assert any("Added the VPN page" in s.value for s in at.success)
 
 
-def test_add_to_golden_set_writes_a_line(seeded, data_dir):
+def test_add_to_golden_set_writes_a_line(seeded, page_data_dir):
     at = run_page()
     fid = seeded["vpn"]
     at.text_area(key=f"gold_answer_{fid}").input("The VPN guide is on the IT intranet page.")
@@ -123,10 +118,10 @@ def test_add_to_golden_set_writes_a_line(seeded, data_dir):
     at.run()
     at.button(key="golden").click().run()
     assert not at.exception
-    path = data_dir / "golden" / "feedback.jsonl"
+    path = page_data_dir / "golden" / "feedback.jsonl"
     [line] = path.read_text().splitlines()
     assert json.loads(line) == {
-        "id": f"feedback-{get_feedback(open_db(data_dir / 'app.db'), fid)['run_id'][:12]}",
+        "id": f"feedback-{get_feedback(open_db(page_data_dir / 'app.db'), fid)['run_id'][:12]}",
         "question": "Where is the VPN guide?",
         "answer": "The VPN guide is on the IT intranet page.",
         "key_facts": ["IT intranet"],

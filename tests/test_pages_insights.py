@@ -17,14 +17,9 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "insights.py")
 
 
 @pytest.fixture
-def data_dir(page_data_dir):
-    return page_data_dir
-
-
-@pytest.fixture
-def seeded(data_dir):
+def seeded(page_data_dir):
     """Two days: day 1 has a gap question refused; day 2 another one with weak support."""
-    db = open_db(data_dir / "app.db")
+    db = open_db(page_data_dir / "app.db")
     runs = [
         make_run(created_at="2026-03-01T09:00:00+00:00"),
         make_run(created_at="2026-03-01T10:00:00+00:00", refused=True, support_score=None,
@@ -55,7 +50,7 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_empty_state(data_dir):
+def test_empty_state(page_data_dir):
     at = run_page()
     assert "No answers logged yet" in at.info[0].value
     assert not at.metric
@@ -90,8 +85,8 @@ def test_support_threshold_changes_gaps(seeded):
     assert gaps(at) == ["Who is the fire warden?"]  # refused still counts; 0.1 is above
 
 
-def test_bad_price_file_warns_and_uses_defaults(seeded, data_dir):
-    (data_dir / "prices.toml").write_text('shadow_model = "nope"\n')
+def test_bad_price_file_warns_and_uses_defaults(seeded, page_data_dir):
+    (page_data_dir / "prices.toml").write_text('shadow_model = "nope"\n')
     at = run_page()
     assert "Unknown shadow model" in at.warning[0].value
     assert metric(at, "Answers") == "3"

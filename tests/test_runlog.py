@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +12,7 @@ from rag.database import open_db
 from rag.errors import ConfigError
 from rag.pricing import DEFAULT_SHADOW, Price, PriceTable, cost_of
 from rag.runlog import count_runs, get_run, log_run, new_run_id
+from tests.conftest import run_in_threads
 
 
 def make_run(**overrides) -> dict:
@@ -110,21 +110,13 @@ def test_eight_threads_sharing_one_connection_lose_nothing(db):
         for i in range(500):
             log_run(db, make_run(run_id=f"t{worker}-{i}"))
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work)
     assert count_runs(db) == 4000
 
 
 def test_eight_threads_with_own_connections_lose_nothing(tmp_path):
     path = tmp_path / "app.db"
-    threads = [threading.Thread(target=_write_runs, args=(path, w)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(lambda w: _write_runs(path, w))
     assert count_runs(open_db(path)) == 4000
 
 
