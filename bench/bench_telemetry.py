@@ -21,12 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-QUESTIONS = [
-    "How many days of annual leave do full-time employees get?",
-    "What is the nightly hotel cap in high-cost cities?",
-    "How soon must a security incident be reported?",
-    "How many weeks of parental leave are paid?",
-]
+from bench.bench_app import QUESTIONS  # noqa: E402 - the same sample questions
+
 REPLY = "Full-time employees receive 25 days of paid annual leave per calendar year [1]."
 
 

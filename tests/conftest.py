@@ -149,3 +149,21 @@ def run_in_threads(target, workers: int = 8) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def close_page_store() -> None:
+    """Release the store a page opened (its lock file and Chroma client), if it opened one."""
+    import contextlib
+
+    from pages import common
+    from rag.errors import GroundworkError
+
+    with contextlib.suppress(GroundworkError):  # a cache hit when the page opened the store
+        common.store().close()
+
+
+@pytest.fixture
+def store_page_data_dir(page_data_dir):
+    """``page_data_dir`` for pages that open the document store; closes it at teardown."""
+    yield page_data_dir
+    close_page_store()

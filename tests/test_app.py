@@ -8,6 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import close_page_store
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -18,9 +20,7 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
     st.cache_resource.clear()  # pages.common caches the store, model and database per process
     yield tmp_path / "data"
-    from pages import common
-
-    common.store().close()  # a cache hit: release the store the app opened
+    close_page_store()
     st.cache_resource.clear()
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
@@ -13,23 +11,6 @@ from rag.feedback import list_feedback
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "chat.py")
 QUESTION = "How many days of annual leave do full-time employees get?"
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")  # no Ollama probe
-    st.cache_resource.clear()  # pages.common caches the store, model and database per process
-    yield tmp_path / "data"
-    _close_cached_store()
-    st.cache_resource.clear()
-
-
-def _close_cached_store() -> None:
-    """Release the store built by the page (its lock file and Chroma client)."""
-    from pages import common
-
-    common.store().close()  # a cache hit: the same object the page used
 
 
 def run_page() -> AppTest:
@@ -45,22 +26,22 @@ def load_samples(at: AppTest) -> None:
     assert not at.exception, at.exception
 
 
-def feedback_rows(data_dir: Path) -> list[dict]:
-    db = open_db(data_dir / "app.db")
+def feedback_rows(store_page_data_dir: Path) -> list[dict]:
+    db = open_db(store_page_data_dir / "app.db")
     try:
         return list_feedback(db)
     finally:
         db.close()
 
 
-def test_empty_state_offers_the_samples(data_dir):
+def test_empty_state_offers_the_samples(store_page_data_dir):
     at = run_page()
     assert "no documents to answer from yet" in at.info[0].value
     assert [b.label for b in at.button] == ["Load sample documents"]
     assert at.chat_input[0].disabled  # nothing to ask about yet
 
 
-def test_samples_question_citations_and_feedback(data_dir):
+def test_samples_question_citations_and_feedback(store_page_data_dir):
     at = run_page()
     load_samples(at)
     assert not at.info, "the empty state is gone once the samples are in"
@@ -86,7 +67,7 @@ def test_samples_question_citations_and_feedback(data_dir):
     # thumbs up → one row in SQLite with the run's question and answer
     at.feedback[0].set_value(1).run()
     assert not at.exception, at.exception
-    [row] = feedback_rows(data_dir)
+    [row] = feedback_rows(store_page_data_dir)
     assert row["score"] == 1 and row["question"] == QUESTION
     assert row["answer"] and row["user"].startswith("anonymous-")
     assert "Thanks for the feedback" in " ".join(c.value for c in at.caption)
@@ -95,19 +76,19 @@ def test_samples_question_citations_and_feedback(data_dir):
     # thumbs down → the reason form; sending it updates the same row
     at.feedback[0].set_value(0).run()
     assert [s.label for s in at.selectbox] == ["Reason"]
-    assert feedback_rows(data_dir)[0]["score"] == 0
+    assert feedback_rows(store_page_data_dir)[0]["score"] == 0
     at.selectbox[0].set_value("incomplete")
     at.text_area[0].input("It does not say how leave is accrued.")
     [send] = [b for b in at.button if b.label == "Send feedback"]
     send.click().run()
     assert not at.exception, at.exception
-    [row] = feedback_rows(data_dir)
+    [row] = feedback_rows(store_page_data_dir)
     assert (row["score"], row["reason"]) == (0, "incomplete")
     assert row["comment"] == "It does not say how leave is accrued."
     assert "recorded for review" in " ".join(c.value for c in at.caption)
 
     # the answer was logged for insights, and a new conversation clears the screen
-    db = open_db(data_dir / "app.db")
+    db = open_db(store_page_data_dir / "app.db")
     assert db.execute("select count(*) from runs").fetchone()[0] == 1
     db.close()
     [new] = [b for b in at.sidebar.button if b.label == "New conversation"]

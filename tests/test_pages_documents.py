@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
@@ -18,18 +16,6 @@ from tests.conftest import make_pdf
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")
 PDF = "expenses.pdf"
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")
-    st.cache_resource.clear()  # pages.common caches the store and database per process
-    yield tmp_path / "data"
-    from pages import common
-
-    common.store().close()  # a cache hit: release the store the page opened
-    st.cache_resource.clear()
 
 
 def run_page() -> AppTest:
@@ -47,8 +33,8 @@ def click(at: AppTest, label: str) -> AppTest:
     return at
 
 
-def registry(data_dir: Path) -> dict[str, dict]:
-    db = open_db(data_dir / "app.db")
+def registry(store_page_data_dir: Path) -> dict[str, dict]:
+    db = open_db(store_page_data_dir / "app.db")
     try:
         return {r["filename"]: r for r in db["documents"].rows}
     finally:
@@ -60,11 +46,11 @@ def upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
     return click(at, "Add to library")
 
 
-def test_empty_state_loads_the_samples(data_dir):
+def test_empty_state_loads_the_samples(store_page_data_dir):
     at = run_page()
     assert "No documents yet" in at.info[0].value
     click(at, "Load sample documents")
-    assert set(registry(data_dir)) == {
+    assert set(registry(store_page_data_dir)) == {
         "leave-policy.md",
         "security-handbook.md",
         "travel-policy.md",
@@ -74,7 +60,7 @@ def test_empty_state_loads_the_samples(data_dir):
     assert at.subheader[0].value == "Library · 3 documents"
 
 
-def test_upload_reports_each_file_and_a_bad_one_does_not_stop_the_rest(data_dir):
+def test_upload_reports_each_file_and_a_bad_one_does_not_stop_the_rest(store_page_data_dir):
     at = run_page()
     pdf = make_pdf(["Expense claims are paid within 10 working days.", "Receipts are required."])
     upload(
@@ -88,18 +74,18 @@ def test_upload_reports_each_file_and_a_bad_one_does_not_stop_the_rest(data_dir)
     [bad] = at.error
     assert bad.value.startswith("**broken.pdf** — not added:")
     assert "Traceback" not in bad.value
-    assert set(registry(data_dir)) == {PDF}
+    assert set(registry(store_page_data_dir)) == {PDF}
     click(at, "Dismiss")
     assert not at.error and not at.success
 
 
-def test_upload_without_files_asks_for_them(data_dir):
+def test_upload_without_files_asks_for_them(store_page_data_dir):
     at = run_page()
     click(at, "Add to library")
     assert "Choose one or more files first" in at.warning[0].value
 
 
-def test_metadata_save_and_review_overdue_warning(data_dir):
+def test_metadata_save_and_review_overdue_warning(store_page_data_dir):
     at = run_page()
     upload(
         at, (PDF, make_pdf(["Expense claims are paid within 10 working days."]), "application/pdf")
@@ -109,7 +95,7 @@ def test_metadata_save_and_review_overdue_warning(data_dir):
     owner.input("Finance team")
     at.date_input[-1].set_value(date(2020, 1, 31))
     click(at, "Save details")
-    row = registry(data_dir)[PDF]
+    row = registry(store_page_data_dir)[PDF]
     assert (row["owner"], row["review_by"]) == ("Finance team", "2020-01-31")
     assert f"Saved the details of {PDF}" in at.success[-1].value
     [overdue] = [w for w in at.warning if "review-by" in w.value]
@@ -117,19 +103,19 @@ def test_metadata_save_and_review_overdue_warning(data_dir):
     assert at.dataframe[0].value["status"].tolist() == ["⚠️ review overdue"]
 
 
-def test_delete_asks_for_confirmation(data_dir):
+def test_delete_asks_for_confirmation(store_page_data_dir):
     at = run_page()
     click(at, "Load sample documents")
     doc_id = at.selectbox[0].value  # the first listed document is preselected
-    [name] = [n for n, row in registry(data_dir).items() if row["doc_id"] == doc_id]
+    [name] = [n for n, row in registry(store_page_data_dir).items() if row["doc_id"] == doc_id]
     click(at, "Delete…")
     assert any(f"Delete **{name}**?" in w.value for w in at.warning)
-    assert name in registry(data_dir), "nothing is deleted before the confirmation"
+    assert name in registry(store_page_data_dir), "nothing is deleted before the confirmation"
     click(at, "Cancel")
     assert not any("Delete **" in w.value for w in at.warning)
-    assert name in registry(data_dir)
+    assert name in registry(store_page_data_dir)
     click(at, "Delete…")
     click(at, "Delete permanently")
-    assert name not in registry(data_dir) and len(registry(data_dir)) == 2
+    assert name not in registry(store_page_data_dir) and len(registry(store_page_data_dir)) == 2
     assert f"Deleted {name}." in " ".join(s.value for s in at.success)
     assert at.subheader[0].value == "Library · 2 documents"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from rag.backends import make_embeddings
 from rag.config import Settings
-from rag.errors import BackendUnavailable, GroundworkError
+from rag.errors import BackendUnavailable
 from rag.indexing import ingest_file
 from rag.reindex import rebuild_name, reindex
 from rag.retrieve import HybridSearch
 from rag.store import DocumentStore
+from tests.conftest import close_page_store
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"
 MINILM = "embedded/all-MiniLM-L6-v2"
@@ -78,8 +78,5 @@ def test_the_app_offers_the_reindex(ollama_built_store, monkeypatch):
         assert not at.error, [e.value for e in at.error]
         assert "parking.md" in str(at.dataframe[0].value)
     finally:
-        from pages import common
-
-        with contextlib.suppress(GroundworkError):  # close what the page opened, if it did
-            common.store().close()
+        close_page_store()
         st.cache_resource.clear()
