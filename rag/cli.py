@@ -25,6 +25,8 @@ examples:
       --docs ../shared/corpora/18f-handbook --out /tmp/eval-handbook.json
   python -m rag eval --dataset evals/r-manuals.jsonl --docs ../shared/corpora/r-manuals \\
       --retrieval-only --limit 10 --no-baseline
+  python -m rag eval --suite evals/suite.json --corpora ../shared/corpora --tune
+  python -m rag eval --suite evals/suite.json --corpus financebench --corpus pdf-zoo
 
 The folder is ingested (recursively) into a store of its own under
 GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
@@ -69,14 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--dataset",
         action="append",
-        required=True,
         type=Path,
         metavar="FILE",
         help="JSONL golden set (repeat for several)",
     )
     ev.add_argument(
         "--docs",
-        required=True,
         type=Path,
         metavar="DIR",
         help="folder of documents the questions are about",
@@ -100,6 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the model: retrieval metrics and evidence-strength refusals only",
     )
     ev.add_argument("--no-history", action="store_true", help="do not record the run in eval_runs")
+    ev.add_argument(
+        "--suite",
+        type=Path,
+        metavar="FILE",
+        help="run every corpus of a suite (e.g. evals/suite.json): retrieval per corpus, with "
+        "the baseline and ablations (instead of --dataset/--docs)",
+    )
+    ev.add_argument(
+        "--corpora",
+        type=Path,
+        default=Path("../shared/corpora"),
+        metavar="DIR",
+        help="folder holding the suite's corpora (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--corpus", action="append", metavar="NAME", help="only this corpus of the suite (repeat)"
+    )
+    ev.add_argument(
+        "--tune",
+        action="store_true",
+        help="with --suite: also choose fusion weights leave-one-corpus-out and report them",
+    )
 
     ing = sub.add_parser(
         "ingest",
@@ -243,6 +265,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval``."""
     from rag.evaluate import evaluate, load_dataset, record_run
 
+    if args.suite:
+        return run_suite(args, settings)
+    if not args.dataset or not args.docs:
+        raise DatasetError("Give --dataset and --docs (or --suite). See python -m rag eval -h.")
     if args.limit is not None and args.limit < 1:
         raise DatasetError("--limit must be at least 1.")
     if args.backend:
@@ -268,6 +294,26 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(run.to_dict(), indent=1, default=str))
+        print(f"Results written to {args.out}.")
+    return 0
+
+
+def run_suite(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m rag eval --suite``: retrieval per corpus, baseline and ablations beside it."""
+    from rag.embeddings import MiniLMEmbeddings
+    from rag.evalsuite import format_suite, leave_one_out, load_suite, run_corpus
+
+    specs = load_suite(args.suite, args.corpora, args.corpus)
+    embeddings = MiniLMEmbeddings()
+    progress = _Progress()
+    results = [run_corpus(s, settings, embeddings, args.tune, progress) for s in specs]
+    progress("done", 0, 0, "")
+    loco = leave_one_out(results) if args.tune else {}
+    print(format_suite(results, loco))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"corpora": [r.__dict__ for r in results], "loco": loco}
+        args.out.write_text(json.dumps(payload, indent=1, default=str))
         print(f"Results written to {args.out}.")
     return 0
 

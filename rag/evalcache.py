@@ -4,7 +4,7 @@
 kept apart); ``eval_store`` opens a store of their own for an evaluation, ingesting them first
 unless a store for the same files and chunk settings is cached under
 ``data_dir/eval-cache/KEY`` (``cache_key``). The live store is never touched. The naive
-baseline's index (:mod:`rag.baseline`) is kept in the same cache folder, under ``baseline/``.
+baseline's index (:mod:`rag.baseline`) has a folder of its own, keyed by the files alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rag.database import utc_now
 from rag.errors import DatasetError
 from rag.ingest import SUPPORTED_EXTENSIONS
 
-CACHE_FORMAT = 1  # bump when ingestion changes in a way that must invalidate cached stores
+CACHE_FORMAT = 2  # bump when ingestion changes in a way that must invalidate cached stores
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
 
 
@@ -67,6 +67,15 @@ def cache_key(files: Sequence[CorpusFile], settings: Settings, embedder: str) ->
         stat = f.path.stat()
         h.update(f"\n{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+
+def baseline_folder(settings: Settings, files: Sequence[CorpusFile]) -> Path:
+    """The naive baseline's index folder: keyed by the files only (it has no settings)."""
+    h = hashlib.sha256(b"baseline-v1")
+    for f in files:
+        stat = f.path.stat()
+        h.update(f"\n{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return settings.data_dir / "eval-cache" / f"baseline-{h.hexdigest()[:16]}"
 
 
 @dataclass

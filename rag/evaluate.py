@@ -40,7 +40,7 @@ from rag import verify
 from rag.config import Settings
 from rag.database import fetch, utc_now, write_transaction
 from rag.errors import DatasetError
-from rag.evalcache import Progress, collect_docs, eval_store
+from rag.evalcache import Progress, baseline_folder, collect_docs, eval_store
 from rag.render import UNVERIFIED
 from rag.sentences import split_sentences, strip_citations
 
@@ -401,7 +401,7 @@ def evaluate(
     base_summary = None
     if baseline:
         pairs = [(f.path, f.name) for f in files]
-        folder = cached.folder / "baseline"
+        folder = baseline_folder(settings, files)
         wrap = (lambda name, i, n: progress("baseline", i - 1, n, name)) if progress else None
         naive = open_baseline(folder, pairs, embeddings, wrap)
         try:

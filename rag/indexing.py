@@ -24,6 +24,7 @@ from rag.database import write_transaction
 from rag.embeddings import count_tokens
 from rag.errors import IngestError
 from rag.ingest import chunk_document, load_file, safe_filename
+from rag.ingest.context import DocumentContext, derive_context, file_words, pdf_cues
 from rag.store import DocumentStore, StoredChunk
 from rag.types import ChunkDraft, LoadedDocument
 
@@ -56,9 +57,17 @@ class IngestReport:
         return asdict(self)
 
 
-def identity_header(title: str, section: str) -> str:
-    """The line embedded before each chunk so it keeps its document's identity."""
-    return f"{title} | {section}\n" if section and section != title else f"{title}\n"
+def identity_header(context: DocumentContext, filename: str, section: str) -> str:
+    """The line embedded (and indexed) before each chunk so it keeps its document's identity.
+
+    It names the file, the document's title, subject and period, and the section, e.g.
+    ``ACME 2023 Q2 10Q: Quarterly report · Acme Inc · quarterly period ended June 30, 2023
+    (Q2 2023) | Results of Operations``.
+    """
+    label = context.label()
+    words = file_words(filename)
+    head = label if words.lower() in label.lower() else f"{words}: {label}"
+    return f"{head} | {section}\n" if section and section != context.title else f"{head}\n"
 
 
 @dataclass
@@ -67,12 +76,19 @@ class _Prepared:
     data: bytes
     digest: str
     doc: LoadedDocument | None = None
+    context: DocumentContext | None = None
     drafts: list[ChunkDraft] = field(default_factory=list)
     error: IngestError | None = None
     seconds: float = 0.0
+    corrections: dict[str, str] = field(default_factory=dict)
 
 
-def _prepare(store: DocumentStore, filename: str, source: bytes | Path) -> _Prepared:
+def _prepare(
+    store: DocumentStore,
+    filename: str,
+    source: bytes | Path,
+    corrections: dict[str, str] | None = None,
+) -> _Prepared:
     started = time.perf_counter()
     name = safe_filename(filename)
     try:
@@ -80,15 +96,20 @@ def _prepare(store: DocumentStore, filename: str, source: bytes | Path) -> _Prep
     except OSError as exc:
         error = IngestError(name, f"the file cannot be read ({exc.strerror or exc}).")
         return _Prepared(name, b"", "", error=error, seconds=time.perf_counter() - started)
-    prepared = _Prepared(name, data, registry.content_hash(data))
+    prepared = _Prepared(name, data, registry.content_hash(data), corrections=corrections or {})
     try:
         doc = load_file(name, data, store.settings)
+        if doc.kind == "pdf":
+            for key, value in pdf_cues(data).items():
+                doc.metadata.setdefault(key, value)
         prepared.doc = doc
+        context = derive_context(doc, corrections)
+        prepared.context = context
         prepared.drafts = chunk_document(
             doc,
             count_tokens,
             store.settings.chunk_tokens,
-            header=lambda section: identity_header(doc.title, section),
+            header=lambda section: identity_header(context, name, section),
         )
         if not prepared.drafts:
             raise IngestError(name, "no text could be extracted, so there is nothing to search.")
@@ -119,8 +140,8 @@ def _commit(
     progress: Callable[[int, int], None] | None,
 ) -> IngestReport:
     started = time.perf_counter()
-    db, name, doc = store.db, prepared.name, prepared.doc
-    assert doc is not None
+    db, name, doc, context = store.db, prepared.name, prepared.doc, prepared.context
+    assert doc is not None and context is not None
     report = _report_for(doc, name)
     doc_id = registry.doc_id_for(name)
     previous = registry.get_document(db, doc_id)
@@ -128,17 +149,18 @@ def _commit(
     chunks = [
         StoredChunk(
             chunk_id=f"{doc_id}-v{version}-{i:05d}",
-            text=identity_header(doc.title, d.section) + d.text,
+            text=identity_header(context, name, d.section) + d.text,
             metadata={
                 "doc_id": doc_id,
                 "version": version,
                 "source": name,
-                "title": doc.title,
+                "title": context.title,
+                "context": context.label(),
                 "page": d.page,
                 "section": d.section,
                 "start": d.start,
                 "end": d.end,
-                "text_offset": len(identity_header(doc.title, d.section)),
+                "text_offset": len(identity_header(context, name, d.section)),
             },
         )
         for i, d in enumerate(prepared.drafts)
@@ -152,7 +174,9 @@ def _commit(
         "doc_id": doc_id,
         "filename": name,
         "kind": doc.kind,
-        "title": doc.title,
+        "title": context.title,
+        "context": json.dumps(context.to_dict()),
+        "context_edits": json.dumps(prepared.corrections),
         "content_hash": prepared.digest,
         "version": version,
         "pages": len(doc.pages),
@@ -204,7 +228,7 @@ def reingest_document(store: DocumentStore, doc_id: str) -> IngestReport:
             doc["filename"] if doc else doc_id,
             "the original file is not kept on this server; upload it again to re-ingest.",
         )
-    prepared = _prepare(store, doc["filename"], original.read_bytes())
+    prepared = _prepare(store, doc["filename"], original.read_bytes(), doc.get("context_edits"))
     if prepared.error is not None:
         return IngestReport(prepared.name, "failed", error=str(prepared.error))
     return _commit(store, prepared, {}, None)
@@ -315,6 +339,29 @@ def delete_document(store: DocumentStore, doc_id: str) -> bool:
     store.delete_chunks_where({"doc_id": doc_id})
     shutil.rmtree(_originals(store, doc_id), ignore_errors=True)
     return True
+
+
+def edit_context(store: DocumentStore, doc_id: str, **fields: str) -> IngestReport:
+    """Correct a document's title, subject or period and re-index it with the correction.
+
+    The context is part of every chunk's embedded header, so a correction re-embeds the
+    document from its kept original (as a new version); later re-ingests keep the correction.
+    An empty value goes back to the derived one.
+    """
+    doc = registry.get_document(store.db, doc_id)
+    if doc is None:
+        raise IngestError(doc_id, "no such document; it may have been deleted.")
+    edits = dict(doc.get("context_edits") or {})
+    for key, value in fields.items():
+        if key not in ("title", "subject", "period"):
+            raise ValueError(f"cannot edit {key!r}: only title, subject and period")
+        if value and value.strip():
+            edits[key] = " ".join(value.split())
+        else:
+            edits.pop(key, None)
+    with write_transaction(store.db):
+        store.db["documents"].update(doc_id, {"context_edits": json.dumps(edits)})
+    return reingest_document(store, doc_id)
 
 
 def update_metadata(store: DocumentStore, doc_id: str, **fields: str) -> None:

@@ -49,6 +49,13 @@ def m001_documents(db: sqlite_utils.Database) -> None:
     db["registry_meta"].insert({"key": "index_version", "value": "0"})
 
 
+@migrations()
+def m002_document_context(db: sqlite_utils.Database) -> None:
+    # The derived context (title, subject, period) and a user's corrections to it.
+    db["documents"].add_column("context", str)
+    db["documents"].add_column("context_edits", str)
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Apply pending registry migrations (once, even when processes race to open a new file)."""
     apply_migrations(db, migrations)
@@ -117,7 +124,7 @@ def is_overdue(review_by: str | None, today: date | None = None) -> bool:
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
-    for key in ("report", "metadata"):
+    for key in ("report", "metadata", "context", "context_edits"):
         row[key] = json.loads(row[key]) if row.get(key) else {}
     row["overdue"] = is_overdue(row.get("review_by"))
     return row

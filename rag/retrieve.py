@@ -1,15 +1,28 @@
-"""Hybrid retrieval: BM25 and vector search fused by reciprocal rank, with per-document diversity.
+"""Hybrid, document-aware retrieval: rankings gathered, weighed by what they say, fused.
 
-The lexical index is rebuilt from the store's served chunks whenever the index version moves, so
-it stays in step with ingestion and deletion. ``GroundworkRetriever`` exposes the same search as a
-LangChain retriever, so it appears as a retrieval step in traces.
+For a question, three rankings are gathered (:meth:`HybridSearch.rankings`):
+
+* **vector**: passages nearest the question's embedding (every chunk embeds its document's
+  identity header, so this already knows documents somewhat);
+* **lexical**: BM25 over the same header + passage text;
+* **documents**: BM25 over document profiles (file name, title, subject, period), so a
+  question naming a company, team, product or period ranks that document first; the nearest
+  passages of the top documents join the candidates (documents first, then passages).
+
+:func:`fuse` scores each candidate by weighted reciprocal rank. A ranking's weight is scaled by
+how much it says on this question (``adaptive``): its score margin, i.e. how far its best
+score stands above the median of its candidates. In collections of look-alike documents
+(one report per quarter) BM25's passage scores are flat, every term is everywhere, and its
+weight falls; a question that names no document gives a flat document ranking, and the
+document term falls away. The weights in :data:`DEFAULT_FUSION` were chosen leave-one-corpus-
+out (``python -m rag eval suite --tune``); the README reports them per held-out corpus.
 """
 
 from __future__ import annotations
 
-import re
-import threading
+import statistics
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -17,118 +30,151 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.lexical import LexicalIndex, tokenize
 from rag.store import DocumentStore
 from rag.types import Passage
 
 RRF_K = 60
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-# A word list reads better as prose than as 117 quoted strings.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself just me more
-    most my no nor not now of off on once only or other our out over own same she should so some
-    such than that the their them then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your
-    yours""".split()  # noqa: SIM905
-)
+FOCUS_DOCS = 3  # documents whose own nearest passages join the candidates
+FOCUS_PASSAGES = 10
+
+__all__ = ["DEFAULT_FUSION", "Fusion", "GroundworkRetriever", "HybridSearch", "fuse", "tokenize"]
 
 
-def _stem(word: str) -> str:
-    # A light suffix stripper: enough to match "policies"/"policy", "days"/"day".
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
-    return word
+@dataclass(frozen=True)
+class Fusion:
+    """Weights of the rankings in fusion; ``adaptive`` scales them by their score margins."""
+
+    vector: float = 1.0
+    lexical: float = 1.0
+    document: float = 1.0
+    adaptive: bool = True
+
+    def label(self) -> str:
+        """Short name, e.g. ``v1 l0.5 d1 adaptive``."""
+        mode = "adaptive" if self.adaptive else "fixed"
+        return f"v{self.vector:g} l{self.lexical:g} d{self.document:g} {mode}"
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-case content-word stems of ``text`` for lexical matching."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+DEFAULT_FUSION = Fusion(vector=1.0, lexical=0.5, document=1.0, adaptive=True)
 
 
-class LexicalIndex:
-    """BM25 over the served chunks, rebuilt when the store's index version changes."""
+@dataclass
+class Rankings:
+    """Everything fusion needs about one question, gathered once."""
 
-    def __init__(self, store: DocumentStore):
-        self.store = store
-        self._version = -1
-        self._ids: list[str] = []
-        self._bm25 = None
-        self._lock = threading.Lock()
+    passages: dict[str, Passage] = field(default_factory=dict)
+    vector: list[str] = field(default_factory=list)  # chunk ids, best first
+    vector_scores: list[float] = field(default_factory=list)
+    lexical: list[str] = field(default_factory=list)
+    lexical_scores: list[float] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # doc ids, best first
+    document_scores: list[float] = field(default_factory=list)
+    document_count: int = 0
+    focused: list[str] = field(default_factory=list)  # nearest passages of the top documents
+    query_vector: list[float] = field(default_factory=list)
 
-    def _refresh(self) -> None:
-        version = self.store.index_version
-        if version == self._version:
-            return
-        import bm25s
 
-        chunks = self.store.chunks()
-        self._ids = [c.chunk_id for c in chunks]
-        if chunks:
-            bm25 = bm25s.BM25()
-            bm25.index([tokenize(c.text) or ["\u2205"] for c in chunks], show_progress=False)
-            self._bm25 = bm25
-        else:
-            self._bm25 = None
-        self._version = version
+def margin(scores: list[float], population: int | None = None) -> float:
+    """How far the best score stands above the median, as a share of the best (0..1).
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Return up to ``k`` (chunk id, BM25 score) pairs with a positive score."""
-        with self._lock:
-            self._refresh()
-            terms = tokenize(query)
-            if self._bm25 is None or not terms:
-                return []
-            k = min(k, len(self._ids))
-            docs, scores = self._bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
-            return [
-                (self._ids[int(i)], float(s))
-                for i, s in zip(docs[0], scores[0], strict=True)
-                if s > 0
-            ]
+    Args:
+        scores: a ranking's scores, best first (only the positive ones, for BM25).
+        population: how many items were ranked in all; the unlisted ones count as 0.
+    """
+    if not scores or scores[0] <= 0:
+        return 0.0
+    values = list(scores) + [0.0] * max(0, (population or len(scores)) - len(scores))
+    return float(min(1.0, max(0.0, 1.0 - statistics.median(values) / scores[0])))
+
+
+def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]:
+    """Rank the gathered candidates by weighted reciprocal rank; keep it diverse."""
+    w_vec, w_lex, w_doc = fusion.vector, fusion.lexical, fusion.document
+    if fusion.adaptive:
+        w_lex *= margin(r.lexical_scores)
+        w_doc *= margin(r.document_scores, r.document_count)
+    fused: dict[str, float] = defaultdict(float)
+    for rank, cid in enumerate(r.vector, 1):
+        fused[cid] += w_vec / (RRF_K + rank)
+    for rank, cid in enumerate(r.lexical, 1):
+        fused[cid] += w_lex / (RRF_K + rank)
+    for cid in r.focused:
+        fused[cid] += 0.0  # a candidate even when neither global ranking found it
+    doc_rank = {d: i for i, d in enumerate(r.documents, 1)}
+    focus_rank = {cid: i for i, cid in enumerate(r.focused, 1)}
+    for cid in list(fused):
+        passage = r.passages.get(cid)
+        if passage is None:
+            continue
+        if passage.doc_id in doc_rank:
+            fused[cid] += w_doc / (RRF_K + doc_rank[passage.doc_id])
+        if cid in focus_rank and cid not in r.vector:
+            # its rank among its own document's nearest passages stands in for the global one
+            fused[cid] += w_vec / (RRF_K + len(r.vector) + focus_rank[cid])
+    ranked = sorted((c for c in fused if c in r.passages), key=fused.__getitem__, reverse=True)
+    chosen = _diverse([r.passages[c] for c in ranked], k, per_doc)
+    for passage in chosen:
+        passage.score = fused[passage.chunk_id]
+    return chosen
 
 
 class HybridSearch:
-    """Fuse lexical and vector rankings, then keep the list diverse across documents."""
+    """Gather vector, lexical and document rankings for a question and fuse them."""
 
     def __init__(
-        self, store: DocumentStore, top_k: int = 5, candidates: int = 30, per_doc: int = 3
+        self,
+        store: DocumentStore,
+        top_k: int = 5,
+        candidates: int = 30,
+        per_doc: int = 3,
+        fusion: Fusion = DEFAULT_FUSION,
     ):
         self.store = store
         self.top_k = top_k
         self.candidates = candidates
         self.per_doc = per_doc
+        self.fusion = fusion
         self.lexical = LexicalIndex(store)
+
+    def rankings(self, query: str) -> Rankings:
+        """Gather the three rankings and their candidates for ``query``."""
+        r = Rankings(query_vector=self.store.embeddings.embed_query(query))
+        for passage in self.store.search_by_vector(r.query_vector, self.candidates):
+            r.passages[passage.chunk_id] = passage
+            r.vector.append(passage.chunk_id)
+            r.vector_scores.append(passage.vector_score or 0.0)
+        for rank, passage in enumerate(r.passages.values(), 1):
+            passage.vector_rank = rank
+        lexical_hits = self.lexical.search(query, self.candidates)
+        r.lexical = [cid for cid, _ in lexical_hits]
+        r.lexical_scores = [score for _, score in lexical_hits]
+        documents = self.lexical.documents(query)
+        r.documents = [d for d, _ in documents]
+        r.document_scores = [s for _, s in documents]
+        r.document_count = self.lexical.doc_count
+        if r.documents and margin(r.document_scores, r.document_count) > 0:
+            top = r.documents[:FOCUS_DOCS]
+            for passage in self.store.search_by_vector(r.query_vector, FOCUS_PASSAGES, top):
+                r.passages.setdefault(passage.chunk_id, passage)
+                r.focused.append(passage.chunk_id)
+        missing = [cid for cid in r.lexical if cid not in r.passages]
+        for passage in self.store.get_passages(missing):
+            r.passages[passage.chunk_id] = passage
+        for rank, cid in enumerate(r.lexical, 1):
+            if cid in r.passages:
+                r.passages[cid].lexical_rank = rank
+        return r
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """Return the best ``k`` passages for ``query``, best first."""
-        k = k or self.top_k
-        query_vector = self.store.embeddings.embed_query(query)
-        vector_hits = self.store.search_by_vector(query_vector, self.candidates)
-        lexical_hits = self.lexical.search(query, self.candidates)
-        fused: dict[str, float] = defaultdict(float)
-        passages: dict[str, Passage] = {}
-        for rank, passage in enumerate(vector_hits, 1):
-            fused[passage.chunk_id] += 1.0 / (RRF_K + rank)
-            passage.vector_rank = rank
-            passages[passage.chunk_id] = passage
-        missing = [cid for cid, _ in lexical_hits if cid not in passages]
-        for passage in self.store.get_passages(missing):
-            passages[passage.chunk_id] = passage
-        for rank, (cid, _score) in enumerate(lexical_hits, 1):
-            if cid in passages:
-                fused[cid] += 1.0 / (RRF_K + rank)
-                passages[cid].lexical_rank = rank
-        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
-        chosen = _diverse([passages[c] for c in ranked], k, self.per_doc)
-        self._fill_vector_scores(chosen, query_vector)
-        for passage in chosen:
-            passage.score = fused[passage.chunk_id]
+        r = self.rankings(query)
+        chosen = fuse(r, self.fusion, k or self.top_k, self.per_doc)
+        self.fill_vector_scores(chosen, r.query_vector)
         return chosen
 
-    def _fill_vector_scores(self, chosen: list[Passage], query_vector: list[float]) -> None:
-        # Lexical-only hits lack a cosine score; compute it so evidence strength sees every passage.
+    def fill_vector_scores(self, chosen: list[Passage], query_vector: list[float]) -> None:
+        """Give lexical-only hits a cosine score, so evidence strength sees every passage."""
         need = [p for p in chosen if p.vector_score is None]
         if not need:
             return

@@ -50,6 +50,7 @@ class StoredChunk:
             start=int(m.get("start", 0)),
             end=int(m.get("end", 0)),
             score=score,
+            context=str(m.get("context") or m.get("title") or ""),
         )
 
 
@@ -247,15 +248,18 @@ class DocumentStore:
         vector = self.embeddings.embed_query(query)
         return self.search_by_vector(vector, k)
 
-    def search_by_vector(self, vector: list[float], k: int) -> list[Passage]:
-        """Nearest chunks to a query vector, served versions only."""
+    def search_by_vector(
+        self, vector: list[float], k: int, doc_ids: list[str] | None = None
+    ) -> list[Passage]:
+        """Nearest chunks to a query vector, served versions only (of ``doc_ids`` if given)."""
         active = registry.active_versions(self.db)
         if not active:
             return []
+        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None
         # Stale versions can sit in the index until reconciled: over-fetch, then filter.
         # langchain-chroma returns the raw cosine distance here despite the method's name.
         results = self.vectors.similarity_search_by_vector_with_relevance_scores(
-            vector, k=k * 2 + 4
+            vector, k=k * 2 + 4, filter=where
         )
         out = []
         for doc, distance in results:

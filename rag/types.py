@@ -58,6 +58,7 @@ class Passage:
     vector_score: float | None = None  # cosine similarity to the query
     lexical_rank: int | None = None
     vector_rank: int | None = None
+    context: str = ""  # the document's title · subject · period, for citations
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

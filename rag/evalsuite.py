@@ -1,0 +1,208 @@
+"""Retrieval across several corpora, per corpus, with the baseline and leave-one-corpus-out fits.
+
+A suite file (``evals/suite.json``) lists corpora: a docs folder and golden sets, relative to a
+corpora root. For each corpus the suite gathers every answerable question's rankings once
+(:meth:`rag.retrieve.HybridSearch.rankings`) and scores, in the same run:
+
+* the naive tutorial baseline (:mod:`rag.baseline`);
+* single rankings (vector only, lexical only) and the previous release's equal-weight RRF;
+* Groundwork's shipped fusion (:data:`rag.retrieve.DEFAULT_FUSION`);
+* with ``tune``: the fusion chosen on the *other* corpora from a small grid, scored on the
+  held-out one (leave-one-corpus-out), which is the honest figure for any fitted weight.
+
+Nothing is pooled: every number is per corpus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import DatasetError
+from rag.evalcache import baseline_folder, collect_docs, eval_store
+from rag.evaluate import EvalCase, K, load_dataset, retrieval_scores, retrieval_summary
+from rag.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
+
+METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")
+ABLATIONS = {
+    "vector only": Fusion(1.0, 0.0, 0.0, adaptive=False),
+    "lexical only": Fusion(0.0, 1.0, 0.0, adaptive=False),
+    "equal RRF (previous)": Fusion(1.0, 1.0, 0.0, adaptive=False),
+}
+GRID = [
+    Fusion(1.0, lex, doc, adaptive)
+    for lex, doc, adaptive in itertools.product(
+        (0.0, 0.25, 0.5, 1.0), (0.0, 0.5, 1.0, 2.0), (True, False)
+    )
+]
+
+
+@dataclass
+class CorpusSpec:
+    """One corpus of a suite: its documents and golden sets."""
+
+    name: str
+    docs: Path
+    datasets: list[Path]
+
+
+@dataclass
+class CorpusResult:
+    """What one corpus scored under each retrieval configuration."""
+
+    name: str
+    questions: int
+    answerable: int
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # config -> summary
+    grid: dict[str, dict[str, Any]] = field(default_factory=dict)  # fusion label -> summary
+
+
+def load_suite(path: Path, corpora_root: Path, only: list[str] | None = None) -> list[CorpusSpec]:
+    """Read a suite file; corpora whose folder is missing are reported, not silently dropped."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"Suite {path} cannot be read ({exc}).") from None
+    specs = []
+    for entry in data.get("corpora", []):
+        if only and entry["name"] not in only:
+            continue
+
+        def resolve(p: str) -> Path:
+            # "repo:" paths live in this repository, others under the corpora root
+            return (
+                path.parent.parent / p[5:] if p.startswith("repo:") else corpora_root / p
+            ).resolve()
+
+        specs.append(
+            CorpusSpec(
+                entry["name"], resolve(entry["docs"]), [resolve(d) for d in entry["datasets"]]
+            )
+        )
+    missing = [s for s in specs if not s.docs.is_dir()]
+    if missing:
+        names = ", ".join(f"{s.name} ({s.docs})" for s in missing)
+        raise DatasetError(
+            f"Corpora not found: {names}. Pass --corpora with the folder holding them."
+        )
+    if not specs:
+        raise DatasetError(f"Suite {path} lists no corpus named {', '.join(only or [])}.")
+    return specs
+
+
+def _summary(cases: list[EvalCase], retrieved: list[list[tuple[str, int]]]) -> dict[str, Any]:
+    rows = [
+        {"answerable": True, **retrieval_scores(got, case)}
+        for case, got in zip(cases, retrieved, strict=True)
+    ]
+    return retrieval_summary(rows)
+
+
+def _objective(summary: dict[str, Any]) -> float:
+    values = [summary[m] for m in ("source_hit_at_1", "source_hit_at_5", "page_hit_at_5")]
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else 0.0
+
+
+def run_corpus(
+    spec: CorpusSpec,
+    settings: Settings,
+    embeddings,
+    tune: bool = False,
+    progress: Callable[[str, int, int, str], None] | None = None,
+) -> CorpusResult:
+    """Score one corpus: baseline, ablations, shipped fusion and (``tune``) the whole grid."""
+    from rag.baseline import open_baseline
+
+    cases = [c for d in spec.datasets for c in load_dataset(d)]
+    answerable = [c for c in cases if c.answerable]
+    files = collect_docs(spec.docs)
+    bases = {f.name: f.base for f in files}
+    result = CorpusResult(spec.name, len(cases), len(answerable))
+    with eval_store(settings, files, embeddings, progress) as cached:
+        search = HybridSearch(cached.store, top_k=K)
+        gathered: list[Rankings] = []
+        for i, case in enumerate(answerable):
+            if progress:
+                progress(f"{spec.name} questions", i, len(answerable), case.question)
+            gathered.append(search.rankings(case.question))
+
+        def score(fusion: Fusion) -> dict[str, Any]:
+            got = [
+                [(bases.get(p.source, p.source), p.page) for p in fuse(r, fusion, K)]
+                for r in gathered
+            ]
+            return _summary(answerable, got)
+
+        for label, fusion in ABLATIONS.items():
+            result.scores[label] = score(fusion)
+        result.scores["groundwork"] = score(DEFAULT_FUSION)
+        if tune:
+            result.grid = {f.label(): score(f) for f in GRID}
+    folder = baseline_folder(settings, files)
+    wrap = (
+        (lambda name, i, n: progress(f"{spec.name} baseline", i - 1, n, name)) if progress else None
+    )
+    naive = open_baseline(folder, [(f.path, f.name) for f in files], embeddings, wrap)
+    try:
+        got = [
+            [(bases.get(h.source, h.source), h.page) for h in naive.search(c.question, K)]
+            for c in answerable
+        ]
+    finally:
+        naive.close()
+    result.scores["baseline"] = _summary(answerable, got)
+    return result
+
+
+def leave_one_out(results: list[CorpusResult]) -> dict[str, dict[str, Any]]:
+    """For each corpus: the grid fusion best on the others, and its score on this one."""
+    out = {}
+    for held in results:
+        others = [r for r in results if r is not held]
+        if not others or not held.grid:
+            continue
+        best = max(
+            held.grid,
+            key=lambda label: sum(_objective(r.grid[label]) for r in others) / len(others),
+        )
+        out[held.name] = {"fusion": best, **held.grid[best]}
+    return out
+
+
+def best_overall(results: list[CorpusResult]) -> str | None:
+    """The grid fusion best on all corpora together (what to ship; not a result by itself)."""
+    tuned = [r for r in results if r.grid]
+    if not tuned:
+        return None
+    return max(tuned[0].grid, key=lambda label: sum(_objective(r.grid[label]) for r in tuned))
+
+
+COLUMNS = ("baseline", "vector only", "lexical only", "equal RRF (previous)", "groundwork")
+
+
+def format_suite(results: list[CorpusResult], loco: dict[str, dict[str, Any]]) -> str:
+    """One block per corpus: each configuration's hit@1 / hit@5 / MRR / page hit@5."""
+    columns = list(COLUMNS) + (["groundwork LOCO"] if loco else [])
+    lines = []
+    for r in results:
+        lines.append(f"\n{r.name}: {r.answerable} answerable questions of {r.questions}")
+        lines.append(f"  {'metric':<16}" + "".join(f"{c[:20]:>22}" for c in columns))
+        for metric in METRICS:
+            cells = []
+            for c in columns:
+                summary = loco.get(r.name, {}) if c == "groundwork LOCO" else r.scores.get(c, {})
+                value = summary.get(metric)
+                cells.append("–" if value is None else f"{value:.3f}")
+            lines.append(f"  {metric:<16}" + "".join(f"{v:>22}" for v in cells))
+        if r.name in loco:
+            lines.append(f"  LOCO fusion (fitted on the other corpora): {loco[r.name]['fusion']}")
+    lines.append(f"\nShipped fusion: {DEFAULT_FUSION.label()}.")
+    if best := best_overall(results):
+        lines.append(f"Best on all corpora together (in-sample, not a result): {best}.")
+    return "\n".join(lines)

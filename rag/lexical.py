@@ -1,0 +1,101 @@
+"""Lexical indexes: BM25 over passages and over document profiles.
+
+Both are rebuilt from the store whenever its index version moves, so they stay in step with
+ingestion, deletion and context edits. A passage's indexed text is what was embedded: the
+identity header (file, title, subject, period, section) plus the passage. A document's profile
+is its header alone, so a question naming a company, a team or a period ranks documents.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from rag.store import DocumentStore
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+# A word list reads better as prose than as 117 quoted strings.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me more
+    most my no nor not now of off on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your
+    yours""".split()  # noqa: SIM905
+)
+
+
+def _stem(word: str) -> str:
+    # A light suffix stripper: enough to match "policies"/"policy", "days"/"day".
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case content-word stems of ``text`` for lexical matching."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+class _BM25:
+    """A bm25s index over (id, text) pairs."""
+
+    def __init__(self, items: list[tuple[str, str]]):
+        import bm25s
+
+        self.ids = [i for i, _ in items]
+        self.index = None
+        if items:
+            self.index = bm25s.BM25()
+            self.index.index([tokenize(t) or ["\u2205"] for _, t in items], show_progress=False)
+
+    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+        if self.index is None or not terms:
+            return []
+        k = min(k, len(self.ids))
+        docs, scores = self.index.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [
+            (self.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]
+
+
+class LexicalIndex:
+    """BM25 over the served chunks and over document profiles, rebuilt on index changes."""
+
+    def __init__(self, store: DocumentStore):
+        self.store = store
+        self._version = -1
+        self._passages = _BM25([])
+        self._documents = _BM25([])
+        self.doc_count = 0
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        version = self.store.index_version
+        if version == self._version:
+            return
+        chunks = self.store.chunks()
+        self._passages = _BM25([(c.chunk_id, c.text) for c in chunks])
+        profiles: dict[str, str] = {}
+        for c in chunks:  # a document's profile: its identity header without the section
+            doc_id = str(c.metadata.get("doc_id"))
+            if doc_id not in profiles:
+                head = c.text[: int(c.metadata.get("text_offset", 0))]
+                profiles[doc_id] = head.split(" | ")[0]
+        self._documents = _BM25(list(profiles.items()))
+        self.doc_count = len(profiles)
+        self._version = version
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Return up to ``k`` (chunk id, BM25 score) pairs with a positive score."""
+        with self._lock:
+            self._refresh()
+            return self._passages.search(tokenize(query), k)
+
+    def documents(self, query: str, k: int = 50) -> list[tuple[str, float]]:
+        """Return up to ``k`` (doc id, BM25 score) pairs whose profile matches the query."""
+        with self._lock:
+            self._refresh()
+            return self._documents.search(tokenize(query), k)
