@@ -18,7 +18,7 @@ from rag.chain import NOT_FOUND
 from rag.errors import GroundworkError
 from rag.feedback import FEEDBACK_REASONS, record_feedback
 from rag.indexing import sample_files
-from rag.render import highlight
+from rag.render import escape_markdown, highlight
 from rag.runlog import log_run
 
 st.title("Ask your documents")
@@ -158,10 +158,11 @@ def render_answer(message: dict) -> None:
     for c in message["citations"]:
         with st.expander(citation_label(c)):
             where = " › ".join((c.get("section") or "").split(" > "))
-            notes = [f"Section: {where}." if where and where != c["source"] else ""]
+            notes = [f"From {c['context']}." if c.get("context") else ""]
+            notes.append(f"Section: {where}." if where and where != c["source"] else "")
             notes.append("The highlighted sentence supports the answer." if c.get("quote") else "")
             if any(notes):
-                st.caption(" ".join(n for n in notes if n))
+                st.caption(escape_markdown(" ".join(n for n in notes if n)))
             if c.get("overdue"):
                 st.warning("This document is past its review-by date: check it is still current.")
             st.markdown(highlight(c["text"], c.get("quote", "")))
@@ -219,6 +220,7 @@ def answer(question: str) -> None:
                     "source": c.passage.source,
                     "page": c.passage.page,
                     "section": c.passage.section,
+                    "context": c.passage.context,
                     "text": c.passage.text,
                     "quote": c.quote,
                     "overdue": c.passage.doc_id in overdue,

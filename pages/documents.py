@@ -11,6 +11,7 @@ from rag.errors import GroundworkError
 from rag.indexing import (
     IngestReport,
     delete_document,
+    edit_context,
     reingest_document,
     sample_files,
     update_metadata,
@@ -134,6 +135,9 @@ st.dataframe(
     [
         {
             "name": d["filename"],
+            "title": (d.get("context") or {}).get("title") or d["title"] or "",
+            "about": (d.get("context") or {}).get("subject") or "",
+            "period": (d.get("context") or {}).get("period") or "",
             "status": "⚠️ review overdue" if d["overdue"] else "current",
             "review by": d["review_by"] or "",
             "owner": d["owner"] or "",
@@ -149,6 +153,9 @@ st.dataframe(
     width="stretch",
     column_config={
         "name": st.column_config.TextColumn(width="medium", pinned=True),
+        "title": st.column_config.TextColumn(width="medium", help="Derived at upload; edit below"),
+        "about": st.column_config.TextColumn(help="The organisation or party it is about"),
+        "period": st.column_config.TextColumn(help="The period or date it covers"),
         "pages": st.column_config.NumberColumn(width="small"),
         "passages": st.column_config.NumberColumn(width="small", help="Searchable chunks"),
         "owner": st.column_config.TextColumn(width="medium"),
@@ -196,6 +203,42 @@ with st.form(f"meta_{chosen}"):
         else:
             st.session_state["documents_flash"] = f"Saved the details of {names[chosen]}."
             st.rerun()
+
+context = doc.get("context") or {}
+edited = doc.get("context_edits") or {}
+with st.form(f"context_{chosen}"):
+    st.markdown(
+        "**What this document is.** Every passage carries this, so questions that name the "
+        "title, organisation or period find it. Correct anything derived wrongly; the document "
+        "is then re-indexed. Clear a field to go back to the derived value."
+    )
+    left, middle, right = st.columns(3)
+    new_title = left.text_input("Title", value=context.get("title") or doc["title"] or "")
+    new_subject = middle.text_input(
+        "About", value=context.get("subject") or "", placeholder="e.g. Acme Inc."
+    )
+    new_period = right.text_input(
+        "Period", value=context.get("period") or "", placeholder="e.g. quarter ended June 30, 2024"
+    )
+    if edited:
+        st.caption("Corrected by hand: " + ", ".join(sorted(edited)))
+    if st.form_submit_button("Save and re-index", icon=":material/edit_note:"):
+        changes = {
+            key: value.strip()
+            for key, value in (("title", new_title), ("subject", new_subject), ("period", new_period))
+            if value.strip() != (context.get(key) or "")
+        }
+        if not changes:
+            st.info("Nothing changed.", icon=":material/info:")
+        else:
+            try:
+                with st.spinner(f"Re-indexing {names[chosen]} with the corrected details…"):
+                    remember([edit_context(store, chosen, **changes)])
+            except GroundworkError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                st.session_state["documents_flash"] = f"Saved what {names[chosen]} is about."
+                st.rerun()
 
 confirm_key = "confirm_delete"
 actions = st.container(horizontal=True)

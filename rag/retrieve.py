@@ -9,7 +9,9 @@ For a question, three rankings are gathered (:meth:`HybridSearch.rankings`):
   question naming a company, team, product or period ranks that document first; the nearest
   passages of the top documents join the candidates (documents first, then passages).
 
-:func:`fuse` scores each candidate by weighted reciprocal rank. A ranking's weight is scaled by
+:func:`fuse` scores each candidate by weighted reciprocal rank of its passage rankings, plus
+its document's profile score as a share of the best document's (in the same units as a
+first-place rank). A ranking's weight is scaled by
 how much it says on this question (``adaptive``): its score margin, i.e. how far its best
 score stands above the median of its candidates. In collections of look-alike documents
 (one report per quarter) BM25's passage scores are flat, every term is everywhere, and its
@@ -101,14 +103,21 @@ def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]
         fused[cid] += w_lex / (RRF_K + rank)
     for cid in r.focused:
         fused[cid] += 0.0  # a candidate even when neither global ranking found it
-    doc_rank = {d: i for i, d in enumerate(r.documents, 1)}
+    # Documents count by score, not rank: "names this company and this quarter" against
+    # "names this company" is a gap that ranks alone would flatten.
+    best = r.document_scores[0] if r.document_scores else 0.0
+    doc_share = (
+        {d: s / best for d, s in zip(r.documents, r.document_scores, strict=True)}
+        if best > 0
+        else {}
+    )
     focus_rank = {cid: i for i, cid in enumerate(r.focused, 1)}
     for cid in list(fused):
         passage = r.passages.get(cid)
         if passage is None:
             continue
-        if passage.doc_id in doc_rank:
-            fused[cid] += w_doc / (RRF_K + doc_rank[passage.doc_id])
+        if passage.doc_id in doc_share:
+            fused[cid] += w_doc * doc_share[passage.doc_id] / (RRF_K + 1)
         if cid in focus_rank and cid not in r.vector:
             # its rank among its own document's nearest passages stands in for the global one
             fused[cid] += w_vec / (RRF_K + len(r.vector) + focus_rank[cid])

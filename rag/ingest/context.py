@@ -41,8 +41,10 @@ _ENTITY_SUFFIX = (
 )
 _NAME_WORD = r"(?:[A-Z][A-Za-z0-9&'’.\-]*|&|of|and|the|de)"
 _ENTITY = re.compile(
-    rf"\b((?:{_NAME_WORD}[ ,]{{1,2}}){{1,6}}?(?:{_ENTITY_SUFFIX}))(?![A-Za-z])",
+    rf"\b([A-Z][A-Za-z0-9&'’.\-]*(?:[ ,]{{1,2}}{_NAME_WORD}){{0,5}}?[ ,]{{1,2}}"
+    rf"(?:{_ENTITY_SUFFIX})(?:[ ,]{{1,2}}(?:{_ENTITY_SUFFIX}))*)(?![A-Za-z])"
 )
+_SELF_REFERENCE = re.compile(r"\b(?:the|our|this)\s+\w+$|^(?:The\s+)?(?:Company|Corporation)$", re.I)
 _CAPTION = re.compile(
     r"\b([A-Z][A-Za-z.'’&\- ]{1,60}?)\s+v\.?\s+([A-Z][A-Za-z.'’&\-, ]{1,80}?)(?=[,\n(]|\s{2}|$)",
     re.M,
@@ -156,7 +158,8 @@ def _period_aliases(kind: str, when: str) -> str:
         if num is None and (iso := re.match(r"\d{4}-(\d{2})", when)):
             num = int(iso.group(1))
         if num:
-            return f" (Q{(num - 1) // 3 + 1} {y})"
+            q = (num - 1) // 3
+            return f" (Q{q + 1} {y}, {('first', 'second', 'third', 'fourth')[q]} quarter {y})"
     return f" ({y})"
 
 
@@ -192,7 +195,8 @@ def find_subject(
         for m in _ENTITY.finditer(joined)
         if not _BOILERPLATE.search(m.group(1))
     )
-    ranked = [name for name, _count in names.most_common()]
+    # "Portions of the Company" is the document talking about itself, not a name
+    ranked = [n for n, _ in names.most_common() if not _SELF_REFERENCE.search(n)]
     several = [name for name in ranked if len(name.split()) >= 2]  # "Bank" alone names no one
     return _clip((several or ranked or [""])[0])
 
