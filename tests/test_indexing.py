@@ -150,3 +150,20 @@ def test_unreadable_path_is_reported_not_raised(store, tmp_path):
     assert (
         report.status == "failed" and "gone.md" in report.error and "cannot be read" in report.error
     )
+
+
+def test_context_correction_is_searchable_and_survives_reingest(store):
+    from rag.indexing import edit_context
+
+    ingest_file(store, "q.md", b"# Notes\n\nThe offsite budget is 12,000 euros.\n")
+    report = edit_context(store, registry.doc_id_for("q.md"), subject="Hooli Research Lab")
+    assert report.status == "updated" and report.version == 2
+    hit = HybridSearch(store).search("Hooli Research Lab offsite budget")[0]
+    assert hit.source == "q.md" and "Hooli Research Lab" in hit.context
+    again = reingest_document(store, registry.doc_id_for("q.md"))
+    assert again.version == 3
+    assert "Hooli Research Lab" in store.chunks()[0].text  # the correction is kept
+    edit_context(store, registry.doc_id_for("q.md"), subject="")  # back to the derived value
+    assert "Hooli" not in store.chunks()[0].text
+    with pytest.raises(ValueError):
+        edit_context(store, registry.doc_id_for("q.md"), owner="x")

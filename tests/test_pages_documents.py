@@ -119,3 +119,23 @@ def test_delete_asks_for_confirmation(store_page_data_dir):
     assert name not in registry(store_page_data_dir) and len(registry(store_page_data_dir)) == 2
     assert f"Deleted {name}." in " ".join(s.value for s in at.success)
     assert at.subheader[0].value == "Library · 2 documents"
+
+
+def test_derived_title_is_shown_and_a_correction_reindexes(store_page_data_dir):
+    at = run_page()
+    cover = (
+        "FORM 10-Q\nFor the quarterly period ended June 30, 2024\nInitech Corporation\n"
+        "(Exact name of registrant as specified in its charter)"
+    )
+    upload(at, ("initech-q2.pdf", make_pdf([cover, "Revenue grew 4%."]), "application/pdf"))
+    table = at.dataframe[0].value
+    assert table["about"].tolist() == ["Initech Corporation"]
+    assert "Q2 2024" in table["period"].tolist()[0]
+    title = next(t for t in at.text_input if t.label == "Title")
+    title.set_value("Initech quarterly report, Q2 2024")
+    click(at, "Save and re-index")
+    row = registry(store_page_data_dir)["initech-q2.pdf"]
+    assert row["version"] == 2  # re-embedded with the corrected header
+    assert '"title": "Initech quarterly report, Q2 2024"' in row["context"]
+    assert at.dataframe[0].value["title"].tolist() == ["Initech quarterly report, Q2 2024"]
+    assert "Corrected by hand: title" in " ".join(c.value for c in at.caption)
