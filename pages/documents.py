@@ -225,7 +225,11 @@ with st.form(f"context_{chosen}"):
     if st.form_submit_button("Save and re-index", icon=":material/edit_note:"):
         changes = {
             key: value.strip()
-            for key, value in (("title", new_title), ("subject", new_subject), ("period", new_period))
+            for key, value in {
+                "title": new_title,
+                "subject": new_subject,
+                "period": new_period,
+            }.items()
             if value.strip() != (context.get(key) or "")
         }
         if not changes:

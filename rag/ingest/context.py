@@ -44,7 +44,9 @@ _ENTITY = re.compile(
     rf"\b([A-Z][A-Za-z0-9&'’.\-]*(?:[ ,]{{1,2}}{_NAME_WORD}){{0,5}}?[ ,]{{1,2}}"
     rf"(?:{_ENTITY_SUFFIX})(?:[ ,]{{1,2}}(?:{_ENTITY_SUFFIX}))*)(?![A-Za-z])"
 )
-_SELF_REFERENCE = re.compile(r"\b(?:the|our|this)\s+\w+$|^(?:The\s+)?(?:Company|Corporation)$", re.I)
+_SELF_REFERENCE = re.compile(
+    r"\b(?:the|our|this)\s+\w+$|^(?:The\s+)?(?:Company|Corporation)$", re.I
+)
 _CAPTION = re.compile(
     r"\b([A-Z][A-Za-z.'’&\- ]{1,60}?)\s+v\.?\s+([A-Z][A-Za-z.'’&\-, ]{1,80}?)(?=[,\n(]|\s{2}|$)",
     re.M,
