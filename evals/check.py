@@ -18,13 +18,17 @@ Usage:
   python evals/check.py evals/samples.jsonl  # one file (works without ../shared)
   python evals/check.py --format-only        # skip the source look-ups
 
-Needs only the standard library and pypdf (for PDF sources). Exit status 1 on any problem.
+Needs only the standard library and pypdf (for PDF sources). A listed PDF page with almost no
+text layer (fewer than 200 characters, e.g. a scanned page behind a one-line stamp) is OCRed
+instead, with pypdfium2 + pytesseract and the tesseract binary, imported only then; if they are
+missing, that is reported as a problem. Exit status 1 on any problem.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -43,6 +47,8 @@ REQUIRED = {
     "answerable": bool,
 }
 ALLOWED = set(REQUIRED) | {"pages"}
+OCR_BELOW = 200  # a PDF page with fewer text-layer characters than this is OCRed
+OCR_DPI = 300
 
 
 def norm(text: str) -> str:
@@ -69,6 +75,8 @@ class Sources:
                     self.index.setdefault(name, []).append(Path(dirpath) / name)
         self._text: dict[Path, list[str]] = {}
         self._pdf: dict[Path, list[str]] = {}
+        self._ocr: dict[tuple[Path, int], str] = {}
+        self.ocr_pages: set[tuple[Path, int]] = set()
 
     def paths(self, name: str) -> list[Path]:
         return self.index.get(name, [])
@@ -86,6 +94,38 @@ class Sources:
             reader = pypdf.PdfReader(str(path))
             self._pdf[path] = [norm(page.extract_text() or "") for page in reader.pages]
         return self._pdf[path]
+
+    def pdf_page(self, path: Path, page: int) -> str:
+        """Normalised text of a 1-based page; OCR (plus the text layer) if the text layer is thin.
+
+        Raises RuntimeError if the page needs OCR and OCR is not available.
+        """
+        text = self.pdf_pages(path)[page - 1]
+        if len(text) >= OCR_BELOW:
+            return text
+        key = (path, page)
+        if key not in self._ocr:
+            self._ocr[key] = text + " " + norm(ocr_page(path, page))
+            self.ocr_pages.add(key)
+        return self._ocr[key]
+
+
+def ocr_page(path: Path, page: int) -> str:
+    """OCR one 1-based PDF page (pypdfium2 renders it, tesseract reads it)."""
+    try:
+        import pypdfium2
+        import pytesseract
+    except ImportError as exc:
+        raise RuntimeError(f"OCR needs pypdfium2 and pytesseract ({exc})") from exc
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        image = doc[page - 1].render(scale=OCR_DPI / 72).to_pil()
+        try:
+            return pytesseract.image_to_string(image)
+        except pytesseract.TesseractNotFoundError as exc:
+            raise RuntimeError("OCR needs the tesseract program (Debian: tesseract-ocr)") from exc
+    finally:
+        doc.close()
 
 
 def check_format(rec: object, where: str) -> list[str]:
@@ -154,8 +194,12 @@ def check_sources(rec: dict, where: str, src: Sources) -> tuple[list[str], list[
                 for p in rec.get("pages") or []:
                     if p > len(pages):
                         errs.append(f"{where}: page {p} beyond {name} ({len(pages)} pages)")
-                    else:
-                        texts.append(pages[p - 1])
+                        continue
+                    try:
+                        texts.append(src.pdf_page(path, p))
+                    except RuntimeError as exc:
+                        errs.append(f"{where}: {name} page {p} has under {OCR_BELOW} characters "
+                                    f"of text layer and cannot be OCRed: {exc}")
             elif path.suffix.lower() in TEXT_SUFFIXES:
                 texts.extend(src.text_variants(path))
             else:
@@ -179,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format-only", action="store_true", help="skip source look-ups")
     ap.add_argument("-v", "--verbose", action="store_true", help="print warnings")
     args = ap.parse_args(argv)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # font/xref warnings are noise here
 
     files = args.files or sorted(EVALS_DIR.glob("*.jsonl"))
     if not files:
@@ -194,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     seen: dict[str, str] = {}
     errors: list[str] = []
     warnings: list[str] = []
-    print(f"{'file':<24} {'lines':>5} {'answerable':>10} {'unanswerable':>12} {'problems':>8}")
+    width = max(24, *(len(path.name) for path in files))
+    print(f"{'file':<{width}} {'lines':>5} {'answerable':>10} {'unanswerable':>12} {'problems':>8}")
     for path in files:
         n = n_ans = n_un = 0
         file_errs: list[str] = []
@@ -223,12 +269,16 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     n_un += 1
             file_errs += errs
-        print(f"{path.name:<24} {n:>5} {n_ans:>10} {n_un:>12} {len(file_errs):>8}")
+        print(f"{path.name:<{width}} {n:>5} {n_ans:>10} {n_un:>12} {len(file_errs):>8}")
         errors += file_errs
 
     if args.verbose:
         for w in warnings:
             print("warning:", w)
+        if src is not None and src.ocr_pages:
+            print(f"note: {len(src.ocr_pages)} PDF pages checked by OCR (text layer under "
+                  f"{OCR_BELOW} characters):",
+                  ", ".join(f"{p.name} p{n}" for p, n in sorted(src.ocr_pages)))
     for e in errors:
         print("error:", e)
     mode = "format only" if args.format_only else "format + key facts in sources"
