@@ -1,24 +1,27 @@
-"""PDF to pages of text: pypdf's text layer, encryption, safety limits, and OCR for scanned pages.
+"""PDF to pages of text: pypdf's text layer, encryption, safety limits, tables and scans.
 
 pypdf reads the text layer. Files encrypted with an empty user password (common in filings)
 are opened with ``decrypt("")``. When a legitimate file trips one of pypdf's safety limits
-(``LimitReachedError``), it is read again with raised limits, then by pdfium. Pages without a
-usable text layer that carry an image are rendered by pdfium and OCRed with tesseract.
+(``LimitReachedError``), it is read again with raised limits, then by pdfium. Then one pdfium
+pass over the pages rewrites table rows as labelled lines (:mod:`rag.ingest.tables`; only pages
+whose text has lines of numbers are searched) and finds scanned pages, which are OCRed with
+tesseract (:mod:`rag.ingest.ocr`). Anything that goes wrong in that pass costs a warning and
+leaves the page's text as pypdf extracted it, never the upload.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 
 from rag.config import Settings
 from rag.errors import IngestError
+from rag.ingest.ocr import is_scan, render, tesseract_missing
+from rag.ingest.ocr import read as read_image
+from rag.ingest.tables import TooComplex, find_tables, merge_rows, numeric_lines, read_lines
 from rag.ingest.text import clean_text, sensible_title, too_many_pages
 from rag.types import LoadedDocument, PageText
 
-# Fewer letters and digits than this and a page counts as textless (a scan with a page number).
-_USABLE_CHARS = 20
-_OCR_DPI = 300  # tesseract is trained on ~300 dpi text
-_OCR_PAGE_TIMEOUT = 120  # seconds; a stuck page must not hang an upload forever
 # Real filings exceed pypdf's defaults (100k array elements); these still bound a hostile file.
 _RAISED_LIMITS = {
     "array_maximum_element_count": 5_000_000,
@@ -36,8 +39,33 @@ _DAMAGED = (
 )
 
 
-def load_pdf(name: str, data: bytes, settings: Settings) -> LoadedDocument:
-    """Read a PDF's pages, OCRing the scanned ones; raise ``IngestError`` when it cannot."""
+@dataclass
+class LayoutReport:
+    """What the pdfium pass over a PDF found (for benchmarks and diagnostics)."""
+
+    table_pages: int = 0  # pages searched for tables (their text has lines of numbers)
+    tables: int = 0
+    rows_placed: int = 0  # labelled rows written in place of the lines they came from
+    rows_appended: int = 0  # rows whose lines were not found, added after the page text
+    scans: list[int] = field(default_factory=list)  # page numbers judged scanned
+    ocred: list[int] = field(default_factory=list)  # page numbers whose OCR text was added
+
+
+def load_pdf(
+    name: str,
+    data: bytes,
+    settings: Settings,
+    *,
+    tables: bool = True,
+    ocr: bool = True,
+    report: LayoutReport | None = None,
+) -> LoadedDocument:
+    """Read a PDF's pages, labelling table rows and OCRing scanned pages.
+
+    Raises ``IngestError`` when the file cannot be read. ``tables=False`` skips the table search
+    and ``ocr=False`` leaves scanned pages unread (both for benchmarks); ``report`` collects what
+    the layout pass found.
+    """
     from pypdf import apply_configuration
     from pypdf.errors import LimitReachedError
 
@@ -53,7 +81,10 @@ def load_pdf(name: str, data: bytes, settings: Settings) -> LoadedDocument:
             warnings = [f"pypdf could not read the file ({second}); pdfium read its text instead."]
             texts, metadata = _read_pdfium(name, data, settings), {}
     pages = [PageText(i + 1, clean_text(text)) for i, text in enumerate(texts)]
-    pages = _ocr_textless_pages(data, pages, warnings)
+    report = report if report is not None else LayoutReport()
+    pages = _read_layout(data, pages, warnings, tables, report)
+    if ocr and report.scans:
+        pages = _ocr_scans(data, pages, report, warnings)
     return LoadedDocument(name, "pdf", pages, metadata, warnings)
 
 
@@ -145,49 +176,132 @@ def _read_pdfium(name: str, data: bytes, settings: Settings) -> list[str]:
             pdf.close()
 
 
-def _usable(text: str) -> bool:
-    return sum(c.isalnum() for c in text) >= _USABLE_CHARS
-
-
-def _ocr_textless_pages(data: bytes, pages: list[PageText], warnings: list[str]) -> list[PageText]:
-    """Replace pages that have an image but no usable text layer with their OCR text."""
-    todo = [i for i, page in enumerate(pages) if not _usable(page.text)]
-    if not todo:
-        return pages
+def _read_layout(
+    data: bytes, pages: list[PageText], warnings: list[str], tables: bool, report: LayoutReport
+) -> list[PageText]:
+    """One pdfium pass: table rows become labelled lines; scanned pages are OCRed."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-    import pytesseract
 
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)  # pypdf opened it; an empty password is implied
+        except pdfium.PdfiumError as exc:
+            warnings.append(
+                f"pdfium could not open the file ({exc}): tables are kept as plain text and "
+                "scanned pages were not looked for."
+            )
+            return pages
+    pages = list(pages)
+    problems: list[tuple[int, str]] = []
     try:
-        pytesseract.get_tesseract_version()
-    except pytesseract.TesseractNotFoundError:
+        for i, page in enumerate(pages):
+            with _PDFIUM_LOCK:
+                scan, text = _examine(pdf, page, tables, report, problems)
+            if scan:
+                report.scans.append(page.number)
+            elif text != page.text:
+                pages[i] = PageText(page.number, clean_text(text), page.ocr)
+        if problems:
+            numbers = ", ".join(str(n) for n, _ in problems)
+            warnings.append(
+                f"page(s) {numbers}: the layout could not be read ({problems[0][1]}); tables "
+                "there are kept as plain text."
+            )
+    finally:
+        with _PDFIUM_LOCK:
+            pdf.close()
+    return pages
+
+
+def _examine(
+    pdf, page: PageText, tables: bool, report: LayoutReport, problems: list[tuple[int, str]]
+) -> tuple[bool, str]:
+    """Return whether the page is a scan, and its text with table rows labelled."""
+    import pypdfium2 as pdfium
+
+    text = page.text
+    try:
+        handle = pdf[page.number - 1]
+    except pdfium.PdfiumError as exc:
+        problems.append((page.number, str(exc)))
+        return False, text
+    try:
+        scan = is_scan(handle, text)
+        if scan or not tables or numeric_lines(text) < 2:
+            return scan, text
+        report.table_pages += 1
+        textpage = handle.get_textpage()
+        try:
+            found = find_tables(read_lines(textpage))
+        finally:
+            textpage.close()
+        text, placed, appended = merge_rows(text, found)
+        report.tables += len(found)
+        report.rows_placed += placed
+        report.rows_appended += appended
+        return False, text
+    except TooComplex as exc:
+        problems.append((page.number, f"too much text to search for tables: {exc}"))
+    except pdfium.PdfiumError as exc:
+        problems.append((page.number, f"pdfium: {exc}"))
+    except Exception as exc:  # a layout heuristic on an untrusted file must never fail the upload
+        problems.append((page.number, f"{type(exc).__name__}: {exc}"))
+    finally:
+        handle.close()
+    return False, page.text
+
+
+def _ocr_scans(
+    data: bytes, pages: list[PageText], report: LayoutReport, warnings: list[str]
+) -> list[PageText]:
+    """Add the OCR text of the scanned pages after their own text (a stamp is kept)."""
+    import pypdfium2 as pdfium
+
+    if tesseract_missing():
         warnings.append(
-            f"{len(todo)} page(s) have no text layer and were not OCRed because tesseract is "
+            f"{len(report.scans)} page(s) are scanned and were not OCRed because tesseract is "
             "not installed (apt-get install tesseract-ocr); their text is missing."
         )
         return pages
     pages = list(pages)
     failed = []
     with _PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(data)  # pypdf already opened it; an empty password is implied
-        try:
-            for i in todo:
-                page = pdf[i]
+        pdf = pdfium.PdfDocument(data)  # opened once already by _read_layout
+    try:
+        for number in report.scans:
+            with _PDFIUM_LOCK:
                 try:
-                    if not any(True for _ in page.get_objects((pdfium_c.FPDF_PAGEOBJ_IMAGE,))):
-                        continue  # a blank or vector-only page: nothing to read
-                    image = page.render(scale=_OCR_DPI / 72).to_pil()
-                finally:
-                    page.close()
-                try:
-                    text = clean_text(pytesseract.image_to_string(image, timeout=_OCR_PAGE_TIMEOUT))
-                except (RuntimeError, pytesseract.TesseractError):  # timeout, bad image
-                    failed.append(i + 1)
-                    continue
-                if sum(c.isalnum() for c in text) > sum(c.isalnum() for c in pages[i].text):
-                    pages[i] = PageText(pages[i].number, text, ocr=True)
-        finally:
+                    handle = pdf[number - 1]
+                    try:
+                        image = render(handle)
+                    finally:
+                        handle.close()
+                except pdfium.PdfiumError:
+                    image = None
+            raw = read_image(image) if image is not None else None  # tesseract runs unlocked
+            if raw is None:
+                failed.append(number)
+                continue
+            own = pages[number - 1].text
+            text = _without_lines_of(clean_text(raw), own)
+            if sum(c.isalnum() for c in text) <= sum(c.isalnum() for c in own):
+                continue  # OCR read less than the text layer has: a photo or a blank scan
+            pages[number - 1] = PageText(number, f"{own}\n\n{text}" if own else text, ocr=True)
+            report.ocred.append(number)
+    finally:
+        with _PDFIUM_LOCK:
             pdf.close()
     if failed:
         warnings.append(f"OCR failed on page(s) {', '.join(map(str, failed))}; text is missing.")
     return pages
+
+
+def _without_lines_of(text: str, own: str) -> str:
+    """Drop OCR lines that repeat a line of the text layer (the stamp is rendered too)."""
+    seen = {_letters(line) for line in own.split("\n")} - {""}
+    kept = [line for line in text.split("\n") if _letters(line) not in seen]
+    return clean_text("\n".join(kept))
+
+
+def _letters(line: str) -> str:
+    return "".join(c for c in line.lower() if c.isalnum())

@@ -1,0 +1,147 @@
+"""Scanned PDF pages: tell them apart by what covers the page, and read them with tesseract.
+
+A page is a scan when pictures cover most of it and its text layer covers little of it. Counting
+characters is not enough: court e-filing systems stamp a line of real text ("Case 1:21-cv-01009
+Document 7 Filed 09/14/21 Page 1 of 5") over each scanned page, while a text page with a logo or
+a chart has far more text area and far less picture area. A page with no text layer at all is
+read whenever it carries a picture. Scans are rendered in grey at 300 dpi, capped at
+``MAX_PIXELS`` so a huge page cannot exhaust memory, and read by tesseract with a per-page
+timeout; the OCR text goes after the page's own text (the stamp is kept).
+
+Callers hold the pdfium lock around :func:`is_scan` and :func:`render`; :func:`read` (tesseract,
+a separate process) needs no lock.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+IMAGE_COVER = 0.5  # pictures cover at least half the page...
+TEXT_COVER = 0.04  # ...and text at most 4% of it (a full text page: 10-40%, a stamp: ~1%)
+OCR_DPI = 300  # tesseract is trained on ~300 dpi text
+MAX_PIXELS = 25_000_000  # ~25 MB in grey: an A0 poster is read at ~150 dpi instead
+MAX_SIDE = 20_000  # pixels; a long thin strip must not exceed tesseract's limits either
+PAGE_TIMEOUT = 120  # seconds; a stuck page must not hang an upload forever
+_MAX_OBJECTS = 10_000  # page objects examined per page (a hostile page may hold millions)
+_MAX_FORM_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Shares of the page area covered by pictures and by text (0..1; overlaps counted once per
+    object, so ``images`` can exceed 1 when pictures are stacked)."""
+
+    images: float
+    text: float
+
+
+def coverage(page, with_text: bool = True) -> Coverage:
+    """Measure a pdfium page: picture area (image objects' boxes) and text area (text rects)."""
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    budget = [_MAX_OBJECTS]
+    images = _image_area(page.raw, width, height, form=None, depth=0, budget=budget)
+    text = 0.0
+    if with_text:
+        textpage = page.get_textpage()
+        try:
+            for i in range(textpage.count_rects()):
+                left, bottom, right, top = textpage.get_rect(i)
+                text += _clipped(left, bottom, right, top, width, height)
+        finally:
+            textpage.close()
+    return Coverage(images / area, text / area)
+
+
+def _clipped(left, bottom, right, top, width, height) -> float:
+    w = min(max(left, right), width) - max(min(left, right), 0.0)
+    h = min(max(bottom, top), height) - max(min(bottom, top), 0.0)
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _image_area(raw_page, width, height, form, depth: int, budget: list[int]) -> float:
+    """Sum the clipped boxes of image objects, looking inside forms (bounded)."""
+    import pypdfium2.raw as pdfium_c
+
+    if form is None:
+        count, get = pdfium_c.FPDFPage_CountObjects(raw_page), pdfium_c.FPDFPage_GetObject
+        parent = raw_page
+    else:
+        count, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
+        parent = form
+    total = 0.0
+    box = [ctypes.c_float() for _ in range(4)]
+    for i in range(max(count, 0)):
+        budget[0] -= 1
+        if budget[0] < 0:
+            break
+        obj = get(parent, i)
+        if not obj:
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind not in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM):
+            continue
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *(ctypes.byref(b) for b in box)):
+            continue
+        left, bottom, right, top = (b.value for b in box)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            total += _clipped(left, bottom, right, top, width, height)
+        elif depth < _MAX_FORM_DEPTH:
+            # Objects inside a form report boxes in the form's own space: count at most the
+            # form's footprint on the page.
+            inner = _image_area(raw_page, width, height, obj, depth + 1, budget)
+            total += min(inner, _clipped(left, bottom, right, top, width, height))
+    return total
+
+
+def is_scan(page, text: str) -> bool:
+    """Whether a pdfium page is a scanned picture that OCR should read.
+
+    ``text`` is the page's extracted text layer. True when the page has no text and carries a
+    picture, or when pictures cover at least ``IMAGE_COVER`` of it and text at most
+    ``TEXT_COVER``.
+    """
+    images = coverage(page, with_text=False).images
+    if images <= 0:
+        return False
+    if not text.strip():
+        return True
+    if images < IMAGE_COVER:
+        return False
+    return coverage(page).text <= TEXT_COVER
+
+
+def scale_for(width: float, height: float) -> float:
+    """Render scale: ``OCR_DPI``, lowered so the bitmap stays within the pixel caps."""
+    width, height = max(width, 1.0), max(height, 1.0)
+    scale = OCR_DPI / 72
+    scale = min(scale, (MAX_PIXELS / (width * height)) ** 0.5)
+    return min(scale, MAX_SIDE / max(width, height))
+
+
+def render(page):
+    """Render a pdfium page for OCR, in grey, within the pixel caps; return a PIL image."""
+    width, height = page.get_size()
+    return page.render(scale=scale_for(width, height), grayscale=True).to_pil()
+
+
+def tesseract_missing() -> bool:
+    """Whether the tesseract program cannot be run."""
+    import pytesseract
+
+    try:
+        pytesseract.get_tesseract_version()
+    except pytesseract.TesseractNotFoundError:
+        return True
+    return False
+
+
+def read(image) -> str | None:
+    """OCR an image with tesseract; None when it failed or timed out."""
+    import pytesseract
+
+    try:
+        return pytesseract.image_to_string(image, timeout=PAGE_TIMEOUT)
+    except (RuntimeError, pytesseract.TesseractError):  # timeout, bad image
+        return None
