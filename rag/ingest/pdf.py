@@ -32,6 +32,7 @@ _RAISED_LIMITS = {
     "outline_maximum_entries": 1_000_000,
     "form_fields_maximum_entries": 1_000_000,
 }
+_MIN_OCR_CHARS = 8  # letters and digits OCR must read (beyond the stamp) for its text to count
 _PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe and Streamlit sessions are threads
 _DAMAGED = (
     "the PDF is damaged or truncated, or is not a PDF at all, so it cannot be read. Download or "
@@ -284,8 +285,8 @@ def _ocr_scans(
                 continue
             own = pages[number - 1].text
             text = _without_lines_of(clean_text(raw), own)
-            if sum(c.isalnum() for c in text) <= sum(c.isalnum() for c in own):
-                continue  # OCR read less than the text layer has: a photo or a blank scan
+            if sum(c.isalnum() for c in text) < _MIN_OCR_CHARS:
+                continue  # a blank scan or a picture without words
             pages[number - 1] = PageText(number, f"{own}\n\n{text}" if own else text, ocr=True)
             report.ocred.append(number)
     finally:

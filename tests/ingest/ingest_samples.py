@@ -109,3 +109,121 @@ def zip_of(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+# --- tables and scans ---------------------------------------------------------------------
+
+STATEMENT_ROWS = [
+    # label, indent, values (with "$" columns), as a filing prints them
+    ("Revenue", 0, ["$ 5,000", "$ 4,200", "$ 3,900"]),
+    ("Operating expenses:", 0, []),
+    ("Research and development", 4, ["1,875", "1,618", "1,402"]),
+    ("Sales and marketing", 4, ["2,100", "(15)", "1,950"]),
+    ("Total operating expenses", 4, ["3,975", "1,603", "3,352"]),
+    ("Net income", 0, ["$ 1,025", "$ 2,597", "$ 548"]),
+]
+STATEMENT_HEADERS = [("December 31,", "2023"), ("December 31,", "2022"), ("January 1,", "2021")]
+STATEMENT_PROSE = (
+    "Revenue grew 19% to 5,000 million in 2023 from 4,200 million in 2022, and operating "
+    "expenses rose with it. The board approved a dividend of 0.25 per share."
+)
+
+
+def statement_pdf(prose_page: str | None = None) -> bytes:
+    """Return an income statement laid out as filings do, with a prose page after it.
+
+    A spanning header ("Fiscal years ended") over two header lines (date, year), a label
+    column with an indented section, three right-aligned numeric columns (a lone "$" before
+    some amounts), then a paragraph of prose under the table.
+    """
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=9)
+    pdf.add_page()
+    pdf.set_xy(15, 20)
+    pdf.cell(180, 5, "CONSOLIDATED STATEMENTS OF OPERATIONS", align="C")
+    pdf.set_xy(15, 25)
+    pdf.cell(180, 5, "(In millions)", align="C")
+    columns = [(110, 25), (140, 25), (170, 25)]  # x, width (mm)
+    pdf.set_xy(110, 35)
+    pdf.cell(85, 5, "Fiscal years ended", align="C")
+    for (x, w), (date, year) in zip(columns, STATEMENT_HEADERS, strict=True):
+        pdf.set_xy(x, 40)
+        pdf.cell(w, 5, date, align="R")
+        pdf.set_xy(x, 45)
+        pdf.cell(w, 5, year, align="R")
+    y = 53
+    for label, indent, values in STATEMENT_ROWS:
+        pdf.set_xy(15 + indent, y)
+        pdf.cell(80, 5, label)
+        for (x, w), value in zip(columns, values, strict=False):
+            sign, _, amount = value.rpartition(" ")
+            if sign:
+                pdf.set_xy(x, y)
+                pdf.cell(5, 5, sign)
+            pdf.set_xy(x, y)
+            pdf.cell(w, 5, amount, align="R")
+        y += 6
+    pdf.set_xy(15, y + 8)
+    pdf.multi_cell(180, 5, STATEMENT_PROSE)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, prose_page or "Management discussion. Sales rose in every region.")
+    return bytes(pdf.output())
+
+
+def _page_picture(lines: list[str], size: tuple[int, int] = (1654, 2339)):
+    """A white picture (A4 at 200 dpi) with ``lines`` drawn large, as a scanner sees a page."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=56)
+    for i, line in enumerate(lines):
+        draw.text((120, 300 + 120 * i), line, fill="black", font=font)
+    return image
+
+
+def stamped_scan_pdf(lines: list[str], stamp: str) -> bytes:
+    """Return a scanned page (a full-page picture of ``lines``) under a one-line text stamp,
+    as court e-filing systems produce."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(_page_picture(lines), x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.set_font("Helvetica", size=9)
+    pdf.set_text_color(0, 0, 200)
+    pdf.text(30, 8, stamp)
+    return bytes(pdf.output())
+
+
+def text_page_with_picture_pdf(text: str, picture_mm: tuple[float, float]) -> bytes:
+    """Return a page of ``text`` with a picture (a logo or a chart) of ``picture_mm`` (w, h)
+    at its top, the text flowing below it."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    w, h = picture_mm
+    picture = Image.new("RGB", (int(w * 8), int(h * 8)), "white")
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((4, 4, picture.width - 5, picture.height - 5), outline="navy", width=6)
+    draw.pieslice((10, 10, picture.width - 10, picture.height - 10), 0, 250, fill="orange")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(picture, x=10, y=10, w=w, h=h)
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_xy(10, 14 + h)
+    pdf.multi_cell(0, 5, text)
+    return bytes(pdf.output())
+
+
+def huge_page_pdf(side_mm: float = 5000) -> bytes:
+    """Return one square page ``side_mm`` wide (5 m: near PDF's 200-inch limit) with a word."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(side_mm, side_mm))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=40)
+    pdf.text(100, 100, "Poster")
+    return bytes(pdf.output())

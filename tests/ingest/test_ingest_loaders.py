@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from ingest_samples import (
     encrypt_pdf,
+    huge_page_pdf,
     image_only_pdf,
     limit_tripping_pdf,
     make_docx,
     make_pdf,
+    stamped_scan_pdf,
+    text_page_with_picture_pdf,
     zip_of,
 )
 
@@ -215,6 +218,84 @@ def test_missing_tesseract_is_a_warning_not_a_crash(settings, monkeypatch):
     assert any("tesseract is not installed" in w for w in doc.warnings)
     with pytest.raises(IngestError, match="install tesseract-ocr"):
         load_file("scan.pdf", image_only_pdf(["Only a picture"]), settings)
+
+
+STAMP = "Case 1:21-cv-01009-DNH-ML Document 7 Filed 09/14/21 Page 1 of 5"
+PROSE = " ".join(
+    f"Clause {n}: the supplier delivers the goods within thirty days of the order and the buyer "
+    "pays each invoice within sixty days of receiving it."
+    for n in range(1, 13)
+)
+
+
+def test_scan_behind_a_text_stamp_is_ocred_and_keeps_the_stamp(settings, needs_tesseract):
+    from rag.ingest.pdf import LayoutReport, load_pdf
+
+    data = stamped_scan_pdf(["ORDER ON THE MOTION", "The motion is granted in part."], STAMP)
+    report = LayoutReport()
+    doc = load_pdf("order.pdf", data, settings, report=report)
+    page = doc.pages[0]
+    assert report.scans == [1] and page.ocr
+    assert page.text.startswith(STAMP + "\n\n")
+    assert page.text.count("09/14/21") == 1  # the stamp OCR reads off the picture is dropped
+    assert "ORDER ON THE MOTION" in page.text and "granted in part" in page.text
+
+
+def test_scan_behind_a_stamp_without_tesseract_keeps_the_stamp_and_warns(settings, monkeypatch):
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    doc = load_file("order.pdf", stamped_scan_pdf(["Lost words"], STAMP), settings)
+    assert doc.pages[0].text == STAMP and not doc.pages[0].ocr
+    assert any("scanned and were not OCRed" in w for w in doc.warnings)
+
+
+@pytest.mark.parametrize(
+    "picture_mm",
+    [pytest.param((30, 15), id="logo"), pytest.param((190, 175), id="half-page-chart")],
+)
+def test_text_page_with_a_picture_is_not_ocred(picture_mm, settings):
+    from rag.ingest.pdf import LayoutReport, load_pdf
+
+    report = LayoutReport()
+    data = text_page_with_picture_pdf(PROSE, picture_mm)
+    doc = load_pdf("contract.pdf", data, settings, report=report)
+    assert report.scans == [] and not doc.pages[0].ocr and not doc.warnings
+    assert doc.pages[0].text == load_pdf("c.pdf", data, settings, ocr=False).pages[0].text
+
+
+def test_picture_and_text_coverage_tell_a_scan_from_a_text_page():
+    import pypdfium2 as pdfium
+
+    from rag.ingest.ocr import IMAGE_COVER, TEXT_COVER, coverage
+
+    def measure(data):
+        pdf = pdfium.PdfDocument(data)
+        try:
+            return coverage(pdf[0])
+        finally:
+            pdf.close()
+
+    scan = measure(stamped_scan_pdf(["Scanned"], STAMP))
+    chart = measure(text_page_with_picture_pdf(PROSE, (190, 175)))
+    assert scan.images >= 0.99 and scan.text < TEXT_COVER
+    assert chart.images >= IMAGE_COVER and chart.text > 2 * TEXT_COVER  # the rule's other arm
+
+
+def test_ocr_render_of_a_huge_page_stays_under_the_pixel_cap():
+    import pypdfium2 as pdfium
+
+    from rag.ingest.ocr import MAX_PIXELS, OCR_DPI, render, scale_for
+
+    pdf = pdfium.PdfDocument(huge_page_pdf(5000))  # 5 m square: ~28 gigapixels at 300 dpi
+    try:
+        image = render(pdf[0])
+    finally:
+        pdf.close()
+    assert image.width * image.height <= MAX_PIXELS
+    assert image.mode == "L"  # grey: a byte per pixel
+    assert scale_for(612, 792) == OCR_DPI / 72  # a letter page is still read at 300 dpi
+    assert scale_for(1, 10**7) * 10**7 <= 20_000  # a thin strip is capped on its long side
 
 
 def test_markdown_front_matter_and_template_tags(settings):
