@@ -2,8 +2,10 @@
 
 ``render_answer`` lays out a :class:`~rag.verify.Verification` as Markdown: supported
 sentences with their (corrected) citations, unsupported ones flagged behind ``UNVERIFIED`` or
-removed. ``highlight`` shows a passage with its evidence sentence(s) marked;
-``escape_markdown`` and ``strip_markup`` keep document text from being read as Markdown.
+removed. ``highlight`` shows a passage with its evidence sentence(s) marked, and quoted table
+rows (``label | header: value | ...`` lines written by the PDF loader) as a table first
+(``table_markdown``); ``escape_markdown`` and ``strip_markup`` keep document text from being
+read as Markdown.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rag.ingest.tables import parse_row
 from rag.sentences import split_sentences, strip_citations
 
 if TYPE_CHECKING:
@@ -114,4 +117,57 @@ def highlight(passage_text: str, evidence: str) -> str:
         pos = end
     out.append(escape_markdown(passage_text[pos:]))
     # Keep the document's line structure (list items, short lines) as Markdown hard breaks.
-    return re.sub(r"[ \t]*\n", "  \n", "".join(out))
+    body = re.sub(r"[ \t]*\n", "  \n", "".join(out))
+    table = table_markdown(quoted_rows(passage_text, evidence))
+    return f"{table}\n\n{body}" if table else body
+
+
+def quoted_rows(passage_text: str, evidence: str) -> list[str]:
+    """The table rows of ``passage_text`` that ``evidence`` consists of (else an empty list).
+
+    Evidence may join adjacent rows with a space (a sentence pair); it counts as rows only
+    when nothing but those rows is left of it.
+    """
+    quoted = " ".join(evidence.split())
+    rows = [
+        " ".join(line.split())
+        for line in passage_text.split("\n")
+        if line.strip() and " ".join(line.split()) in quoted and parse_row(line)
+    ]
+    rest = quoted
+    for row in rows:
+        rest = rest.replace(row, " ")
+    return rows if rows and not rest.strip() else []
+
+
+def table_markdown(rows: list[str]) -> str:
+    """Render labelled rows (``label | header: value | ...``) as a Markdown table.
+
+    The header row holds the column labels in order of appearance; every cell is escaped
+    (pipes included), so document text cannot add links, images or markup. Returns "" when a
+    line is not a labelled row.
+    """
+    parsed = [parse_row(row) for row in rows]
+    if not parsed or any(p is None for p in parsed):
+        return ""
+    columns: list[str] = []
+    table: list[tuple[str, dict[str, str]]] = []
+    for label, cells in parsed:  # type: ignore[misc]
+        values: dict[str, str] = {}
+        for i, (header, value) in enumerate(cells):
+            key = header or f"\x00{i}"  # a value without a header keeps its position
+            values[key] = value
+            if key not in columns:
+                columns.append(key)
+        table.append((label, values))
+
+    def cell(text: str) -> str:
+        return escape_markdown(" ".join(text.split())) or " "
+
+    heads = [cell("" if key.startswith("\x00") else key) for key in columns]
+    lines = ["| " + " | ".join([" ", *heads]) + " |", "|" + " --- |" + " ---: |" * len(columns)]
+    for label, values in table:
+        lines.append(
+            "| " + " | ".join([cell(label), *(cell(values.get(k, "")) for k in columns)]) + " |"
+        )
+    return "\n".join(lines)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.ingest.tables import parse_row
 from rag.render import strip_markup
 from rag.sentences import (
     FactIndex,
@@ -383,6 +384,9 @@ def extractive_answer(
         # Headings and table fragments ("Passwords", "International — $95") answer nothing alone.
         if len(split_sentences(flat[i])) == 0 or len(words) < 3 or len(flat[i].split()) < 4:
             continue
+        # Rows of one table share their column headers: their values tell them apart.
+        if row := parse_row(flat[i]):
+            words = words | {value for _, value in row[1]}
         if any(w == words or len(w & words) / len(w | words) > 0.8 for w in seen_words):
             continue
         picked.append(int(i))
