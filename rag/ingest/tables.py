@@ -36,7 +36,8 @@ _CELL_GAP = 0.6  # a gap wider than this share of the line height starts a new c
 _RUN_GAP = 2.6  # lines further apart than this many line heights do not share a table
 _MAX_HEADER_LINES = 4
 _MAX_LABEL_LINES = 3  # label-only lines (section names, wrapped labels) between two rows
-_LOOSE_MATCH = 16  # letters and digits a row needs to be matched inside a line
+_LOOSE_MATCH = 16  # letters and digits a row needs to be matched anywhere inside a line
+_CLOSE = 8  # letters and digits that may separate a row from the previous one in the text
 # signs around a row's letters and digits that belong to its text: "$ (1,508)", "7 %"
 _SIGNS_BEFORE = re.compile(r"(?:[$€£¥(\-−–][ \t]*)+\Z")
 _SIGNS_AFTER = re.compile(r"(?:[ \t]*[)%])+")
@@ -341,7 +342,10 @@ def find_tables(lines: list[Line]) -> list[Table]:
             continue
         parts, columns, end = _run(lines, i, frame)
         if parts:
-            headers, section = _headers(lines, i, frame, columns.ordered())
+            labels = [c.x1 for p in parts for c in p.inside if c.x1 <= frame.values + 2]
+            spans = columns.ordered()
+            edge = max(labels, default=frame.values)
+            headers, section = _headers(lines, i, frame, spans, edge)
             table = _table(parts, frame, columns.ordered(), headers, section)
             if table is not None:
                 tables.append(table)
@@ -475,9 +479,16 @@ def _nearest(spans: list[list[float]], cell: Cell) -> int:
 
 
 def _headers(
-    lines: list[Line], first: int, frame: _Frame, spans: list[list[float]]
+    lines: list[Line], first: int, frame: _Frame, spans: list[list[float]], labels: float
 ) -> tuple[list[str], tuple[float, str] | None]:
-    """Column headers from the lines above row ``first``, and a section line right above it."""
+    """Column headers from the lines above row ``first``, and a section line right above it.
+
+    Header cells lie right of where the row labels end (``labels``) and of the first column
+    less a column gap: headers of narrow right-aligned numbers often start left of them, a
+    title centred on the page does not.
+    """
+    gap = spans[1][0] - spans[0][1] if len(spans) > 1 else 0.0
+    edge = max(min(labels, frame.values - 4 * frame.unit), spans[0][0] - max(gap, 2 * frame.unit))
     parts: list[list[str]] = [[] for _ in spans]
     section: tuple[float, str] | None = None
     taken = skipped = 0
@@ -494,8 +505,8 @@ def _headers(
         inside = split[0]
         if not inside:
             continue
-        over = [c for c in inside if c.x1 > frame.values + 4]
-        if any(c.x0 < frame.values - frame.unit for c in over):
+        over = [c for c in inside if c.centre > edge]
+        if any(c.x0 < edge - frame.unit for c in over):
             break  # text running from the labels into the values: prose or a title
         if not over:
             if taken == 0 and skipped < _MAX_LABEL_LINES and frame.is_label_only(inside):
@@ -508,31 +519,34 @@ def _headers(
         values = [c for c in over if c.is_value]
         if len(values) >= 2 and not _is_year_line(values):
             break  # a row of another table
-        for col, cell in _assign(over, spans).items():
-            parts[col].insert(0, cell.text)
+        for col, text in _assign(over, spans).items():
+            parts[col].insert(0, text)
         taken += 1
         below = line
     return [" ".join(p) for p in parts], section
 
 
-def _assign(cells: list[Cell], spans: list[list[float]]) -> dict[int, Cell]:
-    """Map columns to the header cell over them; fewer cells than columns means spanning."""
-    out = {}
-    for col, span in enumerate(spans):
-        mid = (span[0] + span[1]) / 2
-        width = span[1] - span[0]
+def _assign(cells: list[Cell], spans: list[list[float]]) -> dict[int, str]:
+    """Map columns to the text of the header cells over them.
 
-        def distance(c: Cell, mid: float = mid) -> float:
-            return 0.0 if c.x0 <= mid <= c.x1 else min(abs(c.x0 - mid), abs(c.x1 - mid))
-
-        best = min(cells, key=distance)
-        if len(cells) >= len(spans):
-            overlap = min(span[1], best.x1) - max(span[0], best.x0)
-            if overlap > 0 or distance(best) < width / 2:
-                out[col] = best
-        elif distance(best) <= 1.5 * max(width, best.x1 - best.x0):
-            out[col] = best
-    return out
+    Column ``i``'s slot runs from column ``i - 1``'s right edge to its own (numbers align
+    right; headers centre over them, often left of the numbers). A cell heads the column whose
+    slot holds its centre and every column whose values it covers for more than half their
+    width ("Three Months Ended" over two); a cell alone on its line, centred over the columns,
+    heads them all ("Years Ended").
+    """
+    left, right = spans[0][0], spans[-1][1]
+    if len(cells) == 1 and abs(cells[0].centre - (left + right) / 2) <= (right - left) / 6:
+        return dict.fromkeys(range(len(spans)), cells[0].text)
+    out: dict[int, list[str]] = {}
+    for cell in sorted(cells, key=lambda c: c.x0):
+        for i, (x0, x1) in enumerate(spans):
+            low = spans[i - 1][1] if i else float("-inf")
+            high = x1 if i + 1 < len(spans) else float("inf")
+            covered = min(x1, cell.x1) - max(x0, cell.x0)
+            if low < cell.centre <= high or covered > (x1 - x0) / 2:
+                out.setdefault(i, []).append(cell.text)
+    return {i: " ".join(texts) for i, texts in out.items()}
 
 
 # --- rows as text --------------------------------------------------------------------------
@@ -641,10 +655,13 @@ def _locate(
     """Find ``target`` in ``stream`` from ``cursor``: (start, end) in ``text``, next cursor.
 
     A match with nothing but signs and spaces between it and the line breaks around it takes
-    those lines whole; otherwise (long targets only) it takes the signs next to it.
+    those lines whole. Otherwise it takes the signs next to it, if it is long enough not to be
+    a coincidence, or if it has letters and digits and either touches a line break or follows
+    the previous row closely (pypdf may run a row on from the end of another line).
     """
     if not target:
         return None
+    mixed = any(ch.isalpha() for ch in target) and any(ch.isdigit() for ch in target)
     loose = None
     k = stream.find(target, cursor)
     while k >= 0:
@@ -652,9 +669,11 @@ def _locate(
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
-        if not _alnum(text[line_start:start]) and not _alnum(text[end:line_end]):
+        head, tail = not _alnum(text[line_start:start]), not _alnum(text[end:line_end])
+        if head and tail:
             return line_start, line_end, k + len(target)
-        if loose is None and len(target) >= _LOOSE_MATCH:
+        close = cursor > 0 and k - cursor <= _CLOSE
+        if loose is None and (len(target) >= _LOOSE_MATCH or mixed and (head or tail or close)):
             if m := _SIGNS_BEFORE.search(text, max(0, start - 16), start):
                 start = m.start()
             if m := _SIGNS_AFTER.match(text, end):

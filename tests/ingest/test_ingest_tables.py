@@ -157,6 +157,37 @@ def test_a_label_printed_over_two_lines_beside_its_values_is_joined():
     assert [r.label for r in table.rows] == ["Net revenues", "Asset management and related fees"]
 
 
+def test_headers_centred_over_narrow_numbers_and_a_page_title_above_them():
+    lines = [
+        _line(760, (240, 370, "Consolidated Statements of Stores")),  # a title, not a header
+        _line(740, (388, 401, "U.S."), (454, 497, "U.S. Best Buy")),
+        _line(731, (380, 409, "Best Buy"), (445, 508, "Mobile Stand-Alone"),
+              (536, 575, "Pacific Sales")),
+        _line(722, (386, 405, "Stores"), (467, 486, "Stores"), (546, 566, "Stores")),
+        _line(708, (19, 46, "Alabama"), (420, 427, "15"), (505, 508, "3"), (580, 588, "-")),
+        _line(694, (19, 39, "Alaska"), (424, 427, "2"), (501, 508, "-"), (580, 588, "1")),
+    ]  # fmt: skip
+    [table] = find_tables(lines)
+    assert table.headers == [
+        "U.S. Best Buy Stores",
+        "U.S. Best Buy Mobile Stand-Alone Stores",
+        "Pacific Sales Stores",
+    ]
+
+
+def test_a_header_centred_over_all_columns_heads_each_of_them():
+    lines = [
+        _line(700, (430, 480, "Years Ended")),
+        _line(690, (360, 400, "2016"), (430, 475, "2015"), (505, 550, "2014")),
+        _line(676, (52, 120, "Gross profit"), (372, 412, "5,034"), (445, 484, "4,051"),
+              (518, 557, "3,524")),
+        _line(662, (52, 120, "Net income"), (372, 412, "1,168"), (445, 484, "629"),
+              (518, 557, "268")),
+    ]  # fmt: skip
+    [table] = find_tables(lines)
+    assert table.headers == ["Years Ended 2016", "Years Ended 2015", "Years Ended 2014"]
+
+
 def test_prose_with_numbers_is_not_a_table():
     lines = [
         _line(700, (40, 560, "Revenue rose 12% to $5.0 billion in 2023 from $4.5 billion")),
