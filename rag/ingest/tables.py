@@ -26,6 +26,7 @@ import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 MAX_CHARS = 40_000
 MAX_LINES = 600
@@ -38,13 +39,14 @@ _MAX_HEADER_LINES = 4
 _MAX_LABEL_LINES = 3  # label-only lines (section names, wrapped labels) between two rows
 _LOOSE_MATCH = 16  # letters and digits a row needs to be matched anywhere inside a line
 _CLOSE = 8  # letters and digits that may separate a row from the previous one in the text
+_MAX_TRIES = 50  # occurrences of a row's letters and digits examined (bounds a hostile page)
 # signs around a row's letters and digits that belong to its text: "$ (1,508)", "7 %"
 _SIGNS_BEFORE = re.compile(r"(?:[$€£¥(\-−–][ \t]*)+\Z")
 _SIGNS_AFTER = re.compile(r"(?:[ \t]*[)%])+")
 _NUMBER = r"\(?[-+−–]?(?:[$€£¥]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?"
 _UNIT = r"(?:\s?(?:%|[A-Za-zµ°/²³]{1,4}\.?))?\)?"
 _VALUE = re.compile(
-    rf"{_NUMBER}{_UNIT}(?:\s?[-–]\s?{_NUMBER}{_UNIT})?"  # 1,875 (1,508) $2.35 12% 400 W 2023-2051
+    rf"{_NUMBER}{_UNIT}(?:\s?[-–/]\s?{_NUMBER}{_UNIT})?"  # 1,875 (1,508) $2.35 12% 400 W 2023-2051
     r"|[-−–—]+|\d{1,2}[:/]\d{2}(?:[:/]\d{2,4})?"  # nil dashes, times, dates
     r"|(?i:n/?a|n/?m|nil|none|free)"
 )
@@ -66,7 +68,7 @@ class Cell:
     x1: float
     text: str
 
-    @property
+    @cached_property
     def is_value(self) -> bool:
         return bool(_VALUE.fullmatch(self.text))
 
@@ -249,27 +251,29 @@ class _Frame:
         if not labels:
             return None
         unit = line.height
-        frame = cls(labels[-1].x0 - 3 * unit, first, max(c.x1 for c in values), unit)
-        inside = frame.split(line)
-        if inside is None or not frame.is_row(inside[0]):
-            return None
-        return frame
+        # text close before the label is part of it ("1 February  Card payment"); far before
+        # it, it is another column of the page
+        left = labels[-1]
+        for cell in reversed([c for c in line.cells if c.x1 <= left.x0]):
+            if left.x0 - cell.x1 > 2.5 * unit or len(cell.text) > 40:
+                break
+            left = cell
+        frame = cls(left.x0 - 3 * unit, first, max(c.x1 for c in values), unit)
+        inside = frame.inside(line)
+        return frame if inside is not None and frame.is_row(inside) else None
 
-    def split(self, line: Line) -> tuple[list[Cell], list[Cell]] | None:
-        """The line's cells (in the table, beside it); None when text runs across its edge."""
-        inside, beside = [], []
+    def inside(self, line: Line) -> list[Cell] | None:
+        """The line's cells in the table (not beside it); None when text runs across its edge."""
+        cells = []
         for c in line.cells:
             if c.is_value and self.left <= c.x0 <= self.right + 8 * self.unit:
-                inside.append(c)
+                cells.append(c)
             elif c.x0 < self.left:
                 if c.x1 > self.values:
                     return None
-                beside.append(c)
-            elif not c.is_value and c.x0 > self.right + 0.5 * self.unit:
-                beside.append(c)
-            else:
-                inside.append(c)
-        return inside, beside
+            elif c.is_value or c.x0 <= self.right + 0.5 * self.unit:
+                cells.append(c)
+        return cells
 
     def is_row(self, cells: list[Cell]) -> bool:
         """Values, and text only before them (the label) or short (such as "N/A")."""
@@ -341,12 +345,22 @@ def find_tables(lines: list[Line]) -> list[Table]:
             i += 1
             continue
         parts, columns, end = _run(lines, i, frame)
+        while parts and i > 0 and len(parts) < MAX_LINES:  # rows with one value above the first
+            above, inside = lines[i - 1], frame.inside(lines[i - 1])
+            if above.bottom - lines[i].top > _RUN_GAP * max(above.height, lines[i].height):
+                break
+            if not inside or not frame.is_row(inside) or not columns.aligned(inside):
+                break
+            if _is_year_line([c for c in inside if c.is_value]):
+                break  # the years over the columns: a header
+            i -= 1
+            parts.insert(0, _Part(lines[i], inside, True))
         if parts:
-            labels = [c.x1 for p in parts for c in p.inside if c.x1 <= frame.values + 2]
+            labels = max((c.x1 for p in parts for c in p.inside if c.x1 <= frame.values + 2),
+                         default=frame.values)  # fmt: skip
             spans = columns.ordered()
-            edge = max(labels, default=frame.values)
-            headers, section = _headers(lines, i, frame, spans, edge)
-            table = _table(parts, frame, columns.ordered(), headers, section)
+            headers, section = _headers(lines, i, frame, spans, labels)
+            table = _table(parts, frame, spans, headers, section)
             if table is not None:
                 tables.append(table)
         i = max(end, i + 1)
@@ -364,10 +378,9 @@ def _run(lines: list[Line], start: int, frame: _Frame) -> tuple[list[_Part], _Co
         line = lines[j]
         if last.bottom - line.top > _RUN_GAP * max(line.height, last.height):
             break
-        split = frame.split(line)
-        if split is None:
+        inside = frame.inside(line)
+        if inside is None:
             break
-        inside = split[0]
         part = _Part(line, inside, False)
         if not inside:
             j += 1  # only text beside the table on this line: look past it
@@ -499,10 +512,9 @@ def _headers(
             break
         if line.bottom - below.top > _RUN_GAP * max(line.height, below.height):
             break
-        split = frame.split(line)
-        if split is None:
+        inside = frame.inside(line)
+        if inside is None:
             break
-        inside = split[0]
         if not inside:
             continue
         over = [c for c in inside if c.centre > edge]
@@ -517,8 +529,8 @@ def _headers(
                 continue
             break
         values = [c for c in over if c.is_value]
-        if len(values) >= 2 and not _is_year_line(values):
-            break  # a row of another table
+        if values and not _is_year_line(values) and (len(values) >= 2 or len(over) < len(inside)):
+            break  # a row: of another table, or of this one with a single value
         for col, text in _assign(over, spans).items():
             parts[col].insert(0, text)
         taken += 1
@@ -664,7 +676,9 @@ def _locate(
     mixed = any(ch.isalpha() for ch in target) and any(ch.isdigit() for ch in target)
     loose = None
     k = stream.find(target, cursor)
-    while k >= 0:
+    for _ in range(_MAX_TRIES):
+        if k < 0:
+            break
         start, end = where[k], where[k + len(target) - 1] + 1
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)

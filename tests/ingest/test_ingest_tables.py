@@ -188,6 +188,28 @@ def test_a_header_centred_over_all_columns_heads_each_of_them():
     assert table.headers == ["Years Ended 2016", "Years Ended 2015", "Years Ended 2014"]
 
 
+def test_a_statement_keeps_its_dates_and_its_one_value_rows():
+    lines = [
+        _line(331, (48, 64, "Date"), (155, 201, "Description"), (283, 312, "Money"),
+              (329, 357, "Money")),
+        _line(326, (289, 303, "out"), (338, 346, "In"), (369, 397, "Balance")),
+        _line(306, (83, 171, "Balance brought forward"), (368, 396, "40,000.00")),
+        _line(294, (38, 73, "1 February"), (84, 188, "Card payment - Petrol Station"),
+              (286, 302, "24.50"), (368, 395, "39,975.50")),
+        _line(283, (84, 189, "Direct debit - Phone Bill"), (285, 301, "20.00"),
+              (369, 398, "39,955.50")),
+        _line(270, (37, 73, "3 February"), (85, 196, "Salary"), (330, 355, "2,575.00"),
+              (369, 399, "42,530.50")),
+    ]  # fmt: skip
+    [table] = find_tables(lines)
+    assert table.lines() == [
+        "Balance brought forward | Balance: 40,000.00",
+        "1 February Card payment - Petrol Station | Money out: 24.50 | Balance: 39,975.50",
+        "Direct debit - Phone Bill | Money out: 20.00 | Balance: 39,955.50",
+        "3 February Salary | Money In: 2,575.00 | Balance: 42,530.50",
+    ]
+
+
 def test_prose_with_numbers_is_not_a_table():
     lines = [
         _line(700, (40, 560, "Revenue rose 12% to $5.0 billion in 2023 from $4.5 billion")),
