@@ -4,7 +4,7 @@ A page is a scan when pictures cover most of it and its text layer covers little
 characters is not enough: court e-filing systems stamp a line of real text ("Case 1:21-cv-01009
 Document 7 Filed 09/14/21 Page 1 of 5") over each scanned page, while a text page with a logo or
 a chart has far more text area and far less picture area. A page with no text layer at all is
-read whenever it carries a picture. Scans are rendered in grey at 300 dpi, capped at
+read when pictures cover more than a logo would. Scans are rendered in grey at 300 dpi, capped at
 ``MAX_PIXELS`` so a huge page cannot exhaust memory, and read by tesseract with a per-page
 timeout; the OCR text goes after the page's own text (the stamp is kept).
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 IMAGE_COVER = 0.5  # pictures cover at least half the page...
 TEXT_COVER = 0.04  # ...and text at most 4% of it (a full text page: 10-40%, a stamp: ~1%)
+TEXTLESS_COVER = 0.05  # a page without text is read if pictures cover this much (not a logo)
 OCR_DPI = 300  # tesseract is trained on ~300 dpi text
 MAX_PIXELS = 25_000_000  # ~25 MB in grey: an A0 poster is read at ~150 dpi instead
 MAX_SIDE = 20_000  # pixels; a long thin strip must not exceed tesseract's limits either
@@ -98,13 +99,13 @@ def _image_area(raw_page, width, height, form, depth: int, budget: list[int]) ->
 def is_scan(page, text: str) -> bool:
     """Whether a pdfium page is a scanned picture that OCR should read.
 
-    ``text`` is the page's extracted text layer. True when the page has no text and carries a
-    picture, or when pictures cover at least ``IMAGE_COVER`` of it and text at most
-    ``TEXT_COVER``.
+    ``text`` is the page's extracted text layer. True when the page has no text and pictures
+    cover at least ``TEXTLESS_COVER`` of it, or when pictures cover at least ``IMAGE_COVER`` of
+    it and text at most ``TEXT_COVER``.
     """
     images = coverage(page, with_text=False).images
-    if images <= 0:
-        return False
+    if images < TEXTLESS_COVER:
+        return False  # no picture, or one too small to hold a page's words (a logo)
     if not text.strip():
         return True
     if images < IMAGE_COVER:

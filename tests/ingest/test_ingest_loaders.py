@@ -251,14 +251,18 @@ def test_scan_behind_a_stamp_without_tesseract_keeps_the_stamp_and_warns(setting
 
 
 @pytest.mark.parametrize(
-    "picture_mm",
-    [pytest.param((30, 15), id="logo"), pytest.param((190, 175), id="half-page-chart")],
+    ("text", "picture_mm"),
+    [
+        pytest.param(PROSE, (30, 15), id="logo"),
+        pytest.param(PROSE, (190, 175), id="half-page-chart"),
+        pytest.param("", (30, 15), id="blank-page-with-a-logo"),
+    ],
 )
-def test_text_page_with_a_picture_is_not_ocred(picture_mm, settings):
+def test_text_page_with_a_picture_is_not_ocred(text, picture_mm, settings):
     from rag.ingest.pdf import LayoutReport, load_pdf
 
     report = LayoutReport()
-    data = text_page_with_picture_pdf(PROSE, picture_mm)
+    data = text_page_with_picture_pdf(text, picture_mm)
     doc = load_pdf("contract.pdf", data, settings, report=report)
     assert report.scans == [] and not doc.pages[0].ocr and not doc.warnings
     assert doc.pages[0].text == load_pdf("c.pdf", data, settings, ocr=False).pages[0].text
