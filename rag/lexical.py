@@ -4,12 +4,18 @@ Both are rebuilt from the store whenever its index version moves, so they stay i
 ingestion, deletion and context edits. A passage's indexed text is what was embedded: the
 identity header (file, title, subject, period, section) plus the passage. A document's profile
 is its header alone, so a question naming a company, a team or a period ranks documents.
+
+Documents are ranked on a question's *naming* terms only: terms that are much rarer in passage
+bodies than in profiles ("Acme", "FY2023": a body page says "the Company"), not topic terms that
+are everywhere in both ("travel" in a handbook whose page titles and pages all speak of travel).
+That is what keeps the document ranking silent on collections where titles are only topics.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 
 from rag.store import DocumentStore
 
@@ -61,6 +67,9 @@ class _BM25:
         ]
 
 
+NAMING_RATIO = 0.5  # a naming term is at most this common in bodies relative to profiles
+
+
 class LexicalIndex:
     """BM25 over the served chunks and over document profiles, rebuilt on index changes."""
 
@@ -70,6 +79,8 @@ class LexicalIndex:
         self._passages = _BM25([])
         self._documents = _BM25([])
         self.doc_count = 0
+        self._body_rate: dict[str, float] = {}
+        self._profile_rate: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -79,14 +90,30 @@ class LexicalIndex:
         chunks = self.store.chunks()
         self._passages = _BM25([(c.chunk_id, c.text) for c in chunks])
         profiles: dict[str, str] = {}
+        body_df: Counter[str] = Counter()
         for c in chunks:  # a document's profile: its identity header without the section
+            offset = int(c.metadata.get("text_offset", 0))
             doc_id = str(c.metadata.get("doc_id"))
             if doc_id not in profiles:
-                head = c.text[: int(c.metadata.get("text_offset", 0))]
-                profiles[doc_id] = head.split(" | ")[0]
+                profiles[doc_id] = c.text[:offset].split(" | ")[0]
+            body_df.update(set(tokenize(c.text[offset:])))
+        profile_df: Counter[str] = Counter()
+        for profile in profiles.values():
+            profile_df.update(set(tokenize(profile)))
         self._documents = _BM25(list(profiles.items()))
         self.doc_count = len(profiles)
+        self._body_rate = {t: n / max(1, len(chunks)) for t, n in body_df.items()}
+        self._profile_rate = {t: n / max(1, len(profiles)) for t, n in profile_df.items()}
         self._version = version
+
+    def naming_terms(self, terms: list[str]) -> list[str]:
+        """The terms that name documents: in profiles, and much rarer in passage bodies."""
+        return [
+            t
+            for t in terms
+            if t in self._profile_rate
+            and self._body_rate.get(t, 0.0) < NAMING_RATIO * self._profile_rate[t]
+        ]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Return up to ``k`` (chunk id, BM25 score) pairs with a positive score."""
@@ -95,7 +122,7 @@ class LexicalIndex:
             return self._passages.search(tokenize(query), k)
 
     def documents(self, query: str, k: int = 50) -> list[tuple[str, float]]:
-        """Return up to ``k`` (doc id, BM25 score) pairs whose profile matches the query."""
+        """Return up to ``k`` (doc id, BM25 score) pairs whose profile the query names."""
         with self._lock:
             self._refresh()
-            return self._documents.search(tokenize(query), k)
+            return self._documents.search(self.naming_terms(tokenize(query)), k)

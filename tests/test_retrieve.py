@@ -137,3 +137,17 @@ def test_context_header_is_indexed_and_served_without_it(filings):
     header = chunk.text[: chunk.metadata["text_offset"]]
     assert "Globex Corporation" in header and "Q2 2024" in header
     assert chunk.passage().text == chunk.text[chunk.metadata["text_offset"] :]
+
+
+def test_only_naming_terms_rank_documents(filings):
+    paragraph = "Travel must be booked through the travel desk; travel advances need approval. "
+    travel = "# Travel policy\n\n" + "\n\n".join(paragraph * 6 for _ in range(8))
+    assert ingest_file(filings, "travel-policy.md", travel.encode()).chunks >= 3
+    search = HybridSearch(filings)
+    search.lexical.search("warm up", 1)  # build the indexes
+    # "globex" is in two profiles and no body; "travel" is in a title and all over the bodies
+    assert search.lexical.naming_terms(["globex", "travel", "research"]) == ["globex"]
+    assert search.lexical.documents("travel booking rules") == []
+    named = search.lexical.documents("Globex research spending")
+    assert {filings.documents()[0]["doc_id"]} != {d for d, _ in named}
+    assert len(named) == 2  # both Globex filings, nothing else
