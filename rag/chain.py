@@ -40,14 +40,21 @@ NOT_VERIFIED = (
 
 
 def format_context(passages: Sequence[Passage]) -> str:
-    """Number passages for the prompt: ``[1] text``.
+    """Number passages for the prompt: ``[1] (document context) text``.
 
-    File names and pages stay out of the prompt: small models copy them into the answer, and
-    citations map [n] back to file and page anyway.
+    The document's context (title, subject, period) says which company, team or period a
+    passage speaks of when its text only says "the Company". File names and pages stay out:
+    small models copy them into the answer, and citations map [n] back to file and page anyway.
     """
     return "\n\n".join(
-        f"[{i}] {strip_markup(' '.join(p.text.split()))}" for i, p in enumerate(passages, 1)
+        f"[{i}] {_context_note(p)}{strip_markup(' '.join(p.text.split()))}"
+        for i, p in enumerate(passages, 1)
     )
+
+
+def _context_note(passage: Passage) -> str:
+    context = " ".join(passage.context.split())
+    return f"(From: {strip_markup(context)}) " if context else ""
 
 
 class Assistant:

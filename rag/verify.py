@@ -221,7 +221,8 @@ def verify_answer(
     flat = [s for sentences in per for s in sentences]
     vectors = encode(to_embed + flat) if (to_embed and flat) else np.zeros((0, 384))
     units = _units(passages, vectors[len(to_embed) :], per) if to_embed and flat else None
-    indexes = [FactIndex.of(p.text) for p in passages]
+    # A passage speaks for its document: the company and period in its context count as stated.
+    indexes = [FactIndex.of(f"{p.context}\n{p.text}") for p in passages]
 
     checks: list[SentenceCheck] = []
     row = 0

@@ -324,3 +324,16 @@ def test_answers_question_needs_the_supported_text_to_address_it(encode, answer,
     verification = verify_answer(answer, CORPUS, encode)
     assert verification.support_score == 1.0  # both answers are grounded
     assert answers_question(question, verification, CORPUS, encode) is expected
+
+
+def test_names_and_periods_in_the_document_context_count_as_stated(minilm):
+    from rag.types import Passage
+    from rag.verify import verify_answer
+
+    body = "Research and development expenses were $1,875 million in the quarter."
+    passage = Passage("c1", "d1", "q.pdf", 2, "", body, context="Initech Corporation · Q1 2024")
+    answer = "Research and development expenses were $1,875 million in Q1 2024 [1]."
+    check = verify_answer(answer, [passage], minilm.encode)
+    assert check.sentences[0].supported
+    bare = Passage("c1", "d1", "q.pdf", 2, "", body)
+    assert not verify_answer(answer, [bare], minilm.encode).sentences[0].supported
