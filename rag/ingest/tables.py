@@ -136,6 +136,7 @@ def read_lines(textpage) -> list[Line]:
     if count > MAX_CHARS:
         raise TooComplex(f"{count} characters")
     text = textpage.get_text_range() if count else ""
+    turn = _turn(textpage.page)
     box = pdfium_c.FS_RECTF()
     words: list[list] = []  # [x0, x1, bottom, top, chars]
     current: list | None = None
@@ -146,7 +147,7 @@ def read_lines(textpage) -> list[Line]:
         if not pdfium_c.FPDFText_GetLooseCharBox(textpage, k, ctypes.byref(box)):
             current = None
             continue
-        x0, x1, bottom, top = box.left, box.right, box.bottom, box.top
+        x0, x1, bottom, top = turn(box.left, box.right, box.bottom, box.top)
         if current is not None:
             height = current[3] - current[2]
             same_line = abs((bottom + top) / 2 - (current[2] + current[3]) / 2) < 0.4 * height
@@ -157,6 +158,31 @@ def read_lines(textpage) -> list[Line]:
         current = [x0, x1, bottom, top, [ch]]
         words.append(current)
     return _lines(words)
+
+
+def _turn(page):
+    """Map character boxes from the page's own space to how it is shown (``/Rotate``)."""
+    rotation = page.get_rotation() % 360
+    left, bottom, right, top = page.get_mediabox()
+    width, height = right - left, top - bottom
+    if rotation == 90:  # shown turned clockwise: the left edge becomes the top
+        return lambda x0, x1, y0, y1: (
+            y0 - bottom,
+            y1 - bottom,
+            width - x1 + left,
+            width - x0 + left,
+        )
+    if rotation == 180:
+        return lambda x0, x1, y0, y1: (width - x1 + left, width - x0 + left,
+                                       height - y1 + bottom, height - y0 + bottom)  # fmt: skip
+    if rotation == 270:
+        return lambda x0, x1, y0, y1: (
+            height - y1 + bottom,
+            height - y0 + bottom,
+            x0 - left,
+            x1 - left,
+        )
+    return lambda x0, x1, y0, y1: (x0, x1, y0, y1)
 
 
 def _lines(words: list[list]) -> list[Line]:

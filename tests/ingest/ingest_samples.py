@@ -227,3 +227,19 @@ def huge_page_pdf(side_mm: float = 5000) -> bytes:
     pdf.set_font("Helvetica", size=40)
     pdf.text(100, 100, "Poster")
     return bytes(pdf.output())
+
+
+def turned_pdf(data: bytes) -> bytes:
+    """Return ``data`` with each page stored sideways under ``/Rotate 90``: it shows as before,
+    but the text runs up the page in its own coordinates (as landscape statements are made)."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    for page in writer.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        page.add_transformation(Transformation().rotate(90).translate(height, 0))
+        page.mediabox.upper_right = (height, width)
+        page.rotate(90)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -7,6 +7,7 @@ from ingest_samples import (
     STATEMENT_PROSE,
     make_pdf,
     statement_pdf,
+    turned_pdf,
     word_count,
 )
 
@@ -81,6 +82,12 @@ def test_each_row_stands_alone_for_sentences_and_chunks(statement):
             if SEPARATOR in line:
                 assert line in doc.pages[0].text.split("\n")  # whole rows only
     assert any(row in c.text for c in chunks)
+
+
+def test_a_page_stored_sideways_reads_as_it_is_shown(settings):
+    doc = load_pdf("landscape.pdf", turned_pdf(statement_pdf()), settings)
+    lines = doc.pages[0].text.split("\n")
+    assert _row("Operating expenses: Research and development", "1,875", "1,618", "1,402") in lines
 
 
 def test_pages_without_tables_keep_exactly_todays_text(settings):
