@@ -8,14 +8,18 @@ read when pictures cover more than a logo would. Scans are rendered in grey at 3
 ``MAX_PIXELS`` so a huge page cannot exhaust memory, and read by tesseract with a per-page
 timeout; the OCR text goes after the page's own text (the stamp is kept).
 
-Callers hold the pdfium lock around :func:`is_scan` and :func:`render`; :func:`read` (tesseract,
-a separate process) needs no lock.
+Callers hold the pdfium lock around :func:`is_scan`; :func:`read_scans` takes the lock for
+rendering only (tesseract runs in a separate process).
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 from dataclasses import dataclass
+
+from rag.ingest.text import clean_text
+from rag.types import PageText
 
 IMAGE_COVER = 0.5  # pictures cover at least half the page...
 TEXT_COVER = 0.04  # ...and text at most 4% of it (a full text page: 10-40%, a stamp: ~1%)
@@ -24,6 +28,7 @@ OCR_DPI = 300  # tesseract is trained on ~300 dpi text
 MAX_PIXELS = 25_000_000  # ~25 MB in grey: an A0 poster is read at ~150 dpi instead
 MAX_SIDE = 20_000  # pixels; a long thin strip must not exceed tesseract's limits either
 PAGE_TIMEOUT = 120  # seconds; a stuck page must not hang an upload forever
+MIN_CHARS = 8  # letters and digits OCR must read (beyond the stamp) for its text to count
 _MAX_OBJECTS = 10_000  # page objects examined per page (a hostile page may hold millions)
 _MAX_FORM_DEPTH = 4
 
@@ -146,3 +151,66 @@ def read(image) -> str | None:
         return pytesseract.image_to_string(image, timeout=PAGE_TIMEOUT)
     except (RuntimeError, pytesseract.TesseractError):  # timeout, bad image
         return None
+
+
+def read_scans(
+    data: bytes,
+    pages: list[PageText],
+    numbers: list[int],
+    lock: threading.Lock,
+    warnings: list[str],
+) -> tuple[list[PageText], list[int]]:
+    """OCR pages ``numbers`` of the PDF and add their text after the page's own (the stamp).
+
+    Returns the pages and the numbers of those that gained OCR text; a missing tesseract or a
+    failed page is a warning.
+    """
+    import pypdfium2 as pdfium
+
+    if tesseract_missing():
+        warnings.append(
+            f"{len(numbers)} page(s) are scanned and were not OCRed because tesseract is "
+            "not installed (apt-get install tesseract-ocr); their text is missing."
+        )
+        return pages, []
+    pages, ocred, failed = list(pages), [], []
+    with lock:
+        pdf = pdfium.PdfDocument(data)
+    try:
+        for number in numbers:
+            with lock:
+                try:
+                    page = pdf[number - 1]
+                    try:
+                        image = render(page)
+                    finally:
+                        page.close()
+                except pdfium.PdfiumError:
+                    image = None
+            raw = read(image) if image is not None else None  # tesseract runs unlocked
+            if raw is None:
+                failed.append(number)
+                continue
+            own = pages[number - 1].text
+            text = _without_lines_of(clean_text(raw), own)
+            if sum(c.isalnum() for c in text) < MIN_CHARS:
+                continue  # a blank scan or a picture without words
+            pages[number - 1] = PageText(number, f"{own}\n\n{text}" if own else text, ocr=True)
+            ocred.append(number)
+    finally:
+        with lock:
+            pdf.close()
+    if failed:
+        warnings.append(f"OCR failed on page(s) {', '.join(map(str, failed))}; text is missing.")
+    return pages, ocred
+
+
+def _without_lines_of(text: str, own: str) -> str:
+    """Drop OCR lines that repeat a line of the text layer (the stamp is rendered too)."""
+    seen = {_letters(line) for line in own.split("\n")} - {""}
+    kept = [line for line in text.split("\n") if _letters(line) not in seen]
+    return clean_text("\n".join(kept))
+
+
+def _letters(line: str) -> str:
+    return "".join(c for c in line.lower() if c.isalnum())

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 from rag.config import Settings
 from rag.errors import IngestError
-from rag.ingest.ocr import is_scan, render, tesseract_missing
-from rag.ingest.ocr import read as read_image
+from rag.ingest.ocr import is_scan, read_scans
 from rag.ingest.tables import TooComplex, find_tables, merge_rows, numeric_lines, read_lines
 from rag.ingest.text import clean_text, sensible_title, too_many_pages
 from rag.types import LoadedDocument, PageText
@@ -32,7 +31,6 @@ _RAISED_LIMITS = {
     "outline_maximum_entries": 1_000_000,
     "form_fields_maximum_entries": 1_000_000,
 }
-_MIN_OCR_CHARS = 8  # letters and digits OCR must read (beyond the stamp) for its text to count
 _PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe and Streamlit sessions are threads
 _DAMAGED = (
     "the PDF is damaged or truncated, or is not a PDF at all, so it cannot be read. Download or "
@@ -85,7 +83,7 @@ def load_pdf(
     report = report if report is not None else LayoutReport()
     pages = _read_layout(data, pages, warnings, tables, report)
     if ocr and report.scans:
-        pages = _ocr_scans(data, pages, report, warnings)
+        pages, report.ocred = read_scans(data, pages, report.scans, _PDFIUM_LOCK, warnings)
     return LoadedDocument(name, "pdf", pages, metadata, warnings)
 
 
@@ -250,59 +248,3 @@ def _examine(
     finally:
         handle.close()
     return False, page.text
-
-
-def _ocr_scans(
-    data: bytes, pages: list[PageText], report: LayoutReport, warnings: list[str]
-) -> list[PageText]:
-    """Add the OCR text of the scanned pages after their own text (a stamp is kept)."""
-    import pypdfium2 as pdfium
-
-    if tesseract_missing():
-        warnings.append(
-            f"{len(report.scans)} page(s) are scanned and were not OCRed because tesseract is "
-            "not installed (apt-get install tesseract-ocr); their text is missing."
-        )
-        return pages
-    pages = list(pages)
-    failed = []
-    with _PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(data)  # opened once already by _read_layout
-    try:
-        for number in report.scans:
-            with _PDFIUM_LOCK:
-                try:
-                    handle = pdf[number - 1]
-                    try:
-                        image = render(handle)
-                    finally:
-                        handle.close()
-                except pdfium.PdfiumError:
-                    image = None
-            raw = read_image(image) if image is not None else None  # tesseract runs unlocked
-            if raw is None:
-                failed.append(number)
-                continue
-            own = pages[number - 1].text
-            text = _without_lines_of(clean_text(raw), own)
-            if sum(c.isalnum() for c in text) < _MIN_OCR_CHARS:
-                continue  # a blank scan or a picture without words
-            pages[number - 1] = PageText(number, f"{own}\n\n{text}" if own else text, ocr=True)
-            report.ocred.append(number)
-    finally:
-        with _PDFIUM_LOCK:
-            pdf.close()
-    if failed:
-        warnings.append(f"OCR failed on page(s) {', '.join(map(str, failed))}; text is missing.")
-    return pages
-
-
-def _without_lines_of(text: str, own: str) -> str:
-    """Drop OCR lines that repeat a line of the text layer (the stamp is rendered too)."""
-    seen = {_letters(line) for line in own.split("\n")} - {""}
-    kept = [line for line in text.split("\n") if _letters(line) not in seen]
-    return clean_text("\n".join(kept))
-
-
-def _letters(line: str) -> str:
-    return "".join(c for c in line.lower() if c.isalnum())
