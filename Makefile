@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup setup-test run test lint format bench eval
+.PHONY: setup setup-test run test lint format bench eval eval-suite
 
 setup:
 	scripts/setup.sh
@@ -31,3 +31,7 @@ bench: setup-test
 
 eval: setup
 	$(PY) -m rag eval --dataset evals/samples.jsonl --docs rag/samples
+
+# Retrieval per development corpus (../shared/corpora), baseline and leave-one-corpus-out weights.
+eval-suite: setup
+	$(PY) -m rag eval --suite evals/suite.json --corpora ../shared/corpora --tune
