@@ -26,7 +26,7 @@ from rag.backends import BackendChoice
 from rag.config import Settings
 from rag.errors import BackendUnavailable
 from rag.prompts import load_prompt
-from rag.render import render_answer, strip_markup
+from rag.render import render_answer, render_quotes, strip_markup
 from rag.retrieve import GroundworkRetriever, HybridSearch
 from rag.rewrite import rewrite_query
 from rag.store import DocumentStore
@@ -244,9 +244,8 @@ class AnswerStream:
         picks = verify.extractive_answer(r.question, r.passages, a.encode)
         weak = r.evidence < verify.WEAK_EVIDENCE_THRESHOLD or model_refused
         r.refused, r.extractive = weak or not picks, True
-        lines = [f"{NOT_FOUND} The closest passages say:" if weak else NOT_VERIFIED]
-        lines += [f"- {sentence} [{n}]" for sentence, n in picks]
-        r.answer = "\n".join(lines) if picks else NOT_FOUND
+        head = f"{NOT_FOUND} The closest passages say:" if weak else NOT_VERIFIED
+        r.answer = f"{head}\n{render_quotes(picks)}" if picks else NOT_FOUND
         used = sorted({n for _, n in picks})
         r.citations = [
             Citation(n, r.passages[n - 1], next(s for s, m in picks if m == n)) for n in used

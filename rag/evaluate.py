@@ -154,9 +154,12 @@ def page_hit(
 _FLAGGED = re.compile(re.escape(UNVERIFIED) + r"\s*~~.*?~~", re.S)
 
 
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
 def shown_text(answer: str) -> str:
-    """The answer as asserted to the reader: flagged (unverified) sentences taken out."""
-    return _FLAGGED.sub(" ", answer)
+    """The answer as the reader sees it: flagged (unverified) sentences out, escapes undone."""
+    return _ESCAPED.sub(r"\1", _FLAGGED.sub(" ", answer))
 
 
 def key_fact_recall(answer: str, key_facts: Sequence[str]) -> float | None:

@@ -122,6 +122,35 @@ def highlight(passage_text: str, evidence: str) -> str:
     return f"{table}\n\n{body}" if table else body
 
 
+def render_quotes(picks: list[tuple[str, int]]) -> str:
+    """Quoted passage sentences as Markdown: list items, and runs of table rows as a table.
+
+    Every quote is escaped (document text never becomes a live link, image or markup); each
+    item or table ends with its ``[n]`` citation.
+    """
+    blocks: list[str] = []
+    items: list[str] = []
+    i = 0
+    while i < len(picks):
+        sentence, n = picks[i]
+        j = i
+        while j < len(picks) and picks[j][1] == n and parse_row(picks[j][0]):
+            j += 1
+        table = table_markdown([s for s, _ in picks[i:j]]) if j > i else ""
+        if table:
+            if items:
+                blocks.append("\n".join(items))
+                items = []
+            blocks.append(f"{table}\n\n[{n}]")
+            i = j
+            continue
+        items.append(f"- {escape_markdown(' '.join(sentence.split()))} [{n}]")
+        i += 1
+    if items:
+        blocks.append("\n".join(items))
+    return "\n\n".join(blocks)
+
+
 def quoted_rows(passage_text: str, evidence: str) -> list[str]:
     """The table rows of ``passage_text`` that ``evidence`` consists of (else an empty list).
 
