@@ -52,7 +52,7 @@ def _spread(files: list[Path], limit: int) -> list[Path]:
 def speed(files: list[Path], samples: int, repeat: int) -> None:
     """Time the loader with and without tables on each file and count what it found."""
     from rag.ingest.pdf import LayoutReport, load_pdf
-    from rag.ingest.tables import parse_row
+    from rag.ingest.table_rows import parse_row
 
     settings = _settings()
     with_rates, without_rates, page_counts = [], [], []

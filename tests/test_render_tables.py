@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.ingest.tables import format_row
+from rag.ingest.table_rows import format_row
 from rag.render import highlight, quoted_rows, table_markdown
 from rag.types import Passage
 

@@ -3,10 +3,11 @@
 pypdf reads the text layer. Files encrypted with an empty user password (common in filings)
 are opened with ``decrypt("")``. When a legitimate file trips one of pypdf's safety limits
 (``LimitReachedError``), it is read again with raised limits, then by pdfium. Then one pdfium
-pass over the pages rewrites table rows as labelled lines (:mod:`rag.ingest.tables`; only pages
-whose text has lines of numbers are searched) and finds scanned pages, which are OCRed with
-tesseract (:mod:`rag.ingest.ocr`). Anything that goes wrong in that pass costs a warning and
-leaves the page's text as pypdf extracted it, never the upload.
+pass over the pages rewrites table rows as labelled lines (:mod:`rag.ingest.layout` reads a page,
+:mod:`rag.ingest.tables` finds its tables, :mod:`rag.ingest.table_rows` writes their rows into
+the text; only pages whose text has lines of numbers are searched) and finds scanned pages,
+which are OCRed with tesseract (:mod:`rag.ingest.ocr`). Anything that goes wrong in that pass
+costs a warning and leaves the page's text as pypdf extracted it, never the upload.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 
 from rag.config import Settings
 from rag.errors import IngestError
+from rag.ingest.layout import TooComplex, read_lines
 from rag.ingest.ocr import is_scan, read_scans
-from rag.ingest.tables import TooComplex, find_tables, merge_rows, numeric_lines, read_lines
+from rag.ingest.table_rows import merge_rows, numeric_lines
+from rag.ingest.tables import find_tables
 from rag.ingest.text import clean_text, sensible_title, too_many_pages
 from rag.types import LoadedDocument, PageText
 

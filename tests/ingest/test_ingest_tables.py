@@ -12,18 +12,10 @@ from ingest_samples import (
 )
 
 from rag.ingest import chunk_document
+from rag.ingest.layout import Cell, Line
 from rag.ingest.pdf import LayoutReport, load_pdf
-from rag.ingest.tables import (
-    SEPARATOR,
-    Cell,
-    Line,
-    Row,
-    Table,
-    find_tables,
-    format_row,
-    merge_rows,
-    parse_row,
-)
+from rag.ingest.table_rows import SEPARATOR, Row, Table, format_row, merge_rows, parse_row
+from rag.ingest.tables import find_tables
 
 YEARS = [
     "Fiscal years ended December 31, 2023",
@@ -99,7 +91,7 @@ def test_pages_without_tables_keep_exactly_todays_text(settings):
 
 
 def test_a_page_too_big_to_search_keeps_its_text_with_a_warning(settings, monkeypatch):
-    monkeypatch.setattr("rag.ingest.tables.MAX_LINES", 5)
+    monkeypatch.setattr("rag.ingest.layout.MAX_LINES", 5)
     doc = load_pdf("big.pdf", statement_pdf(), settings)
     plain = load_pdf("big.pdf", statement_pdf(), settings, tables=False)
     assert doc.pages[0].text == plain.pages[0].text
