@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rag.ingest.tables import parse_row
+from rag.ingest.table_rows import parse_row
 from rag.sentences import split_sentences, strip_citations
 
 if TYPE_CHECKING:

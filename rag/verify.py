@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.ingest.tables import parse_row
+from rag.ingest.table_rows import parse_row
 from rag.render import strip_markup
 from rag.sentences import (
     FactIndex,
