@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from rag.ingest.layout import MAX_LINES, Cell, Line
 from rag.ingest.table_frame import Columns, Frame, is_year_line
 from rag.ingest.table_rows import Row, Table
-from rag.ingest.table_rows import parse_row as parse_row  # re-exported for rag.render, rag.verify
 
 _RUN_GAP = 2.6  # lines further apart than this many line heights do not share a table
 _MAX_HEADER_LINES = 4
