@@ -23,7 +23,7 @@ from rag.database import utc_now
 from rag.errors import DatasetError
 from rag.ingest import SUPPORTED_EXTENSIONS
 
-CACHE_FORMAT = 3  # bump when ingestion changes in a way that must invalidate cached stores
+CACHE_FORMAT = 4  # bump when ingestion changes in a way that must invalidate cached stores
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
 
 

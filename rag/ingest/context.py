@@ -15,7 +15,7 @@ It is derived the same way for every format, from cues any document offers:
   or author that names one;
 * **period**: the period or date it covers when stated ("for the quarterly period ended June
   25, 2022", "statement period", "as of", "dated"), with the fiscal year or calendar quarter it
-  names spelled the way people ask for it ("FY2022", "Q2 2022").
+  names spelled the way people ask for it ("FY2022", "calendar Q2 2022").
 
 Every field can be corrected by a user on the Documents page; a corrected field wins.
 """
@@ -161,7 +161,9 @@ def _period_aliases(kind: str, when: str) -> str:
             num = int(iso.group(1))
         if num:
             q = (num - 1) // 3
-            return f" (Q{q + 1} {y}, {('first', 'second', 'third', 'fourth')[q]} quarter {y})"
+            # the calendar quarter: a fiscal quarter's number is the company's own to say
+            nth = ("first", "second", "third", "fourth")[q]
+            return f" (calendar Q{q + 1} {y}, {nth} calendar quarter of {y})"
     return f" ({y})"
 
 
