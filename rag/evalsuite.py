@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag import verify
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evalcache import baseline_folder, collect_docs, eval_store
@@ -37,7 +38,7 @@ ABLATIONS = {
 GRID = [
     Fusion(1.0, lex, doc, adaptive)
     for lex, doc, adaptive in itertools.product(
-        (0.0, 0.25, 0.5, 1.0), (0.0, 0.5, 1.0, 2.0), (True, False)
+        (0.0, 0.25, 0.5, 1.0), (0.0, 0.25, 0.5, 1.0, 2.0), (True, False)
     )
 ]
 
@@ -103,6 +104,24 @@ def _summary(cases: list[EvalCase], retrieved: list[list[tuple[str, int]]]) -> d
     return retrieval_summary(rows)
 
 
+def _refusals(cases, rankings, search, embeddings) -> dict[str, Any]:
+    """Weak-evidence refusals of the shipped fusion's top passages (what the chain would do)."""
+    encode = verify.CachingEncoder(embeddings.encode)
+    refused = []
+    for case, r in zip(cases, rankings, strict=True):
+        passages = fuse(r, DEFAULT_FUSION, K)
+        search.fill_vector_scores(passages, r.query_vector)
+        strength = verify.evidence_strength(case.question, passages, encode) if passages else 0.0
+        refused.append((case.answerable, strength < verify.WEAK_EVIDENCE_THRESHOLD))
+    una = [x for a, x in refused if not a]
+    ans = [x for a, x in refused if a]
+    return {
+        "refusal_accuracy": round(sum(una) / len(una), 4) if una else None,
+        "false_refusal_rate": round(sum(ans) / len(ans), 4) if ans else None,
+        "unanswerable": len(una),
+    }
+
+
 def _objective(summary: dict[str, Any]) -> float:
     values = [summary[m] for m in ("source_hit_at_1", "source_hit_at_5", "page_hit_at_5")]
     values = [v for v in values if v is not None]
@@ -126,11 +145,13 @@ def run_corpus(
     result = CorpusResult(spec.name, len(cases), len(answerable))
     with eval_store(settings, files, embeddings, progress) as cached:
         search = HybridSearch(cached.store, top_k=K)
-        gathered: list[Rankings] = []
-        for i, case in enumerate(answerable):
+        every: list[Rankings] = []
+        for i, case in enumerate(cases):
             if progress:
-                progress(f"{spec.name} questions", i, len(answerable), case.question)
-            gathered.append(search.rankings(case.question))
+                progress(f"{spec.name} questions", i, len(cases), case.question)
+            every.append(search.rankings(case.question))
+        gathered = [r for r, c in zip(every, cases, strict=True) if c.answerable]
+        result.scores["groundwork refusal"] = _refusals(cases, every, search, embeddings)
 
         def score(fusion: Fusion) -> dict[str, Any]:
             got = [
@@ -186,6 +207,10 @@ def best_overall(results: list[CorpusResult]) -> str | None:
 COLUMNS = ("baseline", "vector only", "lexical only", "equal RRF (previous)", "groundwork")
 
 
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
 def format_suite(results: list[CorpusResult], loco: dict[str, dict[str, Any]]) -> str:
     """One block per corpus: each configuration's hit@1 / hit@5 / MRR / page hit@5."""
     columns = list(COLUMNS) + (["groundwork LOCO"] if loco else [])
@@ -202,6 +227,13 @@ def format_suite(results: list[CorpusResult], loco: dict[str, dict[str, Any]]) -
             lines.append(f"  {metric:<16}" + "".join(f"{v:>22}" for v in cells))
         if r.name in loco:
             lines.append(f"  LOCO fusion (fitted on the other corpora): {loco[r.name]['fusion']}")
+        refusal = r.scores.get("groundwork refusal") or {}
+        if refusal.get("unanswerable") or refusal.get("false_refusal_rate") is not None:
+            lines.append(
+                f"  weak-evidence gate: refuses {_pct(refusal.get('refusal_accuracy'))} of "
+                f"{refusal.get('unanswerable', 0)} unanswerable, "
+                f"{_pct(refusal.get('false_refusal_rate'))} of answerable questions"
+            )
     lines.append(f"\nShipped fusion: {DEFAULT_FUSION.label()}.")
     if best := best_overall(results):
         lines.append(f"Best on all corpora together (in-sample, not a result): {best}.")

@@ -27,6 +27,9 @@ def test_suite_runs_a_corpus_with_baseline_and_ablations(tmp_path, monkeypatch, 
     ours, naive = result["scores"]["groundwork"], result["scores"]["baseline"]
     assert ours["source_hit_at_5"] == 1.0  # three short policies: every answer is found
     assert naive["source_hit_at_5"] is not None  # the baseline ran in the same run
+    refusal = result["scores"]["groundwork refusal"]
+    assert refusal["unanswerable"] == 2 and refusal["refusal_accuracy"] is not None
+    assert "weak-evidence gate: refuses" in printed
 
 
 def _result(name: str, grid: dict[str, float]) -> CorpusResult:
