@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +25,7 @@ from rag.database import open_db
 from rag.errors import EmbedderMismatch, StoreError, StoreLocked
 from rag.types import Passage
 
+READ_PAGE = 5000  # chunks per read: SQLite refuses a query with too many variables at once
 ADD_BATCH = 64  # chunks embedded per call: the granularity of progress reports
 UPSERT_BATCH = 512  # chunks per Chroma write: 64 at a time halves its add rate
 
@@ -234,10 +235,9 @@ class DocumentStore:
 
     def chunks(self, active_only: bool = True) -> list[StoredChunk]:
         """Every stored chunk (only served versions by default)."""
-        got = self.vectors.get(include=["documents", "metadatas"])
         active = registry.active_versions(self.db)
         out = []
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        for cid, text, meta in self._read_all(["documents", "metadatas"]):
             if active_only and active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
@@ -272,6 +272,18 @@ class DocumentStore:
             out.append(passage)
         return out[:k]
 
+    def _read_all(self, include: list[str]) -> Iterator[tuple]:
+        """Yield (id, *included fields) for every chunk, a page at a time."""
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=READ_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], *(got[field] for field in include), strict=True)
+            if len(got["ids"]) < READ_PAGE:
+                return
+            offset += READ_PAGE
+
     def get_passages(self, chunk_ids: Iterable[str]) -> list[Passage]:
         """Fetch chunks by id as passages."""
         ids = list(chunk_ids)
@@ -287,10 +299,9 @@ class DocumentStore:
     def reconcile(self) -> int:
         """Purge chunks of versions the registry does not serve; return how many were removed."""
         active = registry.active_versions(self.db)
-        got = self.vectors.get(include=["metadatas"])
         stale = [
             cid
-            for cid, meta in zip(got["ids"], got["metadatas"], strict=True)
+            for cid, meta in self._read_all(["metadatas"])
             if active.get(str((meta or {}).get("doc_id"))) != (meta or {}).get("version")
         ]
         for start in range(0, len(stale), 500):

@@ -113,3 +113,26 @@ def test_chroma_server_mode_shares_the_store(open_store, tmp_path, chroma_server
     assert ingest_file(first, "parking.md", DOC).status == "ingested"
     hits = HybridSearch(second).search("where do visitors park?")
     assert hits and hits[0].source == "parking.md" and "bay C" in hits[0].text
+
+
+def test_reads_past_sqlite_variable_limit(store):
+    """A collection larger than one SQLite query can list is read a page at a time."""
+    import numpy as np
+
+    from rag import registry
+    from rag.database import write_transaction
+    from rag.store import StoredChunk
+
+    n = 33_000  # SQLite's default limit is 32,766 variables per statement
+    vectors = np.random.default_rng(0).normal(size=(n, 384)).astype("float32")
+    chunks = [
+        StoredChunk(f"big-v1-{i:05d}", f"row {i}", {"doc_id": "big", "version": 1, "source": "b",
+                                                     "page": 1, "section": "", "text_offset": 0})
+        for i in range(n)
+    ]  # fmt: skip
+    store.add_embedded(chunks, vectors.tolist())
+    with write_transaction(store.db):
+        store.db["documents"].insert({"doc_id": "big", "filename": "b", "version": 1})
+        registry.bump_index_version(store.db)
+    assert len(store.chunks()) == n
+    assert store.reconcile() == 0
