@@ -351,6 +351,11 @@ def test_tracing_env_is_undone_afterwards():
 
 def test_feedback_without_session_id_warns():
     """The client deprecates run feedback without session_id; with warnings as errors it fails."""
+    import gc
+
+    # Sockets an earlier test leaked would otherwise be finalised inside pytest.warns, which
+    # re-raises their ResourceWarning; outside it they go to the ignored unraisable hook.
+    gc.collect()
     with LangSmithCapture() as capture:
         client = langsmith.Client(api_url=capture.url, api_key="test")
         with pytest.warns(ls_utils.LangSmithWarning, match="without session_id"):
