@@ -25,8 +25,15 @@ from typing import Any
 from rag import verify
 from rag.config import Settings
 from rag.errors import DatasetError
-from rag.evalcache import baseline_folder, collect_docs, eval_store
-from rag.evaluate import EvalCase, K, load_dataset, retrieval_scores, retrieval_summary
+from rag.evalcache import collect_docs, eval_store
+from rag.evaluate import (
+    EvalCase,
+    K,
+    baseline_retrieval,
+    load_dataset,
+    retrieval_scores,
+    retrieval_summary,
+)
 from rag.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
 
 METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")
@@ -109,8 +116,7 @@ def _refusals(cases, rankings, search, embeddings) -> dict[str, Any]:
     encode = verify.CachingEncoder(embeddings.encode)
     refused = []
     for case, r in zip(cases, rankings, strict=True):
-        passages = fuse(r, DEFAULT_FUSION, K)
-        search.fill_vector_scores(passages, r.query_vector)
+        passages = search.top(r, K, DEFAULT_FUSION)
         strength = verify.evidence_strength(case.question, passages, encode) if passages else 0.0
         refused.append((case.answerable, strength < verify.WEAK_EVIDENCE_THRESHOLD))
     una = [x for a, x in refused if not a]
@@ -136,8 +142,6 @@ def run_corpus(
     progress: Callable[[str, int, int, str], None] | None = None,
 ) -> CorpusResult:
     """Score one corpus: baseline, ablations, shipped fusion and (``tune``) the whole grid."""
-    from rag.baseline import open_baseline
-
     cases = [c for d in spec.datasets for c in load_dataset(d)]
     answerable = [c for c in cases if c.answerable]
     files = collect_docs(spec.docs)
@@ -165,18 +169,8 @@ def run_corpus(
         result.scores["groundwork"] = score(DEFAULT_FUSION)
         if tune:
             result.grid = {f.label(): score(f) for f in GRID}
-    folder = baseline_folder(settings, files)
-    wrap = (
-        (lambda name, i, n: progress(f"{spec.name} baseline", i - 1, n, name)) if progress else None
-    )
-    naive = open_baseline(folder, [(f.path, f.name) for f in files], embeddings, wrap)
-    try:
-        got = [
-            [(bases.get(h.source, h.source), h.page) for h in naive.search(c.question, K)]
-            for c in answerable
-        ]
-    finally:
-        naive.close()
+    stage = f"{spec.name} baseline"
+    got = baseline_retrieval(settings, files, answerable, embeddings, progress, stage)
     result.scores["baseline"] = _summary(answerable, got)
     return result
 

@@ -40,7 +40,7 @@ from rag import verify
 from rag.config import Settings
 from rag.database import fetch, utc_now, write_transaction
 from rag.errors import DatasetError
-from rag.evalcache import Progress, baseline_folder, collect_docs, eval_store
+from rag.evalcache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
 from rag.render import UNVERIFIED
 from rag.sentences import split_sentences, strip_citations
 
@@ -342,7 +342,6 @@ def evaluate(
             from ``settings.backend``).
         progress: called as (stage, done, total, label).
     """
-    from rag.baseline import open_baseline
     from rag.embeddings import MODEL_NAME, MiniLMEmbeddings
     from rag.prompts import load_prompt
     from rag.retrieve import HybridSearch
@@ -403,19 +402,11 @@ def evaluate(
         }
     base_summary = None
     if baseline:
-        pairs = [(f.path, f.name) for f in files]
-        folder = baseline_folder(settings, files)
-        wrap = (lambda name, i, n: progress("baseline", i - 1, n, name)) if progress else None
-        naive = open_baseline(folder, pairs, embeddings, wrap)
-        try:
-            for case, row in zip(cases, rows, strict=True):
-                hits = naive.search(case.question, K)
-                got = [(bases.get(h.source, h.source), h.page) for h in hits]
-                row["baseline"] = {"retrieved": got}
-                if case.answerable:
-                    row["baseline"] |= retrieval_scores(got, case)
-        finally:
-            naive.close()
+        naive = baseline_retrieval(settings, files, cases, embeddings, progress, "baseline")
+        for case, row, got in zip(cases, rows, naive, strict=True):
+            row["baseline"] = {"retrieved": got}
+            if case.answerable:
+                row["baseline"] |= retrieval_scores(got, case)
         base_summary = retrieval_summary(
             [r["baseline"] | {"answerable": r["answerable"]} for r in rows]
         )
@@ -426,6 +417,30 @@ def evaluate(
     return EvalRun(
         datasets, str(docs_dir), config, rows, summarise(rows, retrieval_only), base_summary, ingest
     )
+
+
+def baseline_retrieval(
+    settings: Settings,
+    files: Sequence[CorpusFile],
+    cases: Sequence[EvalCase],
+    embeddings,
+    progress: Progress | None = None,
+    stage: str = "baseline",
+) -> list[list[tuple[str, int]]]:
+    """The naive baseline's top-K (base name, page) per case, its index built once and cached."""
+    from rag.baseline import open_baseline
+
+    bases = {f.name: f.base for f in files}
+    wrap = (lambda name, i, n: progress(stage, i - 1, n, name)) if progress else None
+    pairs = [(f.path, f.name) for f in files]
+    naive = open_baseline(baseline_folder(settings, files), pairs, embeddings, wrap)
+    try:
+        return [
+            [(bases.get(h.source, h.source), h.page) for h in naive.search(c.question, K)]
+            for c in cases
+        ]
+    finally:
+        naive.close()
 
 
 # --- history ----------------------------------------------------------------------------------

@@ -146,10 +146,11 @@ def _commit(
     doc_id = registry.doc_id_for(name)
     previous = registry.get_document(db, doc_id)
     version = (previous["version"] + 1) if previous else 1
+    heads = [identity_header(context, name, d.section) for d in prepared.drafts]
     chunks = [
         StoredChunk(
             chunk_id=f"{doc_id}-v{version}-{i:05d}",
-            text=identity_header(context, name, d.section) + d.text,
+            text=head + d.text,
             metadata={
                 "doc_id": doc_id,
                 "version": version,
@@ -160,10 +161,10 @@ def _commit(
                 "section": d.section,
                 "start": d.start,
                 "end": d.end,
-                "text_offset": len(identity_header(context, name, d.section)),
+                "text_offset": len(head),
             },
         )
-        for i, d in enumerate(prepared.drafts)
+        for i, (d, head) in enumerate(zip(prepared.drafts, heads, strict=True))
     ]
     total = len(chunks)
     store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)

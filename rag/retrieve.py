@@ -103,7 +103,7 @@ def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]
     for rank, cid in enumerate(r.lexical, 1):
         fused[cid] += w_lex / (RRF_K + rank)
     for cid in r.focused:
-        fused[cid] += 0.0  # a candidate even when neither global ranking found it
+        fused.setdefault(cid, 0.0)  # a candidate even when neither global ranking found it
     # Documents count by score, not rank: "names this company and this quarter" against
     # "names this company" is a gap that ranks alone would flatten.
     best = r.document_scores[0] if r.document_scores else 0.0
@@ -112,14 +112,15 @@ def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]
         if best > 0
         else {}
     )
-    focus_rank = {cid: i for i, cid in enumerate(r.focused, 1)}
-    for cid in list(fused):
+    in_vector = set(r.vector)
+    focus_rank = {cid: i for i, cid in enumerate(r.focused, 1) if cid not in in_vector}
+    for cid in fused:
         passage = r.passages.get(cid)
         if passage is None:
             continue
         if passage.doc_id in doc_share:
             fused[cid] += w_doc * doc_share[passage.doc_id] / (RRF_K + 1)
-        if cid in focus_rank and cid not in r.vector:
+        if cid in focus_rank:
             # its rank among its own document's nearest passages stands in for the global one
             fused[cid] += w_vec / (RRF_K + len(r.vector) + focus_rank[cid])
     ranked = sorted((c for c in fused if c in r.passages), key=fused.__getitem__, reverse=True)
@@ -178,12 +179,15 @@ class HybridSearch:
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """Return the best ``k`` passages for ``query``, best first."""
-        r = self.rankings(query)
-        chosen = fuse(r, self.fusion, k or self.top_k, self.per_doc)
-        self.fill_vector_scores(chosen, r.query_vector)
+        return self.top(self.rankings(query), k)
+
+    def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
+        """Fuse gathered rankings into the best ``k`` passages, each with a cosine score."""
+        chosen = fuse(r, fusion or self.fusion, k or self.top_k, self.per_doc)
+        self._fill_vector_scores(chosen, r.query_vector)
         return chosen
 
-    def fill_vector_scores(self, chosen: list[Passage], query_vector: list[float]) -> None:
+    def _fill_vector_scores(self, chosen: list[Passage], query_vector: list[float]) -> None:
         """Give lexical-only hits a cosine score, so evidence strength sees every passage."""
         need = [p for p in chosen if p.vector_score is None]
         if not need:
