@@ -21,7 +21,7 @@ from rag.errors import DatasetError, GroundworkError, StoreLocked
 EVAL_EXAMPLES = """\
 examples:
   python -m rag eval --dataset evals/samples.jsonl --docs rag/samples
-  python -m rag eval --dataset evals/handbook.jsonl --dataset evals/unanswerable.jsonl \\
+  python -m rag eval --dataset evals/handbook.jsonl --dataset evals/handbook-unanswerable.jsonl \\
       --docs ../shared/corpora/18f-handbook --out /tmp/eval-handbook.json
   python -m rag eval --dataset evals/r-manuals.jsonl --docs ../shared/corpora/r-manuals \\
       --retrieval-only --limit 10 --no-baseline
