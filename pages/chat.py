@@ -14,7 +14,7 @@ from pages.common import (
     ingest_with_progress,
     session_id,
 )
-from rag.chain import NOT_FOUND
+from rag.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
 from rag.errors import GroundworkError
 from rag.feedback import FEEDBACK_REASONS, record_feedback
 from rag.indexing import sample_files
@@ -83,6 +83,10 @@ def _support_caption(message: dict) -> str:
             return f"no matching passages · {seconds:.1f} s"
         if message["content"].startswith(NOT_FOUND):
             return f"not found · closest passages quoted, they may not answer it · {seconds:.1f} s"
+        if message["content"].startswith(QUOTED):
+            return f"quoted from the documents · {seconds:.1f} s"
+        if message["content"].startswith(MODEL_FOUND_NOTHING):
+            return f"quoted from the documents: the model found no answer in them · {seconds:.1f} s"
         return f"quoted from the documents: the generated answer failed the check · {seconds:.1f} s"
     claims = [s for s in message["run"].get("verification") or [] if s.get("is_claim", True)]
     supported = sum(1 for s in claims if s.get("supported"))
@@ -112,6 +116,9 @@ def show_answer_text(message: dict) -> None:
         st.markdown(content)
         return
     head, _, rest = content.partition("\n")
+    if head == QUOTED:  # the documents' own sentences are the answer: no warning to show
+        st.markdown(rest)
+        return
     not_found = content.startswith(NOT_FOUND)
     st.info(head, icon=":material/search_off:" if not_found else ":material/format_quote:")
     if rest.strip():
@@ -166,6 +173,16 @@ def render_answer(message: dict) -> None:
             if c.get("overdue"):
                 st.warning("This document is past its review-by date: check it is still current.")
             st.markdown(highlight(c["text"], c.get("quote", "")))
+    if run.get("mode") == "quote" and not message.get("refused"):
+        st.button(
+            "Write an answer with the model",
+            key=f"generate_{run['run_id']}",
+            icon=":material/edit_note:",
+            help="Draft an answer in prose from these passages; each sentence is checked against "
+            f"them. With {backend.chat_model} this takes a few seconds.",
+            on_click=st.session_state.__setitem__,
+            args=("generate_for", run["question"]),
+        )
     if message.get("rewritten") and message["rewritten"] != run["question"]:
         with st.expander("Details", icon=":material/info:"):
             st.caption("This follow-up was searched as:")
@@ -184,7 +201,7 @@ def _with_status(stream, note) -> Iterator[str]:
         yield piece
 
 
-def answer(question: str) -> None:
+def answer(question: str, mode: str | None = None) -> None:
     """Stream the draft, then replace it with the verified answer and its citations."""
     history = [
         (messages[j]["content"], messages[j + 1]["content"])
@@ -194,7 +211,9 @@ def answer(question: str) -> None:
     with st.chat_message("assistant"):
         note, draft = st.empty(), st.empty()
         note.caption(":material/search: Searching the documents…")
-        stream = assistant.ask(question, history, session_id=session_id(), user=current_user())
+        stream = assistant.ask(
+            question, history, session_id=session_id(), user=current_user(), mode=mode
+        )
         try:
             with draft.container():
                 st.write_stream(_with_status(stream, note))
@@ -240,12 +259,20 @@ for message in messages:
     with st.chat_message(message["role"]):
         if message["role"] == "user":
             st.markdown(message["content"])
+            if message.get("generate"):
+                st.caption("Asked for an answer written by the model.")
         elif "error" in message:
             st.error(message["error"], icon=":material/error:")
         else:
             render_answer(message)
 
 prompt = "Ask a question about your documents" if documents else "Add documents first"
+if requested := st.session_state.pop("generate_for", None):
+    messages.append({"role": "user", "content": requested, "generate": True})
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(requested))
+        st.caption("Asked for an answer written by the model.")
+    answer(requested, mode="generate")
 if question := st.chat_input(prompt, disabled=not documents):
     messages.append({"role": "user", "content": question})
     with st.chat_message("user"):

@@ -31,7 +31,9 @@ class AnswerResult:
     verification: Verification | None = None
     refused: bool = False  # said the documents do not answer it ("not found")
     extractive: bool = False  # shows quoted passages instead of a generated answer
-    evidence: float = 0.0
+    evidence: float = 0.0  # the refusal gate's probability that the passages answer it
+    features: dict[str, float] = field(default_factory=dict)  # what the gate read
+    mode: str = "generate"  # "quote": the documents' sentences; "generate": the model's answer
     backend: str = ""
     model: str = ""
     embed_model: str = ""
@@ -63,6 +65,8 @@ class AnswerResult:
             "answer": self.answer,
             "refused": self.refused,
             "extractive": self.extractive,
+            "mode": self.mode,
+            "evidence": self.evidence,
             "support_score": self.support_score,
             "verification": self.verification.to_dict()["sentences"] if self.verification else [],
             "passages": [

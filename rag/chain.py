@@ -26,17 +26,20 @@ from rag.backends import BackendChoice
 from rag.config import Settings
 from rag.errors import BackendUnavailable
 from rag.prompts import load_prompt
+from rag.refusal import DEFAULT_GATE
 from rag.render import render_answer, render_quotes, strip_markup
-from rag.retrieve import GroundworkRetriever, HybridSearch
+from rag.retrieve import GroundworkRetriever, HybridSearch, gate_features
 from rag.rewrite import rewrite_query
 from rag.store import DocumentStore
 from rag.telemetry import Telemetry, hash_user
 from rag.types import Citation, Passage
 
 NOT_FOUND = "I could not find this in the documents."
+QUOTED = "From the documents:"
 NOT_VERIFIED = (
     "I could not verify a generated answer against the documents, so here is what they say:"
 )
+MODEL_FOUND_NOTHING = "The model found no answer in these passages. The most relevant say:"
 
 
 def format_context(passages: Sequence[Passage]) -> str:
@@ -55,6 +58,9 @@ def format_context(passages: Sequence[Passage]) -> str:
 def _context_note(passage: Passage) -> str:
     context = " ".join(passage.context.split())
     return f"(From: {strip_markup(context)}) " if context else ""
+
+
+GENERATE_FLOOR = 0.5  # generating, the gate refuses below this share of refusal_threshold
 
 
 class Assistant:
@@ -108,24 +114,49 @@ class Assistant:
 
         return count_tokens(text)
 
+    def mode(self, requested: str | None = None) -> str:
+        """How to answer: "quote" (the documents' best sentences, no model) or "generate".
+
+        ``auto`` quotes first with the embedded model (a small model's drafts rarely pass the
+        check) and generates with Ollama; a user can still ask for a generated answer.
+        """
+        mode = requested or self.settings.answer_mode
+        if mode == "auto":
+            return "quote" if self.backend.name == "embedded" else "generate"
+        return mode
+
     def ask(
         self,
         question: str,
         history: Sequence[tuple[str, str]] = (),
         session_id: str = "",
         user: str = "",
+        mode: str | None = None,
     ) -> AnswerStream:
-        """Start answering ``question``; iterate the result for streamed text."""
-        return AnswerStream(self, question.strip(), list(history), session_id, user)
+        """Start answering ``question``; iterate the result for streamed text.
+
+        ``mode`` overrides the ``answer_mode`` setting for this question ("quote" or
+        "generate").
+        """
+        stream = AnswerStream(self, question.strip(), list(history), session_id, user)
+        stream.result.mode = self.mode(mode)
+        return stream
 
     def _pipeline(self, inputs: dict[str, Any], config: RunnableConfig) -> Iterator[dict[str, Any]]:
-        """The traced chain: retrieval, then the model on the versioned prompt."""
+        """The traced chain: retrieval, the refusal gate, then the model on the prompt."""
         docs = self.retriever.invoke(inputs["query"], config)
         passages = [d.metadata["passage"] for d in docs]
         yield {"passages": passages}
-        strength = verify.evidence_strength(inputs["query"], passages, self.encode)
-        yield {"evidence": strength}
-        if not passages or strength < verify.WEAK_EVIDENCE_THRESHOLD:
+        signals = docs[0].metadata["signals"] if docs else None
+        features = gate_features(inputs["query"], signals, passages, self.encode) if signals else {}
+        probability = DEFAULT_GATE.probability(features) if features else 0.0
+        yield {"evidence": probability, "features": features}
+        # Generating, a capable model says itself when the passages do not answer: the gate
+        # then only stops the clearly empty case.
+        floor = self.settings.refusal_threshold
+        if inputs["mode"] == "generate":
+            floor *= GENERATE_FLOOR
+        if not passages or probability < floor or inputs["mode"] != "generate":
             return
         messages = self.template.invoke(
             {"context": format_context(passages), "question": inputs["question"]}, config
@@ -185,14 +216,18 @@ class AnswerStream:
         usage: AIMessageChunk | None = None
         generation_started = None
         for event in _guarded(
-            a.pipeline.stream({"question": r.question, "query": r.rewritten_query}, config), r
+            a.pipeline.stream(
+                {"question": r.question, "query": r.rewritten_query, "mode": r.mode}, config
+            ),
+            r,
         ):
             if "passages" in event:
                 r.passages = event["passages"]
                 timings["retrieve_ms"] = _ms(started) - timings["rewrite_ms"]
                 generation_started = time.perf_counter()
             elif "evidence" in event:
-                r.evidence = event["evidence"]
+                r.evidence = round(event["evidence"], 4)
+                r.features = event["features"]
             elif "prompt" in event:
                 self.prompt_text = event["prompt"]
             elif "chunk" in event:
@@ -220,12 +255,13 @@ class AnswerStream:
         self.done = True
 
     def _finish(self) -> None:
-        """Verify the model's answer; fall back to an extractive answer when it is not grounded."""
+        """Verify the model's answer; quote the documents when there is none or it fails."""
         a, r = self.assistant, self.result
         if not r.passages:
             r.refused, r.answer = True, f"{NOT_FOUND} No documents matched the question."
             return
-        model_refused = not r.raw_answer or _is_refusal(r.raw_answer)
+        found = r.evidence >= a.settings.refusal_threshold
+        model_refused = bool(r.raw_answer) and _is_refusal(r.raw_answer)
         if r.raw_answer and not model_refused:
             r.verification = verify.verify_answer(r.raw_answer, r.passages, a.encode)
             if r.verification.support_score > 0 and verify.answers_question(
@@ -239,12 +275,20 @@ class AnswerStream:
                     Citation(n, r.passages[n - 1], _quote(r.verification, n)) for n in used
                 ]
                 return
-        # Weak evidence, a refusal, or nothing the passages support: show the evidence instead.
-        # Only "not found" is a refusal; quoting passages for an unverified answer is not.
+        # Quote the documents: as the answer (quote mode), instead of a draft that failed the
+        # check, or as the closest evidence. "Not found" only when the gate (or the model, with
+        # the gate agreeing) says the passages do not answer it.
         picks = verify.extractive_answer(r.question, r.passages, a.encode)
-        weak = r.evidence < verify.WEAK_EVIDENCE_THRESHOLD or model_refused
-        r.refused, r.extractive = weak or not picks, True
-        head = f"{NOT_FOUND} The closest passages say:" if weak else NOT_VERIFIED
+        r.extractive = True
+        r.refused = not picks or not found
+        if r.refused:
+            head = f"{NOT_FOUND} The closest passages say:"
+        elif model_refused:
+            head = MODEL_FOUND_NOTHING
+        elif r.raw_answer:
+            head = NOT_VERIFIED
+        else:
+            head = QUOTED
         r.answer = f"{head}\n{render_quotes(picks)}" if picks else NOT_FOUND
         used = sorted({n for _, n in picks})
         r.citations = [

@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--corpus", action="append", metavar="NAME", help="only this corpus of the suite (repeat)"
     )
     ev.add_argument(
+        "--claims",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="score the answer verifier on labelled claims (e.g. evals/claims/*.jsonl), per "
+        "corpus and kind, instead of answering questions; passages are read from --corpora",
+    )
+    ev.add_argument(
+        "--show",
+        choices=("wrong", "all"),
+        help="with --claims: also list the claims judged wrong (or all), with the reason",
+    )
+    ev.add_argument(
         "--tune",
         action="store_true",
         help="with --suite: also choose fusion weights leave-one-corpus-out and report them",
@@ -267,8 +280,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.suite:
         return run_suite(args, settings)
+    if args.claims:
+        return run_claims(args, settings)
     if not args.dataset or not args.docs:
-        raise DatasetError("Give --dataset and --docs (or --suite). See python -m rag eval -h.")
+        raise DatasetError(
+            "Give --dataset and --docs (or --suite, or --claims). See python -m rag eval -h."
+        )
     if args.limit is not None and args.limit < 1:
         raise DatasetError("--limit must be at least 1.")
     if args.backend:
@@ -298,10 +315,55 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_claims(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m rag eval --claims``: the verifier scored on labelled claims, per corpus."""
+    from rag.claims import PassageFinder, check_claims, format_summary, load_claims, summarise
+    from rag.embeddings import MiniLMEmbeddings
+    from rag.verify import CachingEncoder
+
+    claims = [c for path in args.claims for c in load_claims(path)]
+    finder = PassageFinder(args.corpora, settings)
+    encode = CachingEncoder(MiniLMEmbeddings().encode, maxsize=50_000)
+    progress = _Progress()
+    results = check_claims(
+        claims, finder, encode, lambda i, n: progress("claims", i, n, claims[i].id)
+    )
+    progress("done", 0, 0, "")
+    by_corpus: dict[str, list] = {}
+    for r in results:
+        by_corpus.setdefault(r.claim.corpus, []).append(r)
+    summaries = {name: summarise(rs) for name, rs in by_corpus.items()}
+    for name, summary in summaries.items():
+        print(format_summary(name, summary))
+    if len(by_corpus) > 1:
+        summaries["all"] = summarise(results)
+        print(format_summary("all corpora", summaries["all"]))
+    for r in results:
+        if args.show == "all" or (args.show == "wrong" and not r.correct):
+            verdict = "passed" if r.passed else "flagged"
+            print(f"{r.claim.id} [{r.claim.kind}] {verdict}: {r.claim.claim}  ({r.reason})")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            {"id": r.claim.id, "kind": r.claim.kind, "passed": r.passed, "reason": r.reason,
+             "ms": round(r.seconds * 1000, 1)}
+            for r in results
+        ]  # fmt: skip
+        args.out.write_text(json.dumps({"summary": summaries, "claims": rows}, indent=1))
+        print(f"Results written to {args.out}.")
+    return 0
+
+
 def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval --suite``: retrieval per corpus, baseline and ablations beside it."""
     from rag.embeddings import MiniLMEmbeddings
-    from rag.evalsuite import format_suite, leave_one_out, load_suite, run_corpus
+    from rag.evalsuite import (
+        format_suite,
+        gate_leave_one_out,
+        leave_one_out,
+        load_suite,
+        run_corpus,
+    )
 
     specs = load_suite(args.suite, args.corpora, args.corpus)
     embeddings = MiniLMEmbeddings()
@@ -309,10 +371,11 @@ def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     results = [run_corpus(s, settings, embeddings, args.tune, progress) for s in specs]
     progress("done", 0, 0, "")
     loco = leave_one_out(results) if args.tune else {}
-    print(format_suite(results, loco))
+    gate_loco = gate_leave_one_out(results) if args.tune else {}
+    print(format_suite(results, loco, gate_loco))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"corpora": [r.__dict__ for r in results], "loco": loco}
+        payload = {"corpora": [r.__dict__ for r in results], "loco": loco, "gate_loco": gate_loco}
         args.out.write_text(json.dumps(payload, indent=1, default=str))
         print(f"Results written to {args.out}.")
     return 0

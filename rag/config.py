@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         description="What to do with answer sentences the passages do not support: 'flag' shows "
         "them marked as unverified, 'remove' drops them.",
     )
+    answer_mode: Literal["auto", "quote", "generate"] = Field(
+        "auto",
+        description="How answers start: 'quote' shows the documents' best sentences at once "
+        "(no model; a generated answer is one click away), 'generate' writes an answer with the "
+        "model and checks it, 'auto' quotes with the embedded model and generates with Ollama.",
+    )
+    refusal_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Below this probability that the passages answer the question (the refusal "
+        "gate), the answer is 'not found'. Higher refuses more. When generating, the gate only "
+        "refuses below half of it and the model decides the rest.",
+    )
     prompt_version: str = Field(
         "v1", description="Version of the prompt files in rag/prompts used to answer."
     )

@@ -59,23 +59,32 @@ def collect_docs(folder: str | Path) -> list[CorpusFile]:
     ]
 
 
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files_hash(h, files: Sequence[CorpusFile]) -> str:
+    # Content, not modification times: a fresh checkout of the same corpora reuses the cache.
+    for f in files:
+        h.update(f"\n{f.name}|{_file_digest(f.path)}".encode())
+    return h.hexdigest()[:16]
+
+
 def cache_key(files: Sequence[CorpusFile], settings: Settings, embedder: str) -> str:
-    """Hash of file names, sizes and mtimes plus the settings that shape chunks."""
+    """Hash of file names and contents plus the settings that shape chunks."""
     h = hashlib.sha256(f"{CACHE_FORMAT}|{embedder}|{settings.chunk_tokens}".encode())
     h.update(f"|{settings.max_file_mb}|{settings.max_pages}".encode())
-    for f in files:
-        stat = f.path.stat()
-        h.update(f"\n{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
+    return _files_hash(h, files)
 
 
 def baseline_folder(settings: Settings, files: Sequence[CorpusFile]) -> Path:
     """The naive baseline's index folder: keyed by the files only (it has no settings)."""
-    h = hashlib.sha256(b"baseline-v1")
-    for f in files:
-        stat = f.path.stat()
-        h.update(f"\n{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return settings.data_dir / "eval-cache" / f"baseline-{h.hexdigest()[:16]}"
+    key = _files_hash(hashlib.sha256(b"baseline-v1"), files)
+    return settings.data_dir / "eval-cache" / f"baseline-{key}"
 
 
 @dataclass

@@ -34,9 +34,11 @@ from rag.evaluate import (
     retrieval_scores,
     retrieval_summary,
 )
+from rag.refusal import DEFAULT_GATE, Gate, fit
 from rag.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
 
 METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")
+PREVIOUS_THRESHOLD = 0.61  # the last release's fixed evidence cut, kept as the refusal baseline
 ABLATIONS = {
     "vector only": Fusion(1.0, 0.0, 0.0, adaptive=False),
     "lexical only": Fusion(0.0, 1.0, 0.0, adaptive=False),
@@ -68,6 +70,8 @@ class CorpusResult:
     answerable: int
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # config -> summary
     grid: dict[str, dict[str, Any]] = field(default_factory=dict)  # fusion label -> summary
+    refusal: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate -> refusal scores
+    gate_rows: list[tuple[dict[str, float], bool]] = field(default_factory=list)
 
 
 def load_suite(path: Path, corpora_root: Path, only: list[str] | None = None) -> list[CorpusSpec]:
@@ -111,21 +115,33 @@ def _summary(cases: list[EvalCase], retrieved: list[list[tuple[str, int]]]) -> d
     return retrieval_summary(rows)
 
 
-def _refusals(cases, rankings, search, embeddings) -> dict[str, Any]:
-    """Weak-evidence refusals of the shipped fusion's top passages (what the chain would do)."""
+def _gate_rows(cases, rankings, search, embeddings) -> list[tuple[dict[str, float], bool]]:
+    """The refusal gate's features for every question (answerable or not), as the chain sees
+    them: the shipped fusion's top passages, their evidence strength and retrieval signals."""
     encode = verify.CachingEncoder(embeddings.encode)
-    refused = []
+    rows = []
     for case, r in zip(cases, rankings, strict=True):
         passages = search.top(r, K, DEFAULT_FUSION)
-        strength = verify.evidence_strength(case.question, passages, encode) if passages else 0.0
-        refused.append((case.answerable, strength < verify.WEAK_EVIDENCE_THRESHOLD))
-    una = [x for a, x in refused if not a]
-    ans = [x for a, x in refused if a]
+        rows.append((search.features(case.question, r, passages, encode), case.answerable))
+    return rows
+
+
+def refusal_scores(
+    rows: list[tuple[dict[str, float], bool]], refuses: Callable[[dict[str, float]], bool]
+) -> dict[str, Any]:
+    """Refusal accuracy (unanswerable refused) and false refusals (answerable refused)."""
+    una = [refuses(f) for f, answerable in rows if not answerable]
+    ans = [refuses(f) for f, answerable in rows if answerable]
     return {
         "refusal_accuracy": round(sum(una) / len(una), 4) if una else None,
         "false_refusal_rate": round(sum(ans) / len(ans), 4) if ans else None,
         "unanswerable": len(una),
+        "answerable": len(ans),
     }
+
+
+def _previous_gate(features: dict[str, float]) -> bool:
+    return features["strength"] < PREVIOUS_THRESHOLD
 
 
 def _objective(summary: dict[str, Any]) -> float:
@@ -155,7 +171,9 @@ def run_corpus(
                 progress(f"{spec.name} questions", i, len(cases), case.question)
             every.append(search.rankings(case.question))
         gathered = [r for r, c in zip(every, cases, strict=True) if c.answerable]
-        result.scores["groundwork refusal"] = _refusals(cases, every, search, embeddings)
+        result.gate_rows = _gate_rows(cases, every, search, embeddings)
+        result.refusal["previous (cosine 0.61)"] = refusal_scores(result.gate_rows, _previous_gate)
+        result.refusal["groundwork"] = refusal_scores(result.gate_rows, DEFAULT_GATE.refuses)
 
         def score(fusion: Fusion) -> dict[str, Any]:
             got = [
@@ -190,6 +208,25 @@ def leave_one_out(results: list[CorpusResult]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def gate_leave_one_out(results: list[CorpusResult]) -> dict[str, dict[str, Any]]:
+    """For each corpus with unanswerable questions: the refusal gate fitted on the other
+    corpora, scored on this one (the honest figure for the gate's fitted weights)."""
+    out = {}
+    for held in results:
+        train = [row for r in results if r is not held for row in r.gate_rows]
+        if not held.gate_rows or len({a for _, a in train}) < 2:
+            continue
+        gate = fit(train)
+        out[held.name] = {"gate": gate, **refusal_scores(held.gate_rows, gate.refuses)}
+    return out
+
+
+def fit_gate(results: list[CorpusResult]) -> Gate | None:
+    """The gate fitted on every corpus together (what to ship; not a result by itself)."""
+    rows = [row for r in results for row in r.gate_rows]
+    return fit(rows) if len({a for _, a in rows}) == 2 else None
+
+
 def best_overall(results: list[CorpusResult]) -> str | None:
     """The grid fusion best on all corpora together (what to ship; not a result by itself)."""
     tuned = [r for r in results if r.grid]
@@ -205,9 +242,28 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def format_suite(results: list[CorpusResult], loco: dict[str, dict[str, Any]]) -> str:
+def _refusal_lines(r: CorpusResult, loco: dict[str, Any] | None) -> list[str]:
+    rows = dict(r.refusal)
+    if loco:
+        rows["groundwork LOCO"] = loco
+    if not rows or not any(v.get("unanswerable") for v in rows.values()):
+        return []
+    lines = [f"  {'refusal gate':<24}{'refuses unanswerable':>22}{'refuses answerable':>20}"]
+    for label, v in rows.items():
+        refused = f"{_pct(v.get('refusal_accuracy'))} of {v.get('unanswerable', 0)}"
+        false = f"{_pct(v.get('false_refusal_rate'))} of {v.get('answerable', 0)}"
+        lines.append(f"  {label:<24}{refused:>22}{false:>20}")
+    return lines
+
+
+def format_suite(
+    results: list[CorpusResult],
+    loco: dict[str, dict[str, Any]],
+    gate_loco: dict[str, dict[str, Any]] | None = None,
+) -> str:
     """One block per corpus: each configuration's hit@1 / hit@5 / MRR / page hit@5."""
     columns = list(COLUMNS) + (["groundwork LOCO"] if loco else [])
+    gate_loco = gate_loco or {}
     lines = []
     for r in results:
         lines.append(f"\n{r.name}: {r.answerable} answerable questions of {r.questions}")
@@ -221,14 +277,11 @@ def format_suite(results: list[CorpusResult], loco: dict[str, dict[str, Any]]) -
             lines.append(f"  {metric:<16}" + "".join(f"{v:>22}" for v in cells))
         if r.name in loco:
             lines.append(f"  LOCO fusion (fitted on the other corpora): {loco[r.name]['fusion']}")
-        refusal = r.scores.get("groundwork refusal") or {}
-        if refusal.get("unanswerable") or refusal.get("false_refusal_rate") is not None:
-            lines.append(
-                f"  weak-evidence gate: refuses {_pct(refusal.get('refusal_accuracy'))} of "
-                f"{refusal.get('unanswerable', 0)} unanswerable, "
-                f"{_pct(refusal.get('false_refusal_rate'))} of answerable questions"
-            )
+        lines.extend(_refusal_lines(r, gate_loco.get(r.name)))
     lines.append(f"\nShipped fusion: {DEFAULT_FUSION.label()}.")
     if best := best_overall(results):
         lines.append(f"Best on all corpora together (in-sample, not a result): {best}.")
+    if gate := fit_gate(results):
+        lines.append(f"Shipped refusal gate: {DEFAULT_GATE}.")
+        lines.append(f"Gate fitted on all corpora together (in-sample, not a result): {gate}.")
     return "\n".join(lines)

@@ -41,6 +41,7 @@ from rag.config import Settings
 from rag.database import fetch, utc_now, write_transaction
 from rag.errors import DatasetError
 from rag.evalcache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
+from rag.refusal import DEFAULT_GATE
 from rag.render import UNVERIFIED
 from rag.sentences import split_sentences, strip_citations
 
@@ -309,12 +310,15 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
 
 def _retrieval_row(case: EvalCase, search, encode, bases: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
-    passages = search.search(case.question, K)
-    strength = verify.evidence_strength(case.question, passages, encode) if passages else 0.0
+    rankings = search.rankings(case.question)
+    passages = search.top(rankings, K)
+    probability = DEFAULT_GATE.probability(
+        search.features(case.question, rankings, passages, encode)
+    )
     return {
         "retrieved": [(bases.get(p.source, p.source), p.page) for p in passages],
-        "refused": not passages or strength < verify.WEAK_EVIDENCE_THRESHOLD,
-        "evidence": strength,
+        "refused": not passages or probability < DEFAULT_GATE.threshold,
+        "evidence": round(probability, 4),
         "total_ms": round((time.perf_counter() - started) * 1000, 1),
     }
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import registry
+from rag.config import Settings
 from rag.database import write_transaction
 from rag.embeddings import count_tokens
 from rag.errors import IngestError
@@ -70,6 +71,24 @@ def identity_header(context: DocumentContext, filename: str, section: str) -> st
     return f"{head} | {section}\n" if section and section != context.title else f"{head}\n"
 
 
+def read_document(
+    name: str, data: bytes, settings: Settings, corrections: dict[str, str] | None = None
+) -> tuple[LoadedDocument, DocumentContext, list[ChunkDraft]]:
+    """Load a file, derive its context and cut it into chunks, as ingestion does."""
+    doc = load_file(name, data, settings)
+    if doc.kind == "pdf":
+        for key, value in pdf_cues(data).items():
+            doc.metadata.setdefault(key, value)
+    context = derive_context(doc, corrections)
+    drafts = chunk_document(
+        doc,
+        count_tokens,
+        settings.chunk_tokens,
+        header=lambda section: identity_header(context, name, section),
+    )
+    return doc, context, drafts
+
+
 @dataclass
 class _Prepared:
     name: str
@@ -98,18 +117,8 @@ def _prepare(
         return _Prepared(name, b"", "", error=error, seconds=time.perf_counter() - started)
     prepared = _Prepared(name, data, registry.content_hash(data), corrections=corrections or {})
     try:
-        doc = load_file(name, data, store.settings)
-        if doc.kind == "pdf":
-            for key, value in pdf_cues(data).items():
-                doc.metadata.setdefault(key, value)
-        prepared.doc = doc
-        context = derive_context(doc, corrections)
-        prepared.context = context
-        prepared.drafts = chunk_document(
-            doc,
-            count_tokens,
-            store.settings.chunk_tokens,
-            header=lambda section: identity_header(context, name, section),
+        prepared.doc, prepared.context, prepared.drafts = read_document(
+            name, data, store.settings, corrections
         )
         if not prepared.drafts:
             raise IngestError(name, "no text could be extracted, so there is nothing to search.")

@@ -13,6 +13,7 @@ That is what keeps the document ranking silent on collections where titles are o
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import Counter
@@ -79,6 +80,7 @@ class LexicalIndex:
         self._passages = _BM25([])
         self._documents = _BM25([])
         self.doc_count = 0
+        self.chunk_count = 0
         self._body_rate: dict[str, float] = {}
         self._profile_rate: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -102,6 +104,7 @@ class LexicalIndex:
             profile_df.update(set(tokenize(profile)))
         self._documents = _BM25(list(profiles.items()))
         self.doc_count = len(profiles)
+        self.chunk_count = len(chunks)
         self._body_rate = {t: n / max(1, len(chunks)) for t, n in body_df.items()}
         self._profile_rate = {t: n / max(1, len(profiles)) for t, n in profile_df.items()}
         self._version = version
@@ -114,6 +117,16 @@ class LexicalIndex:
             if t in self._profile_rate
             and self._body_rate.get(t, 0.0) < NAMING_RATIO * self._profile_rate[t]
         ]
+
+    def rarity(self, terms: list[str]) -> tuple[dict[str, float], float]:
+        """IDF of each term over passage bodies, and the IDF of a term no passage has."""
+        with self._lock:
+            self._refresh()
+            n = self.chunk_count
+            top = math.log(n + 1.0)
+            return {
+                t: math.log((n + 1.0) / (self._body_rate.get(t, 0.0) * n + 1.0)) for t in terms
+            }, top
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Return up to ``k`` (chunk id, BM25 score) pairs with a positive score."""

