@@ -238,7 +238,7 @@ class AnswerStream:
                         timings["ttft_ms"] = _ms(started)
                     pieces.append(chunk.text)
                     yield chunk.text
-        if generation_started is not None:
+        if generation_started is not None and self.prompt_text:  # the model was called
             timings["generate_ms"] = _ms(generation_started)
         r.raw_answer = "".join(pieces).strip()
         if usage is not None and usage.usage_metadata:

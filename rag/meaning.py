@@ -241,8 +241,9 @@ def _frequencies(text: str) -> set[str]:
     return out
 
 
-def unit_conflict(claim: str, passage: str) -> str | None:
-    """Why the claim's number has another unit than the same number in the passage, or None."""
+def unit_conflict(claim: str, passage: str, evidence: str | None = None) -> str | None:
+    """Why the claim's number has another unit than the same number in the passage, or its
+    frequency ("per month") another than its ``evidence`` sentence's, or None."""
     claimed = _number_units(claim)
     stated = _number_units(passage)
     for number, units in claimed.items():
@@ -253,7 +254,7 @@ def unit_conflict(claim: str, passage: str) -> str | None:
             same_dim = {u for d, u in there if d == dim}
             if same_dim and unit not in same_dim:
                 return f"“{number} {unit}” where the passage has {number} {sorted(same_dim)[0]}"
-    c_freq, p_freq = _frequencies(claim), _frequencies(passage)
+    c_freq, p_freq = _frequencies(claim), _frequencies(passage if evidence is None else evidence)
     if c_freq and p_freq and not c_freq & p_freq:
         return f"says per {sorted(c_freq)[0]} where the passage says per {sorted(p_freq)[0]}"
     return None

@@ -56,6 +56,8 @@ def render_answer(v: Verification, mode: str = "flag") -> str:
             md = strip_citations(s.text) if not s.cited else s.text
         elif s.supported:
             md = _with_citations(s.claim, s.cited or ([s.passage] if s.passage else []))
+            if s.reason.startswith("computed from"):  # a value the passage does not state as is
+                md += f" *(computed from [{s.passage}])*"
         elif mode == "remove":
             removed += 1
             continue

@@ -203,6 +203,9 @@ class HybridSearch:
             coverage=coverage,
             missing_rare=missing_rare,
             names_found=refusal.names_found(names, normalize_periods(haystack)),
+            period_match=refusal.period_match(
+                normalize_periods(query), [p.context for p in passages[:3]]
+            ),
             vector_gap=refusal.vector_gap(r.vector_scores),
             agreement=refusal.agreement(passages),
         )

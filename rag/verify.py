@@ -235,6 +235,7 @@ def verify_answer(
 
     checks: list[SentenceCheck] = []
     row = 0
+    previous = ""  # the claim before: "That is a 16% rise" speaks of its subject
     for seg, claim, flag in zip(segs, claims, flags, strict=True):
         cited = [n for n in cited_numbers(seg.text) if 1 <= n <= len(passages)]
         if not flag:
@@ -242,7 +243,10 @@ def verify_answer(
         elif units is None:
             check = SentenceCheck(seg.text, claim, cited, False, 0.0, None, "")
         else:
-            check = _check(seg.text, claim, cited, vectors[row], units, indexes, threshold)
+            check = _check(
+                seg.text, claim, cited, vectors[row], units, indexes, threshold, previous
+            )
+            previous = claim
             row += 1
         check.lead = seg.lead
         checks.append(check)
@@ -267,21 +271,25 @@ def _check(
     units: _Units,
     indexes: list[FactIndex],
     threshold: float,
+    previous: str = "",
 ) -> SentenceCheck:
     facts = extract_facts(claim)
     words = content_words(claim)
     cos = units.vectors @ vector
     best: dict[int, int] = {}  # passage number -> index of its closest unit
+    single: dict[int, int] = {}  # passage number -> index of its closest single sentence
     for i, p in enumerate(units.passage):
         if p not in best or cos[i] > cos[best[p]] + (_PAIR_MARGIN if units.pair[i] else 0.0):
             best[p] = i
+        if not units.pair[i] and (p not in single or cos[i] > cos[single[p]]):
+            single[p] = i
     scores = {
         p: (1 - _LEXICAL_WEIGHT) * max(float(cos[i]), 0.0)
         + _LEXICAL_WEIGHT * _coverage(words, units.passage_words[p - 1])
         for p, i in best.items()
     }
 
-    claim_words = set(passage_words(claim)) - STOPWORDS
+    claim_words = set(passage_words(f"{previous} {claim}")) - STOPWORDS
     subject = {w for w in claim_words if not w.isdigit()} - FRAME_WORDS
     computed: dict[int, list[str]] = {}
 
@@ -311,7 +319,25 @@ def _check(
         )
 
     ok = [p for p, (s, miss) in verdicts.items() if (s >= threshold or anchored(p)) and not miss]
-    conflicts = {p: _conflict(claim, units.texts[best[p]], units.passage_texts[p - 1]) for p in ok}
+
+    # Polarity and negation are read against the closest single sentence: a pair can join a
+    # negated neighbour to the sentence that supports the claim.
+    # When the claim's figures rest on table rows or arithmetic instead, that sentence is not
+    # its evidence: the rows are checked for period and direction.
+    def sentence_speaks(p: int) -> bool:
+        if not numbers or verdicts[p][0] >= threshold and not computed.get(p):
+            return True
+        evidence = FactIndex.of(units.texts[single[p]])
+        return any(evidence.has(f) for f in numbers)
+
+    conflicts = {
+        p: _conflict(
+            claim,
+            units.texts[single[p]] if sentence_speaks(p) else "",
+            units.passage_texts[p - 1],
+        )
+        for p in ok
+    }
     ok = [p for p in ok if not conflicts[p]]
     ranked = sorted(ok, key=lambda p: (p not in cited, -verdicts[p][0]))
     if ranked:
@@ -351,8 +377,8 @@ def _check(
 def _conflict(claim: str, evidence: str, passage: str) -> str:
     """Why the claim contradicts its evidence sentence(s) or its passage ("" when it does not)."""
     return (
-        meaning.contradiction(claim, evidence)
-        or meaning.unit_conflict(claim, passage)
+        (evidence and meaning.contradiction(claim, evidence))
+        or meaning.unit_conflict(claim, passage, evidence)
         or meaning.period_conflict(claim, passage)
         or meaning.direction_conflict(claim, passage)
         or ""

@@ -132,3 +132,23 @@ def test_server_down_mid_session_is_a_clear_error(tmp_path, fake_ollama, open_st
     fake_ollama.close()
     with pytest.raises(BackendUnavailable, match="ollama serve"):
         list(assistant.ask("How long do I have to submit taxi receipts?"))
+
+
+def test_a_model_saying_not_found_is_checked_against_the_evidence(
+    tmp_path, fake_ollama, open_store
+):
+    """The model's "not found" is itself a claim: with strong evidence it is not a refusal."""
+    from rag.chain import MODEL_FOUND_NOTHING
+
+    fake_ollama.reply = "I could not find this in the documents."
+    settings = ollama_settings(tmp_path, fake_ollama.url)
+    choice = resolve_backend(settings)
+    store = open_store(settings)
+    ingest_file(store, "policy.md", DOC)
+    assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+    stream = assistant.ask("How long do I have to submit taxi receipts?")
+    list(stream)
+    result = stream.result
+    assert result.mode == "generate" and result.evidence >= settings.refusal_threshold
+    assert not result.refused and result.answer.startswith(MODEL_FOUND_NOTHING)
+    assert "30 days" in result.answer  # the passage that does answer it is quoted

@@ -31,7 +31,7 @@ def test_streamed_answer_cites_the_pdf_page(assistant, store):
     report = ingest_file(store, "handbook.pdf", make_pdf(PAGES, title="Harbor handbook"))
     assert report.status == "ingested" and report.pages == 3
 
-    stream = assistant.ask("What is the overtime rate for warehouse staff?")
+    stream = assistant.ask("What is the overtime rate for warehouse staff?", mode="generate")
     pieces = list(stream)
     result = stream.result
 
@@ -53,3 +53,15 @@ def test_question_the_documents_cannot_answer_is_refused(assistant, store):
     list(stream)
     assert stream.result.refused
     assert stream.result.answer.startswith("I could not find this in the documents.")
+
+
+def test_embedded_backend_quotes_the_documents_first(assistant, store):
+    ingest_file(store, "handbook.pdf", make_pdf(PAGES, title="Harbor handbook"))
+    assert assistant.mode() == "quote"  # auto: a 135M model's drafts rarely pass the check
+    stream = assistant.ask("What is the overtime rate for warehouse staff?")
+    assert list(stream) == []  # no model text: the quotes are the answer
+    result = stream.result
+    assert result.mode == "quote" and result.extractive and not result.refused
+    assert result.answer.startswith("From the documents:")
+    assert ("handbook.pdf", 2) in {(c.passage.source, c.passage.page) for c in result.citations}
+    assert result.tokens_out == 0 and "generate_ms" not in result.timings

@@ -20,7 +20,9 @@ def test_reversed_direction_is_a_contradiction():
 
 
 def test_gain_and_loss_and_inclusion_are_opposites():
-    assert contradiction("The company recorded a gain on the sale.", "It recorded a loss on the sale.")
+    assert contradiction(
+        "The company recorded a gain on the sale.", "It recorded a loss on the sale."
+    )
     assert contradiction("Wireless devices are included.", "Wireless devices are excluded.")
 
 
@@ -29,7 +31,10 @@ def test_a_negation_folds_into_the_word_it_governs():
     assert contradiction("An IDP is optional for conference requests.", evidence) is None
     assert "obligation" in contradiction("An IDP is required for conference requests.", evidence)
     # "no more than" is a bound, not a negation
-    assert contradiction("You may carry at most 240 hours.", "You can carry no more than 240 hours.") is None
+    assert (
+        contradiction("You may carry at most 240 hours.", "You can carry no more than 240 hours.")
+        is None
+    )
 
 
 def test_a_dropped_or_added_negation_is_caught():

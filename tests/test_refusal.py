@@ -12,6 +12,7 @@ from rag.refusal import (
     agreement,
     fit,
     names_found,
+    period_match,
     question_names,
     term_signals,
     vector_gap,
@@ -59,3 +60,17 @@ def test_gate_probability_is_a_logistic_of_the_weighted_features():
     gate = Gate(weights=tuple(1.0 if f == "strength" else 0.0 for f in FEATURES), bias=-0.5)
     assert gate.probability(_row(0.5, 1.0)) == pytest.approx(0.5)
     assert gate.probability(_row(1.5, 1.0)) == pytest.approx(1 / (1 + math.exp(-1)))
+
+
+def test_period_match_reads_the_documents_stated_periods():
+    contexts = ["Adobe 10-K · fiscal year ended December 1, 2017 (FY2017, fiscal 2017)"]
+    assert period_match("What was Adobe's FY2016 revenue?", contexts) == 1.0  # a comparative
+    assert period_match("What was Adobe's 2019 revenue?", contexts) == 0.0  # after the report
+    assert period_match("What was Adobe's revenue?", contexts) == 1.0  # no year asked
+    assert period_match("Leave in 2024?", ["Leave policy"]) == 1.0  # documents name no period
+
+
+def test_names_skip_counts_and_match_spelled_out_abbreviations():
+    assert question_names("What is the 3 year D&A margin in Q2 of the 1st filing?") == ["D&A"]
+    assert names_found(["D&A"], "depreciation and amortization 1,234") == 1.0
+    assert names_found(["Block"], "BLOCK_2020_10K.pdf") == 1.0

@@ -337,3 +337,42 @@ def test_names_and_periods_in_the_document_context_count_as_stated(minilm):
     assert check.sentences[0].supported
     bare = Passage("c1", "d1", "q.pdf", 2, "", body)
     assert not verify_answer(answer, [bare], minilm.encode).sentences[0].supported
+
+
+# --- meaning: contradictions caught, legitimate rewording accepted ---------------------------
+
+FILING = passage(
+    "CONSOLIDATED STATEMENTS OF INCOME (in millions)\n\n"
+    "Net sales | Year ended 2022: 14,215 | Year ended 2021: 12,242\n\n"
+    "Operating expenses decreased 4% compared with the prior year, and research and development "
+    "spending is not capitalized.",
+    1,
+    source="acme-10k.pdf",
+)
+
+
+def test_reversed_polarity_and_negation_are_flagged_with_a_reason(encode):
+    v = verify_answer("Operating expenses increased 4% compared with the prior year. [1]",
+                      [FILING], encode)  # fmt: skip
+    [s] = v.sentences
+    assert not s.supported and "reverses" in s.reason
+    v = verify_answer("Research and development spending is capitalized. [1]", [FILING], encode)
+    assert not v.sentences[0].supported and "negation" in v.sentences[0].reason
+
+
+def test_an_analysts_rewording_and_a_computed_change_pass(encode):
+    v = verify_answer(
+        "Net sales rose to $14.2 billion in 2022 from $12.2 billion a year earlier. [1] "
+        "That is an increase of about 16.1%. [1]",
+        [FILING],
+        encode,
+    )
+    first, second = v.sentences
+    assert first.supported, first.reason
+    assert second.supported and second.reason.startswith("computed from [1]")
+    assert "*(computed from [1])*" in render_answer(v)
+
+
+def test_a_figure_moved_to_the_other_year_is_flagged(encode):
+    v = verify_answer("Net sales were $12.2 billion in 2022. [1]", [FILING], encode)
+    assert not v.sentences[0].supported and "2021" in v.sentences[0].reason
