@@ -198,8 +198,10 @@ def check_sources(rec: dict, where: str, src: Sources) -> tuple[list[str], list[
                     try:
                         texts.append(src.pdf_page(path, p))
                     except RuntimeError as exc:
-                        errs.append(f"{where}: {name} page {p} has under {OCR_BELOW} characters "
-                                    f"of text layer and cannot be OCRed: {exc}")
+                        errs.append(
+                            f"{where}: {name} page {p} has under {OCR_BELOW} characters "
+                            f"of text layer and cannot be OCRed: {exc}"
+                        )
             elif path.suffix.lower() in TEXT_SUFFIXES:
                 texts.extend(src.text_variants(path))
             else:
@@ -208,18 +210,28 @@ def check_sources(rec: dict, where: str, src: Sources) -> tuple[list[str], list[
         return errs, warns
     for fact in rec["key_facts"]:
         if not any(norm(fact) in t for t in texts):
-            errs.append(f"{where}: key fact {fact!r} not found in {rec['sources']}"
-                        + (f" pages {rec['pages']}" if rec.get("pages") else ""))
+            errs.append(
+                f"{where}: key fact {fact!r} not found in {rec['sources']}"
+                + (f" pages {rec['pages']}" if rec.get("pages") else "")
+            )
     return errs, warns
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="*", type=Path, help="JSONL files (default: evals/*.jsonl)")
-    ap.add_argument("--corpora", type=Path, default=REPO_ROOT.parent / "shared" / "corpora",
-                    help="folder holding the corpora (default: ../shared/corpora from repo root)")
-    ap.add_argument("--samples", type=Path, default=REPO_ROOT / "rag" / "samples",
-                    help="folder holding the shipped sample documents")
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=REPO_ROOT.parent / "shared" / "corpora",
+        help="folder holding the corpora (default: ../shared/corpora from repo root)",
+    )
+    ap.add_argument(
+        "--samples",
+        type=Path,
+        default=REPO_ROOT / "rag" / "samples",
+        help="folder holding the shipped sample documents",
+    )
     ap.add_argument("--format-only", action="store_true", help="skip source look-ups")
     ap.add_argument("-v", "--verbose", action="store_true", help="print warnings")
     args = ap.parse_args(argv)
@@ -276,14 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         for w in warnings:
             print("warning:", w)
         if src is not None and src.ocr_pages:
-            print(f"note: {len(src.ocr_pages)} PDF pages checked by OCR (text layer under "
-                  f"{OCR_BELOW} characters):",
-                  ", ".join(f"{p.name} p{n}" for p, n in sorted(src.ocr_pages)))
+            print(
+                f"note: {len(src.ocr_pages)} PDF pages checked by OCR (text layer under "
+                f"{OCR_BELOW} characters):",
+                ", ".join(f"{p.name} p{n}" for p, n in sorted(src.ocr_pages)),
+            )
     for e in errors:
         print("error:", e)
     mode = "format only" if args.format_only else "format + key facts in sources"
-    print(f"{'OK' if not errors else 'FAILED'}: {len(seen)} items checked ({mode}), "
-          f"{len(errors)} problems, {len(warnings)} warnings")
+    print(
+        f"{'OK' if not errors else 'FAILED'}: {len(seen)} items checked ({mode}), "
+        f"{len(errors)} problems, {len(warnings)} warnings"
+    )
     return 1 if errors else 0
 
 
