@@ -187,7 +187,10 @@ def check_claims(
         passages, anchored = finder.passages(claim)
         encode([s for p in passages for s in verify.passage_sentences(p)])  # as the chain does
         started = time.perf_counter()
-        v = verify.verify_answer(claim.claim, passages, encode)
+        # The claim cites its evidence (all the passages it is checked against), as an
+        # answer sentence cites its sources: figures may come from several chunks of a page.
+        markers = "".join(f"[{n}]" for n in range(1, len(passages) + 1))
+        v = verify.verify_answer(f"{claim.claim} {markers}", passages, encode)
         seconds = time.perf_counter() - started
         claims_checked = v.claims
         passed = all(s.supported for s in claims_checked)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,9 +111,14 @@ class NumberPool:
             if any(abs(v * f - w.value) <= tolerance for f in self.factors)
         }
 
-    def anchored(self, w: Written, subject: set[str]) -> bool:
-        """Whether a line stating ``w`` also names something the claim names."""
-        return any(subject & set(_WORD.findall(self.lines[i])) for i in self.lines_with(w))
+    def anchored(self, w: Written, subject: set[str], abbreviated: Sequence[str] = ()) -> bool:
+        """Whether a line stating ``w`` also names something the claim names (a word, or the
+        expansion of an abbreviation the claim uses)."""
+        for i in self.lines_with(w):
+            words = _WORD.findall(self.lines[i])
+            if subject & set(words) or any(expands(a, words) for a in abbreviated):
+                return True
+        return False
 
     def has(self, w: Written) -> bool:
         """Whether the passage states ``w`` within its written precision."""
@@ -223,8 +229,8 @@ def _consumes(letters: str, words: tuple[str, ...]) -> bool:
     if not words:
         return False
     head, rest = words[0], words[1:]
-    if letters[0] == "&" and head in ("and", "&"):
-        return _consumes(letters[1:], rest)
+    if letters[0] == "&":  # "D&A": "depreciation and amortization" or "..., amortization"
+        return _consumes(letters[1:], rest if head in ("and", "&") else words)
     if head in _JOINERS and _consumes(letters, rest):
         return True
     for k in range(min(len(head), len(letters)), 0, -1):

@@ -176,7 +176,7 @@ def contradiction(claim: str, evidence: str) -> str | None:
                 return f"reverses the passage ({axis})"
     if reason := _affix_opposite(c_words, e_words):
         return reason
-    if c_neg != e_neg:
+    if c_neg != e_neg and " | " not in evidence:  # a table row states values, not negations
         return "negates what the passage says" if c_neg else "drops the passage's negation"
     return None
 
@@ -270,6 +270,9 @@ _RELATIVE = re.compile(
 )
 
 
+_LATER = re.compile(r"^[\s,]*(?:a year later|the (?:following|next) year)", re.I)
+
+
 def _claim_periods(claim: str) -> list[tuple[float, int]]:
     """(value, year) for each number of the claim whose period the claim states."""
     from rag.factmatch import _NUMBER, _SCALES
@@ -287,6 +290,12 @@ def _claim_periods(claim: str) -> list[tuple[float, int]]:
         after = [y for at, y in years if m.end() <= at < stop]
         if _RELATIVE.match(claim[m.end() : m.end() + 40]):
             year = max(y for _, y in years) - 1
+        elif _LATER.match(claim[m.end() : m.end() + 40]):
+            year = min(y for _, y in years) + 1
+        elif not after and re.search(
+            r"\bfrom\s*\W{0,2}$", claim[max(0, m.start() - 8) : m.start()]
+        ):
+            year = max(y for _, y in years) - 1  # "... to $14.9 billion from $6.7 billion"
         elif after:
             year = after[0]
         elif before := [y for at, y in years if at < m.start()]:

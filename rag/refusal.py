@@ -5,8 +5,6 @@ its length and its language. The gate instead reads signals relative to the coll
 
 * ``coverage``: the share of the question's terms, weighted by how rare each is in this
   collection (IDF), that the retrieved passages (and their documents' titles and periods) hold;
-* ``missing_rare``: the rarest question term the passages lack, as a share of the rarest term
-  possible here (1.0: a term no passage of the collection has, like a company that is not in it);
 * ``names_found``: the share of what the question names (capitalised names, abbreviations,
   years, codes) that the passages or their documents' titles and periods name too (1.0 when
   the question names nothing): a question about a company, a year or a product the passages do
@@ -18,10 +16,11 @@ its length and its language. The gate instead reads signals relative to the coll
 * ``strength``: the best question/sentence cosine and word coverage (:func:`rag.verify.
   evidence_strength`), kept as one signal among several.
 
-Two more retrieval signals are measured (:class:`Signals`) but not weighed: fitted across
-corpora, their weights did not transfer, as their scale differs from one collection to the next:
-``vector_gap``, how far the best passage's cosine stands above the median of the top 30, and
-``agreement``, the share of the top passages both the vector and BM25 rankings found.
+Three more retrieval signals are measured (:class:`Signals`) but not weighed: fitted across
+corpora, their weights did not transfer: ``missing_rare``, the rarest question term the passages
+lack (in a small collection every filler word of a question is "rare"), ``vector_gap``, how far
+the best passage's cosine stands above the median of the top 30 (its scale differs by
+collection), and ``agreement``, the share of the top passages both rankings found.
 
 A logistic model over these (:class:`Gate`) gives the probability that the passages answer the
 question; below ``threshold`` the answer is "not found". Its weights are fitted across the
@@ -40,7 +39,7 @@ import numpy as np
 
 from rag.types import Passage
 
-FEATURES = ("coverage", "missing_rare", "names_found", "period_match", "strength")
+FEATURES = ("coverage", "names_found", "period_match", "strength")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class Signals:
         """All gate features, with the evidence strength measured on the passages."""
         return {
             "coverage": self.coverage,
-            "missing_rare": self.missing_rare,
             "names_found": self.names_found,
             "period_match": self.period_match,
             "strength": strength,
@@ -68,13 +66,20 @@ class Signals:
 def term_signals(
     terms: Sequence[str], idf: dict[str, float], max_idf: float, found: set[str]
 ) -> tuple[float, float]:
-    """(IDF-weighted coverage, rarest missing term as a share of ``max_idf``) for ``terms``."""
+    """(IDF-weighted coverage of the terms this collection knows, rarest missing term as a share
+    of ``max_idf``) for ``terms``.
+
+    Coverage leaves out terms no passage of the collection has: in a small collection that is
+    every filler word of the question ("much", "quickly"), and whether the question names
+    something absent is what ``names_found`` reads.
+    """
     unique = list(dict.fromkeys(terms))
     if not unique or max_idf <= 0:
         return 0.0, 1.0 if unique else 0.0
     weights = {t: idf.get(t, max_idf) for t in unique}
-    total = sum(weights.values())
-    covered = sum(w for t, w in weights.items() if t in found)
+    known = {t: w for t, w in weights.items() if w < max_idf}
+    total = sum(known.values())
+    covered = sum(w for t, w in known.items() if t in found)
     missing = [w for t, w in weights.items() if t not in found]
     return (
         round(covered / total, 4) if total else 0.0,
@@ -83,6 +88,23 @@ def term_signals(
 
 
 _NAME = re.compile(r"(?<![\w'])(?:[A-Z][\w&'’.-]*[\w]|(?:19|20)\d\d|\w*\d\w*)")
+
+
+def question_focus(question: str) -> str:
+    """The asking part of a question that comes wrapped in instructions.
+
+    "You are an analyst ... Here's the question: what was X in 2019? Round to two decimals."
+    is asked about "what was X in 2019?": sentences that ask (end in "?") are kept, and within
+    one, what follows its last colon. A question with no "?" is kept whole. Signals read the
+    focus, so instructions ("round your answer", "use the balance sheet") do not count as
+    terms the passages must hold.
+    """
+    from rag.sentences import split_sentences
+
+    asking = [s for s in split_sentences(question) if s.rstrip().endswith("?")]
+    if not asking:
+        return question
+    return " ".join(s.rsplit(": ", 1)[-1] for s in asking)
 
 
 _NOT_A_NAME = re.compile(r"\d{1,3}|\d+(?:st|nd|rd|th)|[QH][1-4]", re.I)
@@ -198,7 +220,7 @@ def fit(rows: Sequence[tuple[dict[str, float], bool]], l2: float = 1.0, steps: i
     return Gate(tuple(round(float(v), 4) for v in weights), round(float(bias), 4))
 
 
-# Fitted on the four development corpora together (handbook, R manuals, FinanceBench filings,
-# PDF zoo: answerable and unanswerable questions). That fit is not a result; each corpus's
-# figure with weights fitted on the other three is (`python -m rag eval --suite ... --tune`).
-DEFAULT_GATE = Gate(weights=(0.0, 0.0, 0.0, 0.0, 10.0), bias=-6.1)
+# Fitted on the development corpora together (handbook, R manuals, FinanceBench filings,
+# PDF zoo, samples: answerable and unanswerable questions). That fit is not a result; each corpus's
+# figure with weights fitted on the others is (`python -m rag eval --suite ... --tune`).
+DEFAULT_GATE = Gate(weights=(0.0, 0.0, 0.0, 10.0), bias=-6.1)

@@ -191,6 +191,7 @@ class HybridSearch:
     def signals(self, query: str, r: Rankings, passages: list[Passage]) -> refusal.Signals:
         """How well ``passages`` match ``query``, relative to this collection (see
         :mod:`rag.refusal`)."""
+        query = refusal.question_focus(query)
         terms = question_terms(query)
         idf, max_idf = self.lexical.rarity(terms)
         found: set[str] = set()
@@ -232,7 +233,8 @@ def gate_features(
     """Retrieval signals plus the evidence strength of ``passages``: the gate's input."""
     from rag import verify
 
-    strength = verify.evidence_strength(query, passages, encode) if passages else 0.0
+    focus = refusal.question_focus(query)
+    strength = verify.evidence_strength(focus, passages, encode) if passages else 0.0
     return signals.with_strength(strength)
 
 

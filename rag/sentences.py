@@ -251,6 +251,10 @@ _NUMBER_RE = re.compile(
 )
 _QUOTED_RE = re.compile(r"\"([^\"]{2,60})\"|“([^”]{2,60})”|`([^`]{1,60})`")
 _PERIOD_WORD = re.compile(r"[QH][1-4]")
+_CODE_RE = re.compile(
+    r"(?<![\w.-])(?:--?[a-z][\w-]+|\.?[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+(?:\(\))?|"
+    r"[A-Za-z]\w*\(\)|\.[A-Z][A-Za-z]+)"
+)
 _NAME_JOINERS = frozenset({"of", "for", "the", "de", "la", "van", "von", "&"})
 _TOKEN_RE = re.compile(r"[\w][\w'’&.-]*[\w]|[\w&]")
 
@@ -325,6 +329,9 @@ def extract_facts(claim: str) -> list[Fact]:
         quoted = next(g for g in m.groups() if g)
         add(quoted, "quote", normalize_phrase(quoted))
     body = _QUOTED_RE.sub(" ", claim)
+    for m in _CODE_RE.finditer(body):  # identifiers: R_LIBS_USER, read.table(), .Rprofile
+        if not re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?", m.group(0)):  # not "e.g", "U.S"
+            add(m.group(0), "code", normalize_phrase(m.group(0)))
     for phrase, at_start in _capitalised_runs(body):
         first, _, rest = phrase.partition(" ")
         if at_start and not _is_acronym(first):
@@ -379,7 +386,7 @@ def _is_acronym(word: str) -> bool:
 
 # Words of a capitalised name that say what was computed, not who: "Operating Margin".
 _COMPUTED_WORDS = frozenset(
-    _wordlist("margin margins ratio rate growth change total average share")
+    _wordlist("margin margins ratio rate growth change total average share yoy qoq")
 )
 
 

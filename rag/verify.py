@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from rag import meaning
-from rag.factmatch import FRAME_WORDS, passage_words
+from rag.factmatch import FRAME_WORDS, is_abbreviation, passage_words
 from rag.ingest.table_rows import parse_row
 from rag.render import strip_markup
 from rag.sentences import (
@@ -173,6 +173,7 @@ class _Units:
     vectors: np.ndarray
     passage_words: list[set[str]]
     passage_texts: list[str]
+    passage_contexts: list[str]
 
 
 def _units(passages: list[Passage], sentence_vectors: np.ndarray, per: list[list[str]]) -> _Units:
@@ -196,7 +197,7 @@ def _units(passages: list[Passage], sentence_vectors: np.ndarray, per: list[list
     vectors = np.stack(rows) if rows else np.zeros((0, sentence_vectors.shape[1] or 384))
     return _Units(
         texts, owner, pair, vectors, [content_words(p.text) for p in passages],
-        [p.text for p in passages],
+        [p.text for p in passages], [f"{p.context} {p.section}" for p in passages],
     )  # fmt: skip
 
 
@@ -293,14 +294,22 @@ def _check(
     subject = {w for w in claim_words if not w.isdigit()} - FRAME_WORDS
     computed: dict[int, list[str]] = {}
 
-    def missing(p: int) -> list[str]:
+    def pool_of(p: int) -> list[int]:
         # A sentence citing several passages may combine their facts.
-        pool = [indexes[p - 1]] + ([indexes[c - 1] for c in cited if c != p] if p in cited else [])
+        return [p] + ([c for c in cited if c != p] if p in cited else [])
+
+    def missing(p: int) -> list[str]:
+        pool = [indexes[n - 1] for n in pool_of(p)]
+        combined = (
+            FactIndex.of("\n".join(units.passage_texts[n - 1] for n in pool_of(p)))
+            if len(pool) > 1
+            else pool[0]
+        )
         absent = []
         for f in facts:
             if any(ix.has(f) for ix in pool):
                 continue
-            if how := indexes[p - 1].derive(f, claim, subject):
+            if how := combined.derive(f, claim, subject):
                 computed.setdefault(p, []).append(f"{f.text} = {how}")
             else:
                 absent.append(f.text)
@@ -309,12 +318,15 @@ def _check(
     verdicts = {p: (scores[p], missing(p)) for p in best}
     numbers = [f for f in facts if f.kind == "number" and f.written and f.key not in _YEAR_KEYS]
 
+    abbreviated = [w for w in re.findall(r"[A-Za-z&]+", claim) if is_abbreviation(w)]
+
     def anchored(p: int) -> bool:
         # Figures found in rows or lines that name what the claim names: a table cell and an
         # analyst's sentence about it rarely embed alike, so the figures carry the support.
-        pool = indexes[p - 1].pool
+        pool = indexes[p - 1].pool  # its own lines: they are what its sentences are checked on
         return bool(numbers) and all(
-            pool.anchored(f.written, subject) or any(f.text in c for c in computed.get(p, []))
+            pool.anchored(f.written, subject, abbreviated)
+            or any(f.text in c for c in computed.get(p, []))
             for f in numbers
         )
 
@@ -338,6 +350,18 @@ def _check(
         )
         for p in ok
     }
+    # Names and identifiers must be where the claim's evidence is (its sentence, a neighbour,
+    # or the document's own title): a name found elsewhere in the passage may be another
+    # party's ("HR Links tracks hours" against "Tock tracks hours; HR Links records leave").
+    named = [f for f in facts if f.kind in ("name", "code")]
+    for p in ok:
+        if named and not conflicts[p]:
+            local = FactIndex.of(f"{units.passage_contexts[p - 1]}\n{_window(units, single[p])}")
+            elsewhere = [f.text for f in named if not local.has(f)]
+            if elsewhere:
+                conflicts[p] = (
+                    "names " + ", ".join(elsewhere) + " away from the sentence it rests on"
+                )
     ok = [p for p in ok if not conflicts[p]]
     ranked = sorted(ok, key=lambda p: (p not in cited, -verdicts[p][0]))
     if ranked:
@@ -372,6 +396,14 @@ def _check(
         corrected=new_cited != cited,
         reason=reason,
     )
+
+
+def _window(units: _Units, i: int, reach: int = 1) -> str:
+    """The single sentence ``i`` with its neighbours in the same passage."""
+    owner = units.passage[i]
+    singles = [j for j, p in enumerate(units.passage) if p == owner and not units.pair[j]]
+    at = singles.index(i)
+    return " ".join(units.texts[j] for j in singles[max(0, at - reach) : at + reach + 1])
 
 
 def _conflict(claim: str, evidence: str, passage: str) -> str:

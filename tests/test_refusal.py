@@ -21,10 +21,11 @@ from rag.types import Passage
 
 
 def test_rare_question_terms_missing_from_the_passages_weigh_most():
-    idf = {"leave": 0.5, "chicago": 6.0, "rate": 1.0}
-    coverage, missing = term_signals(["leave", "chicago", "rate"], idf, 6.0, {"leave", "rate"})
-    assert coverage == pytest.approx(1.5 / 7.5, abs=1e-3)
-    assert missing == 1.0  # "chicago" is as rare as a term can be here
+    idf = {"leave": 0.5, "chicago": 6.0, "rate": 1.0, "zoning": 4.0}
+    terms = ["leave", "chicago", "rate", "zoning"]
+    coverage, missing = term_signals(terms, idf, 6.0, {"leave", "rate"})
+    assert coverage == pytest.approx(1.5 / 5.5, abs=1e-3)  # "chicago" is in no passage at all
+    assert missing == 1.0  # ... so it is as rare as a term can be here
     assert term_signals(["leave"], idf, 6.0, {"leave"}) == (1.0, 0.0)
 
 
@@ -74,3 +75,15 @@ def test_names_skip_counts_and_match_spelled_out_abbreviations():
     assert question_names("What is the 3 year D&A margin in Q2 of the 1st filing?") == ["D&A"]
     assert names_found(["D&A"], "depreciation and amortization 1,234") == 1.0
     assert names_found(["Block"], "BLOCK_2020_10K.pdf") == 1.0
+
+
+def test_question_focus_drops_the_instructions_around_the_question():
+    from rag.refusal import question_focus
+
+    wrapped = (
+        "You are an investment banker and your only resource is the balance sheet. Here's the "
+        "question: what is the FY2015 operating cash flow ratio for Adobe? Round your answer "
+        "to two decimal places."
+    )
+    assert question_focus(wrapped) == "what is the FY2015 operating cash flow ratio for Adobe?"
+    assert question_focus("Tell me the leave policy") == "Tell me the leave policy"

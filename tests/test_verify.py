@@ -376,3 +376,22 @@ def test_an_analysts_rewording_and_a_computed_change_pass(encode):
 def test_a_figure_moved_to_the_other_year_is_flagged(encode):
     v = verify_answer("Net sales were $12.2 billion in 2022. [1]", [FILING], encode)
     assert not v.sentences[0].supported and "2021" in v.sentences[0].reason
+
+
+def test_a_name_from_elsewhere_in_the_passage_is_flagged(encode):
+    tools = passage(
+        "Tock is the TTS tool that tracks billable project hours. Staff log their hours in it "
+        "every week. Supervisors review the entries on Mondays. Leave is requested in HR Links, "
+        "the GSA-level system.",
+        1,
+    )
+    right = verify_answer("Tock tracks billable project hours at TTS. [1]", [tools], encode)
+    assert right.sentences[0].supported, right.sentences[0].reason
+    swapped = verify_answer("HR Links tracks billable project hours at TTS. [1]", [tools], encode)
+    assert not swapped.sentences[0].supported and "HR Links" in swapped.sentences[0].reason
+
+
+def test_code_identifiers_are_facts():
+    facts = {(f.text, f.kind) for f in extract_facts("Set R_LIBS_USER, then call read.table().")}
+    assert ("R_LIBS_USER", "code") in facts and ("read.table()", "code") in facts
+    assert not any(f.text == "e.g" for f in extract_facts("Use a tool, e.g. a script."))
