@@ -270,7 +270,7 @@ prompt = "Ask a question about your documents" if documents else "Add documents 
 if requested := st.session_state.pop("generate_for", None):
     messages.append({"role": "user", "content": requested, "generate": True})
     with st.chat_message("user"):
-        st.markdown(escape_markdown(requested))
+        st.markdown(requested)
         st.caption("Asked for an answer written by the model.")
     answer(requested, mode="generate")
 if question := st.chat_input(prompt, disabled=not documents):

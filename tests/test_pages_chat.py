@@ -94,3 +94,25 @@ def test_samples_question_citations_and_feedback(store_page_data_dir):
     [new] = [b for b in at.sidebar.button if b.label == "New conversation"]
     new.click().run()
     assert not at.chat_message
+
+
+def test_quoted_answer_first_then_a_generated_one_on_request(store_page_data_dir):
+    at = run_page()
+    load_samples(at)
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    [_, bot] = at.chat_message
+    assert "25 days" in " ".join(m.value for m in bot.markdown)  # the policy's own sentence
+    assert not bot.info, "a quoted answer carries no warning box"
+    assert any(c.value.startswith("quoted from the documents · ") for c in bot.caption)
+    [write] = [b for b in at.button if b.label == "Write an answer with the model"]
+    write.click().run()
+    assert not at.exception, at.exception
+    messages = at.chat_message
+    assert [m.name for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[2].markdown[0].value == QUESTION
+    assert "written by the model" in messages[2].caption[0].value
+    db = open_db(store_page_data_dir / "app.db")
+    modes = [r[0] for r in db.execute("select json_extract(extra, '$.mode') from runs")]
+    db.close()
+    assert sorted(modes) == ["generate", "quote"]
