@@ -75,10 +75,10 @@ def _features(strength: float, names: float) -> dict[str, float]:
 def test_gate_leave_one_out_fits_on_the_other_corpora_only():
     from rag.evalsuite import gate_leave_one_out
 
-    # On a and b, answerable questions have high strength; c is scored with their fit.
-    a = _gate_result("a", [(_features(0.8, 1), True), (_features(0.3, 1), False)] * 5)
-    b = _gate_result("b", [(_features(0.7, 1), True), (_features(0.2, 1), False)] * 5)
-    c = _gate_result("c", [(_features(0.9, 1), True), (_features(0.1, 1), False)] * 3)
+    # On a and b, answerable questions name what the passages name; c is scored with their fit.
+    a = _gate_result("a", [(_features(0.8, 1.0), True), (_features(0.3, 0.0), False)] * 5)
+    b = _gate_result("b", [(_features(0.7, 0.9), True), (_features(0.2, 0.2), False)] * 5)
+    c = _gate_result("c", [(_features(0.9, 1.0), True), (_features(0.1, 0.5), False)] * 3)
     loco = gate_leave_one_out([a, b, c])
     assert loco["c"]["refusal_accuracy"] == 1.0 and loco["c"]["false_refusal_rate"] == 0.0
     # Fitted on a and b alone: the weights differ from a fit that saw c (c was held out).

@@ -52,15 +52,24 @@ def test_fit_separates_the_groups_and_balances_them():
     rows = [(_row(0.8, 1.0), True)] * 30 + [(_row(0.3, 0.0), False)] * 5
     gate = fit(rows)
     assert not gate.refuses(_row(0.8, 1.0)) and gate.refuses(_row(0.3, 0.0))
-    assert gate.probability(_row(0.9, 1.0)) > gate.probability(_row(0.6, 1.0))
+    assert gate.probability(_row(0.9, 1.0)) > gate.probability(_row(0.9, 0.6))
     with pytest.raises(ValueError):
         fit([(_row(0.8, 1.0), True)])
 
 
 def test_gate_probability_is_a_logistic_of_the_weighted_features():
-    gate = Gate(weights=tuple(1.0 if f == "strength" else 0.0 for f in FEATURES), bias=-0.5)
-    assert gate.probability(_row(0.5, 1.0)) == pytest.approx(0.5)
-    assert gate.probability(_row(1.5, 1.0)) == pytest.approx(1 / (1 + math.exp(-1)))
+    gate = Gate(weights=tuple(1.0 if f == "names_found" else 0.0 for f in FEATURES), bias=-0.5)
+    assert gate.probability(_row(0.9, 0.5)) == pytest.approx(0.5)
+    assert gate.probability(_row(0.9, 1.5)) == pytest.approx(1 / (1 + math.exp(-1)))
+
+
+def test_the_shipped_gate_refuses_a_question_naming_what_the_passages_do_not():
+    from rag.refusal import DEFAULT_GATE
+
+    named = dict.fromkeys(FEATURES, 1.0) | {"coverage": 0.7, "strength": 0.7}
+    assert not DEFAULT_GATE.refuses(named)
+    assert DEFAULT_GATE.refuses(named | {"names_found": 0.0})
+    assert DEFAULT_GATE.refuses(named | {"strength": 0.3})
 
 
 def test_period_match_reads_the_documents_stated_periods():
