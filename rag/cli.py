@@ -27,6 +27,7 @@ examples:
       --retrieval-only --limit 10 --no-baseline
   python -m rag eval --suite evals/suite.json --corpora ../shared/corpora --tune
   python -m rag eval --suite evals/suite.json --corpus financebench --corpus pdf-zoo
+  python -m rag eval --claims evals/claims/handbook.jsonl --corpora ../shared/corpora --show wrong
 
 The folder is ingested (recursively) into a store of its own under
 GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
