@@ -30,6 +30,7 @@ from rag import verify
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evalcache import CACHE_FORMAT
+from rag.evaluate import jsonl_records
 from rag.types import Passage
 
 SUPPORTED_KINDS = ("verbatim", "paraphrase", "abbreviation", "computed")
@@ -70,17 +71,8 @@ class Claim:
 def load_claims(path: str | Path) -> list[Claim]:
     """Read a claims file; unknown or missing fields and bad labels raise with the line number."""
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"Claims file {path} does not exist.")
     claims = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path.name} line {lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where}: not valid JSON ({exc.msg}).") from None
+    for where, record in jsonl_records(path, "Claims file"):
         if not isinstance(record, dict):
             raise DatasetError(f"{where}: expected a JSON object.")
         if unknown := set(record) - _FIELDS:

@@ -29,7 +29,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,20 +98,28 @@ def _case(record: Any, where: str, dataset: str) -> EvalCase:
     )
 
 
-def load_dataset(path: str | Path, limit: int | None = None) -> list[EvalCase]:
-    """Read a JSONL golden set (its first ``limit`` lines); a bad line raises ``DatasetError``."""
-    path = Path(path)
+def jsonl_records(path: Path, what: str = "Dataset") -> Iterator[tuple[str, Any]]:
+    """Yield ``(where, record)`` for each non-blank line of a JSONL file ("name line N").
+
+    A missing file or a line that is not JSON raises ``DatasetError`` naming it.
+    """
     if not path.is_file():
-        raise DatasetError(f"Dataset {path} does not exist.")
-    cases = []
+        raise DatasetError(f"{what} {path} does not exist.")
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path.name} line {lineno}"
         try:
-            record = json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg}).") from None
+
+
+def load_dataset(path: str | Path, limit: int | None = None) -> list[EvalCase]:
+    """Read a JSONL golden set (its first ``limit`` lines); a bad line raises ``DatasetError``."""
+    path = Path(path)
+    cases = []
+    for where, record in jsonl_records(path):
         cases.append(_case(record, where, path.name))
         if limit is not None and len(cases) >= limit:
             break
