@@ -28,6 +28,15 @@ def ollama_settings(tmp_path, url: str, **extra) -> Settings:
     return Settings(data_dir=tmp_path / "data", ollama_host=url, **extra)
 
 
+def ollama_assistant(tmp_path, fake_ollama, open_store) -> Assistant:
+    """An assistant on the fake Ollama server over a store holding the taxi policy."""
+    settings = ollama_settings(tmp_path, fake_ollama.url)
+    choice = resolve_backend(settings)
+    store = open_store(settings)
+    ingest_file(store, "policy.md", DOC)
+    return Assistant(settings, store, make_chat_model(settings, choice), choice)
+
+
 def test_auto_prefers_ollama_when_it_has_the_model(tmp_path, fake_ollama):
     choice = resolve_backend(ollama_settings(tmp_path, fake_ollama.url))
     assert (choice.name, choice.chat_model) == ("ollama", "llama3.2:3b")
@@ -91,11 +100,7 @@ def test_store_built_with_ollama_embeddings_is_not_stranded(tmp_path, fake_ollam
 def test_chain_streams_a_cited_answer_through_ollama(tmp_path, fake_ollama, open_store):
     fake_ollama.reply = "Taxi receipts must be submitted within 30 days of the trip [1]."
     fake_ollama.token_delay = 0.01
-    settings = ollama_settings(tmp_path, fake_ollama.url)
-    choice = resolve_backend(settings)
-    store = open_store(settings)
-    ingest_file(store, "policy.md", DOC)
-    assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+    assistant = ollama_assistant(tmp_path, fake_ollama, open_store)
 
     stream = assistant.ask("How long do I have to submit taxi receipts?")
     pieces = list(stream)
@@ -113,22 +118,14 @@ def test_chain_streams_a_cited_answer_through_ollama(tmp_path, fake_ollama, open
 
 
 def test_model_not_found_mid_session_is_a_clear_error(tmp_path, fake_ollama, open_store):
-    settings = ollama_settings(tmp_path, fake_ollama.url)
-    choice = resolve_backend(settings)
-    store = open_store(settings)
-    ingest_file(store, "policy.md", DOC)
-    assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+    assistant = ollama_assistant(tmp_path, fake_ollama, open_store)
     fake_ollama.models = []  # someone ran `ollama rm`
     with pytest.raises(GroundworkError, match="stopped answering"):
         list(assistant.ask("How long do I have to submit taxi receipts?"))
 
 
 def test_server_down_mid_session_is_a_clear_error(tmp_path, fake_ollama, open_store):
-    settings = ollama_settings(tmp_path, fake_ollama.url)
-    choice = resolve_backend(settings)
-    store = open_store(settings)
-    ingest_file(store, "policy.md", DOC)
-    assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+    assistant = ollama_assistant(tmp_path, fake_ollama, open_store)
     fake_ollama.close()
     with pytest.raises(BackendUnavailable, match="ollama serve"):
         list(assistant.ask("How long do I have to submit taxi receipts?"))
@@ -141,14 +138,10 @@ def test_a_model_saying_not_found_is_checked_against_the_evidence(
     from rag.chain import MODEL_FOUND_NOTHING
 
     fake_ollama.reply = "I could not find this in the documents."
-    settings = ollama_settings(tmp_path, fake_ollama.url)
-    choice = resolve_backend(settings)
-    store = open_store(settings)
-    ingest_file(store, "policy.md", DOC)
-    assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+    assistant = ollama_assistant(tmp_path, fake_ollama, open_store)
     stream = assistant.ask("How long do I have to submit taxi receipts?")
     list(stream)
     result = stream.result
-    assert result.mode == "generate" and result.evidence >= settings.refusal_threshold
+    assert result.mode == "generate" and result.evidence >= assistant.settings.refusal_threshold
     assert not result.refused and result.answer.startswith(MODEL_FOUND_NOTHING)
     assert "30 days" in result.answer  # the passage that does answer it is quoted
