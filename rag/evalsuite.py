@@ -122,7 +122,7 @@ def _gate_rows(cases, rankings, search, embeddings) -> list[tuple[dict[str, floa
     rows = []
     for case, r in zip(cases, rankings, strict=True):
         passages = search.top(r, K, DEFAULT_FUSION)
-        rows.append((search.features(case.question, r, passages, encode), case.answerable))
+        rows.append((search.features(case.question, passages, encode), case.answerable))
     return rows
 
 

@@ -318,11 +318,8 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
 
 def _retrieval_row(case: EvalCase, search, encode, bases: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
-    rankings = search.rankings(case.question)
-    passages = search.top(rankings, K)
-    probability = DEFAULT_GATE.probability(
-        search.features(case.question, rankings, passages, encode)
-    )
+    passages = search.search(case.question, K)
+    probability = DEFAULT_GATE.probability(search.features(case.question, passages, encode))
     return {
         "retrieved": [(bases.get(p.source, p.source), p.page) for p in passages],
         "refused": not passages or probability < DEFAULT_GATE.threshold,

@@ -18,11 +18,10 @@ its length and its language. The gate instead reads signals relative to the coll
   it does not transfer: on FinanceBench, questions wrapped in instructions score lower than
   off-collection ones).
 
-Three more signals are measured but not weighed, as fitted across corpora they did not
-transfer: ``missing_rare``, the rarest question term the passages lack (in a small collection
-every filler word of a question is "rare"), ``vector_gap``, how far the best passage's cosine
-stands above the median of the top 30 (its scale differs by collection), and ``agreement``, the
-share of the top passages both rankings found.
+Three more signals were tried and left out, as fitted across corpora they did not transfer:
+the rarest question term the passages lack (in a small collection every filler word of a
+question is "rare"), how far the best passage's cosine stands above the median of the top 30
+(its scale differs by collection), and the share of the top passages both rankings found.
 
 A logistic model over these (:class:`Gate`) gives the probability that the passages answer the
 question; below ``threshold`` the answer is "not found". Its weights are fitted across the
@@ -39,8 +38,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.types import Passage
-
 FEATURES = ("coverage", "names_found", "period_match", "strength")
 
 
@@ -49,11 +46,8 @@ class Signals:
     """What retrieval knows about how well a question matched (computed at retrieval)."""
 
     coverage: float = 0.0
-    missing_rare: float = 1.0
     names_found: float = 1.0
     period_match: float = 1.0
-    vector_gap: float = 0.0
-    agreement: float = 0.0
 
     def with_strength(self, strength: float) -> dict[str, float]:
         """All gate features, with the evidence strength measured on the passages."""
@@ -65,28 +59,19 @@ class Signals:
         }
 
 
-def term_signals(
+def term_coverage(
     terms: Sequence[str], idf: dict[str, float], max_idf: float, found: set[str]
-) -> tuple[float, float]:
-    """(IDF-weighted coverage of the terms this collection knows, rarest missing term as a share
-    of ``max_idf``) for ``terms``.
+) -> float:
+    """IDF-weighted share of the question's ``terms`` this collection knows that are ``found``.
 
-    Coverage leaves out terms no passage of the collection has: in a small collection that is
-    every filler word of the question ("much", "quickly"), and whether the question names
-    something absent is what ``names_found`` reads.
+    Terms no passage of the collection has are left out: in a small collection that is every
+    filler word of the question ("much", "quickly"), and whether the question names something
+    absent is what ``names_found`` reads.
     """
-    unique = list(dict.fromkeys(terms))
-    if not unique or max_idf <= 0:
-        return 0.0, 1.0 if unique else 0.0
-    weights = {t: idf.get(t, max_idf) for t in unique}
-    known = {t: w for t, w in weights.items() if w < max_idf}
+    known = {t: idf.get(t, max_idf) for t in dict.fromkeys(terms)}
+    known = {t: w for t, w in known.items() if w < max_idf}
     total = sum(known.values())
-    covered = sum(w for t, w in known.items() if t in found)
-    missing = [w for t, w in weights.items() if t not in found]
-    return (
-        round(covered / total, 4) if total else 0.0,
-        round(max(missing) / max_idf, 4) if missing else 0.0,
-    )
+    return round(sum(w for t, w in known.items() if t in found) / total, 4) if total else 0.0
 
 
 _NAME = re.compile(r"(?<![\w'])(?:[A-Z][\w&'’.-]*[\w]|(?:19|20)\d\d|\w*\d\w*)")
@@ -160,21 +145,6 @@ def period_match(question: str, contexts: Sequence[str]) -> float:
         return 1.0
     lo, hi = min(covered) - 2, max(covered)
     return round(sum(lo <= y <= hi for y in asked) / len(asked), 4)
-
-
-def vector_gap(scores: Sequence[float]) -> float:
-    """Best vector cosine minus the median of the list (0 when there is none)."""
-    if not scores:
-        return 0.0
-    return round(float(scores[0]) - float(np.median(scores)), 4)
-
-
-def agreement(passages: Sequence[Passage]) -> float:
-    """Share of the passages that both the vector and the lexical ranking retrieved."""
-    if not passages:
-        return 0.0
-    both = sum(1 for p in passages if p.vector_rank is not None and p.lexical_rank is not None)
-    return round(both / len(passages), 4)
 
 
 @dataclass(frozen=True)

@@ -184,31 +184,24 @@ class HybridSearch:
         """Return the best ``k`` passages for ``query``, best first."""
         return self.top(self.rankings(query), k)
 
-    def features(self, query: str, r: Rankings, passages: list[Passage], encode) -> dict:
+    def features(self, query: str, passages: list[Passage], encode) -> dict:
         """The refusal gate's features for ``passages`` (retrieval signals and evidence)."""
-        return gate_features(query, self.signals(query, r, passages), passages, encode)
+        return gate_features(query, self.signals(query, passages), passages, encode)
 
-    def signals(self, query: str, r: Rankings, passages: list[Passage]) -> refusal.Signals:
+    def signals(self, query: str, passages: list[Passage]) -> refusal.Signals:
         """How well ``passages`` match ``query``, relative to this collection (see
         :mod:`rag.refusal`)."""
         query = refusal.question_focus(query)
         terms = question_terms(query)
         idf, max_idf = self.lexical.rarity(terms)
-        found: set[str] = set()
-        for p in passages:
-            found.update(tokenize(f"{p.source} {p.context} {p.section} {p.text}"))
-        coverage, missing_rare = refusal.term_signals(terms, idf, max_idf, found)
         haystack = " ".join(f"{p.source} {p.context} {p.section} {p.text}" for p in passages)
         names = refusal.question_names(normalize_periods(query))
         return refusal.Signals(
-            coverage=coverage,
-            missing_rare=missing_rare,
+            coverage=refusal.term_coverage(terms, idf, max_idf, set(tokenize(haystack))),
             names_found=refusal.names_found(names, normalize_periods(haystack)),
             period_match=refusal.period_match(
                 normalize_periods(query), [p.context for p in passages[:3]]
             ),
-            vector_gap=refusal.vector_gap(r.vector_scores),
-            agreement=refusal.agreement(passages),
         )
 
     def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
@@ -274,7 +267,7 @@ class GroundworkRetriever(BaseRetriever):
     ) -> list[Document]:
         rankings = self.search.rankings(query)
         passages = self.search.top(rankings, self.k)
-        signals = self.search.signals(query, rankings, passages)
+        signals = self.search.signals(query, passages)
         return [
             Document(
                 page_content=p.text,

@@ -9,24 +9,21 @@ import pytest
 from rag.refusal import (
     FEATURES,
     Gate,
-    agreement,
     fit,
     names_found,
     period_match,
     question_names,
-    term_signals,
-    vector_gap,
+    term_coverage,
 )
-from rag.types import Passage
 
 
-def test_rare_question_terms_missing_from_the_passages_weigh_most():
+def test_coverage_weighs_rare_terms_and_leaves_out_terms_the_collection_lacks():
     idf = {"leave": 0.5, "chicago": 6.0, "rate": 1.0, "zoning": 4.0}
     terms = ["leave", "chicago", "rate", "zoning"]
-    coverage, missing = term_signals(terms, idf, 6.0, {"leave", "rate"})
+    coverage = term_coverage(terms, idf, 6.0, {"leave", "rate"})
     assert coverage == pytest.approx(1.5 / 5.5, abs=1e-3)  # "chicago" is in no passage at all
-    assert missing == 1.0  # ... so it is as rare as a term can be here
-    assert term_signals(["leave"], idf, 6.0, {"leave"}) == (1.0, 0.0)
+    assert term_coverage(["leave"], idf, 6.0, {"leave"}) == 1.0
+    assert term_coverage(["chicago"], idf, 6.0, set()) == 0.0
 
 
 def test_question_names_skip_sentence_case_and_keep_years_and_acronyms():
@@ -35,13 +32,6 @@ def test_question_names_skip_sentence_case_and_keep_years_and_acronyms():
     assert names_found(["Adobe", "2015"], "ADOBE SYSTEMS · fiscal 2015") == 1.0
     assert names_found(["Target"], "Walmart Inc. annual report") == 0.0
     assert names_found([], "anything") == 1.0
-
-
-def test_vector_gap_and_agreement():
-    assert vector_gap([0.8, 0.5, 0.4]) == pytest.approx(0.3)
-    both = Passage("a", "d", "s", 1, "", "t", vector_rank=1, lexical_rank=2)
-    one = Passage("b", "d", "s", 1, "", "t", vector_rank=2)
-    assert agreement([both, one]) == 0.5
 
 
 def _row(strength: float, names: float) -> dict[str, float]:
