@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import re
 
+from rag.factmatch import _NUMBER, _SCALES, _fmt
+from rag.ingest.table_rows import parse_row
+
 # --- polarity -------------------------------------------------------------------------------
 
 
@@ -275,8 +278,6 @@ _LATER = re.compile(r"^[\s,]*(?:a year later|the (?:following|next) year)", re.I
 
 def _claim_periods(claim: str) -> list[tuple[float, int]]:
     """(value, year) for each number of the claim whose period the claim states."""
-    from rag.factmatch import _NUMBER, _SCALES
-
     years = [(m.start(), int(m.group(1))) for m in _YEAR.finditer(claim)]
     if not years:
         return []
@@ -314,21 +315,34 @@ def period_conflict(claim: str, passage: str) -> str | None:
     the row that holds the number has a column for that year with another value, and the
     number sits under another year's column, the claim moved a figure between periods.
     """
-    from rag.ingest.table_rows import parse_row
-
     periods = _claim_periods(claim)
     if not periods:
         return None
-    rows = [r for line in passage.splitlines() if (r := parse_row(line)) and len(r[1]) > 1]
+    rows = _dated_rows(passage)
     for value, year in periods:
         for label, cells in rows:
-            dated = [(_header_year(h), _cell_value(v)) for h, v in cells]
+            dated = [(y, v) for y, v, _ in cells]
             hits = [y for y, v in dated if v is not None and _close(v, value)]
             if not hits or year in hits or None in hits:
                 continue
             if any(y == year for y, _ in dated):
                 return f"the passage gives {_fmt(value)} for {hits[0]}, not {year} ({label})"
     return None
+
+
+def _dated_rows(passage: str) -> list[tuple[str, list[tuple[int | None, float | None, bool]]]]:
+    """The passage's table rows with two or more cells: (label, [(year of the column, value,
+    whether it is negative)])."""
+    rows = []
+    for line in passage.splitlines():
+        row = parse_row(line)
+        if row and len(row[1]) > 1:
+            label, cells = row
+            rows.append(
+                (label, [(_header_year(h), _cell_value(v), v.strip().startswith(("(", "-", "−")))
+                         for h, v in cells])
+            )  # fmt: skip
+    return rows
 
 
 def _header_year(header: str) -> int | None:
@@ -353,31 +367,21 @@ def _close(cell: float, claimed: float) -> bool:
     return False
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.10g}"
-
-
 def direction_conflict(claim: str, passage: str) -> str | None:
     """Why a claimed rise or fall runs against the passage's table row, or None.
 
     "Net sales grew to $14.2 billion in 2021" names a direction; the row that holds 14.2
     billion under 2021 also gives 2020. If 2020 was higher, the claim reversed it.
     """
-    from rag.ingest.table_rows import parse_row
-
     sides = polarity(claim)[0].get("change", set())
     if len(sides) != 1:
         return None
     up = 0 in sides
     periods = _claim_periods(claim)
-    rows = [r for line in passage.splitlines() if (r := parse_row(line)) and len(r[1]) > 1]
+    rows = _dated_rows(passage)
     for value, year in periods:
         for label, cells in rows:
-            dated = {}
-            for header, cell in cells:
-                y, v = _header_year(header), _cell_value(cell)
-                if y is not None and v is not None:
-                    dated[y] = -v if cell.strip().startswith(("(", "-", "−")) else v
+            dated = {y: -v if negative else v for y, v, negative in cells if y and v is not None}
             now, before = dated.get(year), dated.get(year - 1)
             if now is None or before is None or not _close(abs(now), value):
                 continue
