@@ -301,18 +301,23 @@ def _check(
         # A sentence citing several passages may combine their facts.
         return [p] + ([c for c in cited if c != p] if p in cited else [])
 
+    combined: dict[tuple[int, ...], FactIndex] = {}
+
+    def pooled(numbers: tuple[int, ...]) -> FactIndex:
+        # Built only when a fact is missing, and once per pool.
+        if len(numbers) == 1:
+            return indexes[numbers[0] - 1]
+        if numbers not in combined:
+            combined[numbers] = FactIndex.of("\n".join(units.passage_texts[n - 1] for n in numbers))
+        return combined[numbers]
+
     def missing(p: int) -> list[str]:
         pool = [indexes[n - 1] for n in pool_of(p)]
-        combined = (
-            FactIndex.of("\n".join(units.passage_texts[n - 1] for n in pool_of(p)))
-            if len(pool) > 1
-            else pool[0]
-        )
         absent = []
         for f in facts:
             if any(ix.has(f) for ix in pool):
                 continue
-            if how := combined.derive(f, claim, subject):
+            if how := pooled(tuple(pool_of(p))).derive(f, claim, subject):
                 computed.setdefault(p, []).append(f"{f.text} = {how}")
             else:
                 absent.append(f.text)
