@@ -147,9 +147,11 @@ class Assistant:
         docs = self.retriever.invoke(inputs["query"], config)
         passages = [d.metadata["passage"] for d in docs]
         yield {"passages": passages}
-        signals = docs[0].metadata["signals"] if docs else None
-        features = gate_features(inputs["query"], signals, passages, self.encode) if signals else {}
-        probability = DEFAULT_GATE.probability(features) if features else 0.0
+        # The gate reads the user's own question: a follow-up's search query carries the
+        # previous question too, whose names need not be in these passages.
+        signals = self.search.signals(inputs["question"], passages)
+        features = gate_features(inputs["question"], signals, passages, self.encode)
+        probability = DEFAULT_GATE.probability(features) if passages else 0.0
         yield {"evidence": probability, "features": features}
         # Generating, a capable model says itself when the passages do not answer: the gate
         # then only stops the clearly empty case.

@@ -265,20 +265,11 @@ class GroundworkRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        rankings = self.search.rankings(query)
-        passages = self.search.top(rankings, self.k)
-        signals = self.search.signals(query, passages)
         return [
             Document(
                 page_content=p.text,
                 id=p.chunk_id,
-                metadata={
-                    "source": p.source,
-                    "page": p.page,
-                    "section": p.section,
-                    "passage": p,
-                    "signals": signals,  # how well the question matched: for the refusal gate
-                },
+                metadata={"source": p.source, "page": p.page, "section": p.section, "passage": p},
             )
-            for p in passages
+            for p in self.search.search(query, self.k)
         ]

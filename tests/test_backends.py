@@ -145,3 +145,18 @@ def test_a_model_saying_not_found_is_checked_against_the_evidence(
     assert result.mode == "generate" and result.evidence >= assistant.settings.refusal_threshold
     assert not result.refused and result.answer.startswith(MODEL_FOUND_NOTHING)
     assert "30 days" in result.answer  # the passage that does answer it is quoted
+
+
+def test_the_gate_reads_a_follow_ups_own_question_not_the_previous_one(
+    tmp_path, fake_ollama, open_store
+):
+    """A follow-up is searched with the previous question prepended; that question's names
+    (here a company the policy never mentions) must not make the gate refuse the new one."""
+    fake_ollama.reply = "Taxi receipts must be submitted within 30 days of the trip [1]."
+    assistant = ollama_assistant(tmp_path, fake_ollama, open_store)
+    history = [("What was Target Corporation's revenue in 2022?", "I could not find this.")]
+    stream = assistant.ask("And how long do I have to submit taxi receipts?", history)
+    list(stream)
+    result = stream.result
+    assert "Target" in result.rewritten_query  # the search query carries the earlier question
+    assert result.features["names_found"] == 1.0 and not result.refused
