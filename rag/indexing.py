@@ -9,6 +9,7 @@ the rest go in.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -23,11 +24,13 @@ from rag import registry
 from rag.config import Settings
 from rag.database import write_transaction
 from rag.embeddings import count_tokens
-from rag.errors import IngestError
+from rag.errors import GroundworkError, IngestError
 from rag.ingest import chunk_document, load_file, safe_filename
 from rag.ingest.context import DocumentContext, derive_context, file_words, pdf_cues
 from rag.store import DocumentStore, StoredChunk
 from rag.types import ChunkDraft, LoadedDocument
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,7 +38,7 @@ class IngestReport:
     """What happened to one file."""
 
     filename: str
-    status: str  # ingested | updated | unchanged | duplicate | failed
+    status: str  # ingested | updated | unchanged | duplicate | superseded | conflict | failed
     doc_id: str = ""
     version: int = 0
     kind: str = ""
@@ -51,7 +54,7 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         """Whether the file is in the store (new, updated or already there)."""
-        return self.status not in ("failed", "skipped")
+        return self.status not in ("failed", "skipped", "conflict")
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -94,6 +97,7 @@ class _Prepared:
     name: str
     data: bytes
     digest: str
+    upload_name: str = ""  # the name as given, before ``safe_filename``
     doc: LoadedDocument | None = None
     context: DocumentContext | None = None
     drafts: list[ChunkDraft] = field(default_factory=list)
@@ -115,7 +119,9 @@ def _prepare(
     except OSError as exc:
         error = IngestError(name, f"the file cannot be read ({exc.strerror or exc}).")
         return _Prepared(name, b"", "", error=error, seconds=time.perf_counter() - started)
-    prepared = _Prepared(name, data, registry.content_hash(data), corrections=corrections or {})
+    prepared = _Prepared(
+        name, data, registry.content_hash(data), str(filename), corrections=corrections or {}
+    )
     try:
         prepared.doc, prepared.context, prepared.drafts = read_document(
             name, data, store.settings, corrections
@@ -124,6 +130,13 @@ def _prepare(
             raise IngestError(name, "no text could be extracted, so there is nothing to search.")
     except IngestError as exc:
         prepared.error = exc
+    except Exception as exc:  # a parser bug must cost this file only, never the batch
+        log.exception("reading %s failed", name)
+        prepared.error = IngestError(
+            name,
+            f"it could not be read ({type(exc).__name__}: {str(exc)[:200]}). The file may be "
+            "damaged: open and save it again, or export it as PDF, then upload it again.",
+        )
     prepared.seconds = time.perf_counter() - started
     return prepared
 
@@ -142,47 +155,44 @@ def _report_for(doc: LoadedDocument, name: str) -> IngestReport:
     )
 
 
-def _commit(
-    store: DocumentStore,
+def _stored_chunks(prepared: _Prepared, doc_id: str, version: int) -> list[StoredChunk]:
+    """The chunks of one version, each with its identity header and where it came from."""
+    context = prepared.context
+    assert context is not None
+    chunks = []
+    for i, draft in enumerate(prepared.drafts):
+        head = identity_header(context, prepared.name, draft.section)
+        metadata = {
+            "doc_id": doc_id,
+            "version": version,
+            "source": prepared.name,
+            "title": context.title,
+            "context": context.label(),
+            "page": draft.page,
+            "section": draft.section,
+            "start": draft.start,
+            "end": draft.end,
+            "text_offset": len(head),
+        }
+        chunks.append(StoredChunk(f"{doc_id}-v{version}-{i:05d}", head + draft.text, metadata))
+    return chunks
+
+
+def _document_row(
     prepared: _Prepared,
+    doc_id: str,
+    version: int,
     meta: dict[str, str],
-    progress: Callable[[int, int], None] | None,
-) -> IngestReport:
-    started = time.perf_counter()
-    db, name, doc, context = store.db, prepared.name, prepared.doc, prepared.context
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The registry row that serves ``version``; owner, collection and dates carry over."""
+    doc, context = prepared.doc, prepared.context
     assert doc is not None and context is not None
-    report = _report_for(doc, name)
-    doc_id = registry.doc_id_for(name)
-    previous = registry.get_document(db, doc_id)
-    version = (previous["version"] + 1) if previous else 1
-    heads = [identity_header(context, name, d.section) for d in prepared.drafts]
-    chunks = [
-        StoredChunk(
-            chunk_id=f"{doc_id}-v{version}-{i:05d}",
-            text=head + d.text,
-            metadata={
-                "doc_id": doc_id,
-                "version": version,
-                "source": name,
-                "title": context.title,
-                "context": context.label(),
-                "page": d.page,
-                "section": d.section,
-                "start": d.start,
-                "end": d.end,
-                "text_offset": len(head),
-            },
-        )
-        for i, (d, head) in enumerate(zip(prepared.drafts, heads, strict=True))
-    ]
-    total = len(chunks)
-    store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)
-    report.doc_id, report.version, report.chunks = doc_id, version, total
-    report.status = "updated" if previous else "ingested"
     keep = previous or {}
-    row = {
+    return {
         "doc_id": doc_id,
-        "filename": name,
+        "filename": prepared.name,
+        "upload_name": prepared.upload_name or prepared.name,
         "kind": doc.kind,
         "title": context.title,
         "context": json.dumps(context.to_dict()),
@@ -190,7 +200,7 @@ def _commit(
         "content_hash": prepared.digest,
         "version": version,
         "pages": len(doc.pages),
-        "chunks": total,
+        "chunks": len(prepared.drafts),
         "size_bytes": len(prepared.data),
         "owner": meta.get("owner") or keep.get("owner") or str(doc.metadata.get("owner") or ""),
         "collection": meta.get("collection") or keep.get("collection") or "",
@@ -203,45 +213,152 @@ def _commit(
             {k: v for k, v in doc.metadata.items() if isinstance(v, (str, int, float, bool))}
         ),
     }
-    report.seconds = prepared.seconds + time.perf_counter() - started
-    row["report"] = json.dumps(report.to_dict())
-    with write_transaction(
-        db
-    ):  # the switch: new version served, index version advanced, atomically
-        db["documents"].upsert(row, pk="doc_id")
-        registry.bump_index_version(db)
-    if previous:
-        store.delete_chunks_where({"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]})
-    _keep_original(store, doc_id, name, prepared.data)
+
+
+def _commit(
+    store: DocumentStore,
+    prepared: _Prepared,
+    meta: dict[str, str],
+    progress: Callable[[int, int], None] | None,
+) -> IngestReport:
+    """Write a new version and serve it: chunks, then the original, then the switch.
+
+    A crash before the switch leaves the previous version served and this attempt's chunks
+    to the purge at the next open; after it, the new version is complete and served.
+    """
+    started = time.perf_counter()
+    assert prepared.doc is not None
+    doc_id = registry.doc_id_for(prepared.name)
+    previous = registry.get_document(store.db, doc_id)
+    version = registry.allocate_version(store.db, doc_id)
+    try:
+        chunks = _stored_chunks(prepared, doc_id, version)
+        total = len(chunks)
+        store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)
+        _keep_original(store, doc_id, version, prepared.name, prepared.data)
+        report = _report_for(prepared.doc, prepared.name)
+        report.doc_id, report.version, report.chunks = doc_id, version, total
+        report.status = "updated" if previous else "ingested"
+        report.seconds = prepared.seconds + time.perf_counter() - started
+        row = _document_row(prepared, doc_id, version, meta, previous)
+        row["report"] = json.dumps(report.to_dict())
+        with write_transaction(store.db):  # the switch: served and index version advanced at once
+            switched = registry.switch_version(store.db, row)
+    except BaseException:
+        with write_transaction(store.db):
+            registry.mark_stale(store.db, doc_id, version)
+        _purge_quietly(store, doc_id)
+        shutil.rmtree(_originals(store, doc_id) / f"v{version}", ignore_errors=True)
+        raise
+    _purge_quietly(store, doc_id)
+    if not switched:
+        report.status = "superseded"
+        report.warnings.append("a newer version was stored meanwhile and is the one served.")
     return report
+
+
+def _purge_quietly(store: DocumentStore, doc_id: str) -> None:
+    # Stale chunks are never served, and the next open retries the purge: log, do not fail.
+    try:
+        store.purge_stale(doc_id=doc_id)
+    except Exception:
+        log.warning("could not purge the old chunks of %s yet", doc_id, exc_info=True)
 
 
 def _originals(store: DocumentStore, doc_id: str) -> Path:
     return store.settings.data_dir / "uploads" / doc_id
 
 
-def _keep_original(store: DocumentStore, doc_id: str, name: str, data: bytes) -> None:
-    # Kept so a document can be re-ingested after a loader or chunking improvement.
+def _keep_original(store: DocumentStore, doc_id: str, version: int, name: str, data: bytes):
+    """Keep the uploaded bytes for re-ingesting and restoring, written crash-safely.
+
+    The file goes to a temporary name, is fsynced, then renamed into ``v{version}/``; the
+    served version's original and the one before it are kept, older ones removed.
+    """
     folder = _originals(store, doc_id)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / name).write_bytes(data)
+    target = folder / f"v{version}"
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / f".{name}.partial"
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target / name)
+    _fsync_dir(target)
+    served = registry.get_document(store.db, doc_id)
+    keep = {version, served["version"] if served else version}
+    for old in folder.iterdir():
+        if old.is_dir() and old.name.startswith("v") and old.name[1:].isdigit():
+            if int(old.name[1:]) not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+        elif old.is_file():  # an original kept before versioned folders
+            old.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _original(store: DocumentStore, doc: dict[str, Any], version: int | None = None) -> Path:
+    """The kept original of a version of a document (the served one by default)."""
+    folder = _originals(store, doc["doc_id"])
+    path = folder / f"v{version or doc['version']}" / doc["filename"]
+    legacy = folder / doc["filename"]
+    return path if path.is_file() or version else legacy
+
+
+def previous_version(store: DocumentStore, doc_id: str) -> int | None:
+    """The version before the served one whose original is kept (to restore), if any."""
+    doc = registry.get_document(store.db, doc_id)
+    folder = _originals(store, doc_id)
+    if doc is None or not folder.is_dir():
+        return None
+    older = [
+        int(p.name[1:])
+        for p in folder.iterdir()
+        if p.is_dir() and p.name[1:].isdigit() and int(p.name[1:]) < doc["version"]
+    ]
+    return max(older, default=None)
+
+
+def _reingest_from(store: DocumentStore, doc: dict[str, Any], original: Path) -> IngestReport:
+    if not original.is_file():
+        raise IngestError(
+            doc["filename"],
+            "the original file is not kept on this server; upload it again to re-ingest.",
+        )
+    prepared = _prepare(store, doc["filename"], original.read_bytes(), doc.get("context_edits"))
+    prepared.upload_name = doc["upload_name"]
+    if prepared.error is not None:
+        return IngestReport(prepared.name, "failed", error=str(prepared.error))
+    return _commit(store, prepared, {}, None)
 
 
 def reingest_document(store: DocumentStore, doc_id: str) -> IngestReport:
     """Ingest a document again from its kept original, as a new version."""
-    doc = registry.get_document(store.db, doc_id)
-    original = _originals(store, doc_id) / doc["filename"] if doc else None
-    if doc is None or original is None or not original.is_file():
-        raise IngestError(
-            doc["filename"] if doc else doc_id,
-            "the original file is not kept on this server; upload it again to re-ingest.",
-        )
-    prepared = _prepare(store, doc["filename"], original.read_bytes(), doc.get("context_edits"))
-    if prepared.error is not None:
-        return IngestReport(prepared.name, "failed", error=str(prepared.error))
-    return _commit(store, prepared, {}, None)
+    with store.write_lock:
+        doc = registry.get_document(store.db, doc_id)
+        if doc is None:
+            raise IngestError(doc_id, "no such document; it may have been deleted.")
+        return _reingest_from(store, doc, _original(store, doc))
+
+
+def restore_previous(store: DocumentStore, doc_id: str) -> IngestReport:
+    """Serve the previous version's original again (as a new version)."""
+    with store.write_lock:
+        doc = registry.get_document(store.db, doc_id)
+        version = previous_version(store, doc_id)
+        if doc is None or version is None:
+            raise IngestError(
+                doc["filename"] if doc else doc_id, "no previous version is kept to restore."
+            )
+        report = _reingest_from(store, doc, _original(store, doc, version))
+        report.warnings.append(f"restored the content of version {version}.")
+        return report
 
 
 def ingest_files(
@@ -249,6 +366,7 @@ def ingest_files(
     files: Iterable[tuple[str, bytes | Path]],
     meta: dict[str, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    replace: bool = False,
 ) -> list[IngestReport]:
     """Ingest a batch; parsing the next file overlaps with embedding the current one.
 
@@ -257,6 +375,9 @@ def ingest_files(
         files: (document name, bytes or a path to read) pairs; paths are read one at a time.
         meta: owner / collection / review_by applied to every file.
         progress: called as (file name, chunks done, chunks total).
+        replace: replace a document stored under the same name that was uploaded under another
+            one (``Q3 report.pdf`` and ``Q3 Report.pdf``); without it such a file is reported
+            as a ``conflict`` and nothing changes.
     """
     meta = meta or {}
     reports: list[IngestReport] = []
@@ -271,7 +392,7 @@ def ingest_files(
                 if index + 1 < len(items)
                 else None
             )
-            reports.append(_finish(store, prepared, meta, progress))
+            reports.append(_finish(store, prepared, meta, progress, replace))
     return reports
 
 
@@ -281,9 +402,10 @@ def ingest_file(
     data: bytes,
     meta: dict[str, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest one file and report what happened (never raises ``IngestError``)."""
-    return ingest_files(store, [(filename, data)], meta, progress)[0]
+    return ingest_files(store, [(filename, data)], meta, progress, replace)[0]
 
 
 def _finish(
@@ -291,30 +413,67 @@ def _finish(
     prepared: _Prepared,
     meta: dict[str, str],
     progress: Callable[[str, int, int], None] | None,
+    replace: bool,
 ) -> IngestReport:
     if prepared.error is not None:
         return IngestReport(
             prepared.name, "failed", error=str(prepared.error), seconds=prepared.seconds
         )
+    with store.write_lock:  # two sessions uploading one file take turns, never mix versions
+        if (unchanged := _already_stored(store, prepared)) is not None:
+            return unchanged
+        if not replace and (conflict := _name_conflict(store, prepared)) is not None:
+            return conflict
+        file_progress = (
+            (lambda done, total: progress(prepared.name, done, total)) if progress else None
+        )
+        try:
+            return _commit(store, prepared, meta, file_progress)
+        except Exception as exc:  # a store failure costs this file; the batch goes on
+            log.exception("storing %s failed", prepared.name)
+            reason = str(exc) if isinstance(exc, GroundworkError) else repr(exc)[:200]
+            return IngestReport(
+                prepared.name,
+                "failed",
+                error=f"{prepared.name}: it could not be stored ({reason}). Nothing was "
+                "changed; try again, and check the server's log if it keeps failing.",
+                seconds=prepared.seconds,
+            )
+
+
+def _already_stored(store: DocumentStore, prepared: _Prepared) -> IngestReport | None:
     same = registry.find_by_hash(store.db, prepared.digest)
-    if same is not None:
-        status = "unchanged" if same["filename"] == prepared.name else "duplicate"
-        note = (
-            ""
-            if status == "unchanged"
-            else f"same content as {same['filename']}; not stored twice."
-        )
-        return IngestReport(
-            prepared.name,
-            status,
-            doc_id=same["doc_id"],
-            version=same["version"],
-            chunks=same["chunks"],
-            pages=same["pages"],
-            warnings=[note] if note else [],
-        )
-    file_progress = (lambda done, total: progress(prepared.name, done, total)) if progress else None
-    return _commit(store, prepared, meta, file_progress)
+    if same is None:
+        return None
+    status = "unchanged" if same["filename"] == prepared.name else "duplicate"
+    note = "" if status == "unchanged" else f"same content as {same['filename']}; not stored twice."
+    return IngestReport(
+        prepared.name,
+        status,
+        doc_id=same["doc_id"],
+        version=same["version"],
+        chunks=same["chunks"],
+        pages=same["pages"],
+        warnings=[note] if note else [],
+    )
+
+
+def _name_conflict(store: DocumentStore, prepared: _Prepared) -> IngestReport | None:
+    """A report when another file, uploaded under a different name, is stored under this one."""
+    doc_id = registry.doc_id_for(prepared.name)
+    existing = registry.get_document(store.db, doc_id)
+    if existing is None or existing["upload_name"] == (prepared.upload_name or prepared.name):
+        return None
+    owner = f" (owner: {existing['owner']})" if existing.get("owner") else ""
+    return IngestReport(
+        prepared.name,
+        "conflict",
+        doc_id=doc_id,
+        version=existing["version"],
+        error=f"{prepared.name}: a different file, uploaded as {existing['upload_name']!r}"
+        f"{owner}, is stored under this name. Replace it (its current version is kept and can "
+        "be restored), or rename your file and upload it again.",
+    )
 
 
 def document_names(paths: Sequence[Path]) -> list[str]:
@@ -340,15 +499,15 @@ def document_names(paths: Sequence[Path]) -> list[str]:
 
 def delete_document(store: DocumentStore, doc_id: str) -> bool:
     """Remove a document and purge its chunks; return whether it existed."""
-    db = store.db
-    if registry.get_document(db, doc_id) is None:
-        return False
-    with write_transaction(db):
-        db["documents"].delete(doc_id)
-        registry.bump_index_version(db)
-    store.delete_chunks_where({"doc_id": doc_id})
-    shutil.rmtree(_originals(store, doc_id), ignore_errors=True)
-    return True
+    with store.write_lock:
+        db = store.db
+        if registry.get_document(db, doc_id) is None:
+            return False
+        with write_transaction(db):
+            registry.retire_document(db, doc_id)
+        _purge_quietly(store, doc_id)
+        shutil.rmtree(_originals(store, doc_id), ignore_errors=True)
+        return True
 
 
 def edit_context(store: DocumentStore, doc_id: str, **fields: str) -> IngestReport:
@@ -358,27 +517,27 @@ def edit_context(store: DocumentStore, doc_id: str, **fields: str) -> IngestRepo
     document from its kept original (as a new version); later re-ingests keep the correction.
     An empty value goes back to the derived one.
     """
-    doc = registry.get_document(store.db, doc_id)
-    if doc is None:
-        raise IngestError(doc_id, "no such document; it may have been deleted.")
-    edits = dict(doc.get("context_edits") or {})
+    edits: dict[str, str] = {}
     for key, value in fields.items():
         if key not in ("title", "subject", "period"):
             raise ValueError(f"cannot edit {key!r}: only title, subject and period")
-        if value and value.strip():
-            edits[key] = " ".join(value.split())
-        else:
-            edits.pop(key, None)
-    with write_transaction(store.db):
-        store.db["documents"].update(doc_id, {"context_edits": json.dumps(edits)})
-    return reingest_document(store, doc_id)
+        edits[key] = " ".join(value.split()) if value else ""
+    with store.write_lock:
+        doc = registry.get_document(store.db, doc_id)
+        if doc is None:
+            raise IngestError(doc_id, "no such document; it may have been deleted.")
+        merged = {**(doc.get("context_edits") or {}), **edits}
+        merged = {key: value for key, value in merged.items() if value}
+        with write_transaction(store.db):
+            store.db["documents"].update(doc_id, {"context_edits": json.dumps(merged)})
+        return reingest_document(store, doc_id)
 
 
 def update_metadata(store: DocumentStore, doc_id: str, **fields: str) -> None:
     """Change owner, collection or review-by date of a document."""
     allowed = {k: v for k, v in fields.items() if k in ("owner", "collection", "review_by")}
     if allowed:
-        with write_transaction(store.db):
+        with store.write_lock, write_transaction(store.db):
             store.db["documents"].update(doc_id, {**allowed, "updated_at": registry.now()})
             registry.bump_index_version(store.db)
 

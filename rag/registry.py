@@ -3,7 +3,12 @@
 The registry (SQLite) is the source of truth for what is served. Chunks of a new version are
 written to the vector store first and switched on here in one transaction, so a crash at any
 point leaves either the old or the new version served, never both or neither; chunks the
-registry does not point at are ignored by retrieval and purged by ``DocumentStore.reconcile``.
+registry does not point at are ignored by retrieval and purged when the store opens.
+
+Every attempt to write a document gets a version number of its own from the ``versions`` table
+before its first chunk is written (``writing``); the switch marks it ``served`` and the version it
+replaces ``stale``; a purge deletes a stale version's chunks and marks it ``purged``. Numbers are
+never reused, so a crashed attempt's chunks can never be mistaken for a later attempt's.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from rag.database import apply_migrations
+from rag.database import apply_migrations, write_transaction
 
 migrations = Migrations("groundwork.registry")
 
@@ -56,6 +61,19 @@ def m002_document_context(db: sqlite_utils.Database) -> None:
     db["documents"].add_column("context_edits", str)
 
 
+@migrations()
+def m003_versions(db: sqlite_utils.Database) -> None:
+    # One row per write attempt of a document; the name as uploaded, to tell collisions apart.
+    db["versions"].create(
+        {"doc_id": str, "version": int, "state": str, "started_at": str},
+        pk=("doc_id", "version"),
+    )
+    db["versions"].create_index(["state"])
+    db["documents"].add_column("upload_name", str)
+    db.execute("insert into versions select doc_id, version, 'served', updated_at from documents")
+    db.execute("update documents set upload_name = filename")
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Apply pending registry migrations (once, even when processes race to open a new file)."""
     apply_migrations(db, migrations)
@@ -88,6 +106,88 @@ def bump_index_version(db: sqlite_utils.Database) -> int:
         "update registry_meta set value = cast(value as integer) + 1 where key = 'index_version'"
     )
     return index_version(db)
+
+
+def allocate_version(db: sqlite_utils.Database, doc_id: str) -> int:
+    """Reserve the next version number of a document for a write attempt (never reused)."""
+    with write_transaction(db):
+        row = db.execute(
+            "select max(v) from (select max(version) v from versions where doc_id = ? "
+            "union all select version from documents where doc_id = ?)",
+            [doc_id, doc_id],
+        ).fetchone()
+        version = int(row[0] or 0) + 1
+        db["versions"].insert(
+            {"doc_id": doc_id, "version": version, "state": "writing", "started_at": now()}
+        )
+    return version
+
+
+def switch_version(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
+    """Serve ``row``'s version of its document (call inside a write transaction).
+
+    Returns False, changing nothing, when a newer version is served already (another process
+    finished a later upload first); the attempt is then marked stale.
+    """
+    doc_id, version = row["doc_id"], row["version"]
+    current = db.execute("select version from documents where doc_id = ?", [doc_id]).fetchone()
+    if current is not None and current[0] >= version:
+        mark_stale(db, doc_id, version)
+        return False
+    db.execute(
+        "update versions set state = 'stale' where doc_id = ? and state = 'served'", [doc_id]
+    )
+    db["documents"].upsert(row, pk="doc_id")
+    db["versions"].upsert(
+        {"doc_id": doc_id, "version": version, "state": "served"}, pk=("doc_id", "version")
+    )
+    bump_index_version(db)
+    return True
+
+
+def retire_document(db: sqlite_utils.Database, doc_id: str) -> None:
+    """Stop serving a document (call inside a write transaction); its versions become stale."""
+    db["documents"].delete(doc_id)
+    db.execute(
+        "update versions set state = 'stale' where doc_id = ? and state = 'served'", [doc_id]
+    )
+    bump_index_version(db)
+
+
+def mark_stale(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
+    """Mark a version's chunks as due for purging."""
+    db.execute(
+        "update versions set state = 'stale' where doc_id = ? and version = ? "
+        "and state != 'purged'",
+        [doc_id, version],
+    )
+
+
+def stale_versions(
+    db: sqlite_utils.Database, writing_before: str | None = None, doc_id: str | None = None
+) -> list[tuple[str, int]]:
+    """(doc_id, version) of attempts whose chunks should go: stale ones, and attempts still
+    ``writing`` that started before ``writing_before`` (no writer can be alive for them)."""
+    sql = "select doc_id, version from versions where (state = 'stale'"
+    params: list[Any] = []
+    if writing_before is not None:
+        sql += " or (state = 'writing' and started_at < ?)"
+        params.append(writing_before)
+    sql += ")"
+    if doc_id is not None:
+        sql += " and doc_id = ?"
+        params.append(doc_id)
+    return [(r[0], int(r[1])) for r in db.execute(sql, params).fetchall()]
+
+
+def mark_purged(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
+    """Record that a version's chunks are gone (its number stays taken)."""
+    with write_transaction(db):
+        db.execute(
+            "update versions set state = 'purged' where doc_id = ? and version = ? "
+            "and state != 'served'",
+            [doc_id, version],
+        )
 
 
 def get_document(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
@@ -124,6 +224,7 @@ def is_overdue(review_by: str | None, today: date | None = None) -> bool:
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
+    row["upload_name"] = row.get("upload_name") or row.get("filename")
     for key in ("report", "metadata", "context", "context_edits"):
         row[key] = json.loads(row[key]) if row.get(key) else {}
     row["overdue"] = is_overdue(row.get("review_by"))

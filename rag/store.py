@@ -9,9 +9,12 @@ model built it, and opening it with another is refused: vectors from two models 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -28,6 +31,11 @@ from rag.types import Passage
 READ_PAGE = 5000  # chunks per read: SQLite refuses a query with too many variables at once
 ADD_BATCH = 64  # chunks embedded per call: the granularity of progress reports
 UPSERT_BATCH = 512  # chunks per Chroma write: 64 at a time halves its add rate
+# A write attempt still "writing" this long after it started has no live writer on a shared
+# (server) store; on the embedded store the exclusive lock means none is alive at all.
+ABANDONED_AFTER = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -168,6 +176,9 @@ class DocumentStore:
             )
             self.db = db if db is not None else open_db(settings.db_path)
             registry.ensure_schema(self.db)
+            # Ingest, re-ingest and delete of this process take turns (sessions are threads).
+            self.write_lock = threading.RLock()
+            self._purge_abandoned()
         except BaseException:
             self.close()
             raise
@@ -243,11 +254,6 @@ class DocumentStore:
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
         return out
 
-    def vector_search(self, query: str, k: int) -> list[Passage]:
-        """Nearest chunks of served versions, best first, with cosine similarity."""
-        vector = self.embeddings.embed_query(query)
-        return self.search_by_vector(vector, k)
-
     def search_by_vector(
         self, vector: list[float], k: int, doc_ids: list[str] | None = None
     ) -> list[Passage]:
@@ -295,6 +301,23 @@ class DocumentStore:
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
         return [by_id[i] for i in ids if i in by_id]
+
+    def purge_stale(self, doc_id: str | None = None, writing_before: str | None = None) -> int:
+        """Delete the chunks of versions the registry marks stale (and of write attempts that
+        started before ``writing_before``); return how many versions were purged."""
+        versions = registry.stale_versions(self.db, writing_before, doc_id)
+        for stale_doc, version in versions:
+            self.collection.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
+            registry.mark_purged(self.db, stale_doc, version)
+        return len(versions)
+
+    def _purge_abandoned(self) -> None:
+        # Attempts that died mid-write (a crash, a kill) left chunks no version will serve.
+        shared = bool(self.settings.chroma_url)
+        cutoff = datetime.now(UTC) + (-ABANDONED_AFTER if shared else timedelta(minutes=1))
+        purged = self.purge_stale(writing_before=cutoff.isoformat(timespec="seconds"))
+        if purged:
+            log.info("purged the chunks of %d stale or abandoned document versions", purged)
 
     def reconcile(self) -> int:
         """Purge chunks of versions the registry does not serve; return how many were removed."""

@@ -53,24 +53,41 @@ def test_changed_document_replaces_old_version(store):
     assert store.count() == report.chunks  # old version purged from the index
 
 
-def test_crash_before_switch_keeps_old_version_served(store, monkeypatch):
-    ingest_file(store, "remote.md", POLICY_V1)
+def test_failed_switch_keeps_old_version_served_and_purges_the_attempt(store, monkeypatch):
+    first = ingest_file(store, "remote.md", POLICY_V1)
 
     def crash(*args, **kwargs):
-        raise RuntimeError("power cut")
+        raise RuntimeError("disk full")
 
-    # New chunks are written, then the process dies before the registry switches version.
+    # New chunks are written, then the registry switch fails: the file fails, nothing is lost.
     monkeypatch.setattr(registry, "bump_index_version", crash)
-    with pytest.raises(RuntimeError):
-        ingest_file(store, "remote.md", POLICY_V2)
+    failed = ingest_file(store, "remote.md", POLICY_V2)
     monkeypatch.undo()
+    assert failed.status == "failed" and "disk full" in failed.error
     texts = served_texts(store)
     assert any("3 days" in t for t in texts) and not any("4 days" in t for t in texts)
     hits = HybridSearch(store).search("how many days remote work")
-    assert all("4 days" not in p.text for p in hits)
-    assert store.reconcile() >= 1  # the orphaned new-version chunks
+    assert hits and all("4 days" not in p.text for p in hits)
+    assert store.count() == first.chunks  # the attempt's chunks are gone already
     rerun = ingest_file(store, "remote.md", POLICY_V2)
-    assert rerun.status == "updated" and store.count() == rerun.chunks
+    assert rerun.status == "updated" and rerun.version == 3  # version 2 is never reused
+    assert store.count() == rerun.chunks
+
+
+def test_a_crashed_attempt_is_purged_when_the_store_opens(settings, store, open_store):
+    from rag.store import StoredChunk
+
+    ingest_file(store, "remote.md", POLICY_V1)
+    doc_id = store.documents()[0]["doc_id"]
+    version = registry.allocate_version(store.db, doc_id)  # an attempt that died mid-write
+    meta = {"doc_id": doc_id, "version": version, "source": "remote.md", "page": 1}
+    store.add_chunks([StoredChunk(f"{doc_id}-v{version}-00000", "4 days", meta)])
+    assert store.count() == 2
+    store.close()
+    reopened = open_store(settings)
+    assert reopened.count() == 1 and "3 days" in served_texts(reopened)[0]
+    again = ingest_file(reopened, "remote.md", POLICY_V2)
+    assert again.version == version + 1 and reopened.count() == again.chunks
 
 
 def test_delete_purges_every_index(store):
