@@ -6,8 +6,10 @@
      ├── StoreError             the vector store cannot be used
      │    ├── StoreLocked       another process holds the embedded store
      │    └── EmbedderMismatch  the store was built by another embedding model
+     ├── DatabaseError          the SQLite database is busy, read-only, damaged or unreachable
      ├── IngestError            a file could not be read into the store
      ├── DatasetError           a golden set or evaluation docs folder cannot be used
+     ├── FeedbackError          a rating, review or golden case cannot be recorded as given
      └── GuardrailBlocked       a question or document was refused by a safety check
 
 Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
@@ -40,6 +42,15 @@ class EmbedderMismatch(StoreError):
     """The store was built with a different embedding model than the one configured."""
 
 
+class DatabaseError(GroundworkError):
+    """The SQLite database could not be used; the message names the file and what to do."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"The database at {path} {reason}")
+
+
 class IngestError(GroundworkError):
     """A file could not be ingested; the message names the file and the reason."""
 
@@ -51,6 +62,13 @@ class IngestError(GroundworkError):
 
 class DatasetError(GroundworkError):
     """A golden set or docs folder cannot be used; the message names the file and line."""
+
+
+class FeedbackError(GroundworkError, ValueError):
+    """A rating, review or golden case is incomplete or refers to nothing stored.
+
+    Also a ``ValueError``: callers that validate input with ``except ValueError`` keep working.
+    """
 
 
 class GuardrailBlocked(GroundworkError):

