@@ -246,9 +246,8 @@ def _commit(
             switched = registry.switch_version(store.db, row)
     except BaseException:
         with write_transaction(store.db):
-            registry.mark_stale(store.db, doc_id, version)
+            registry.mark_failed(store.db, doc_id, version)
         _purge_quietly(store, doc_id)
-        shutil.rmtree(_originals(store, doc_id) / f"v{version}", ignore_errors=True)
         raise
     _purge_quietly(store, doc_id)
     if not switched:
@@ -265,17 +264,13 @@ def _purge_quietly(store: DocumentStore, doc_id: str) -> None:
         log.warning("could not purge the old chunks of %s yet", doc_id, exc_info=True)
 
 
-def _originals(store: DocumentStore, doc_id: str) -> Path:
-    return store.settings.data_dir / "uploads" / doc_id
-
-
 def _keep_original(store: DocumentStore, doc_id: str, version: int, name: str, data: bytes):
     """Keep the uploaded bytes for re-ingesting and restoring, written crash-safely.
 
     The file goes to a temporary name, is fsynced, then renamed into ``v{version}/``; the
     served version's original and the one before it are kept, older ones removed.
     """
-    folder = _originals(store, doc_id)
+    folder = store.originals_dir(doc_id)
     target = folder / f"v{version}"
     target.mkdir(parents=True, exist_ok=True)
     tmp = target / f".{name}.partial"
@@ -305,7 +300,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _original(store: DocumentStore, doc: dict[str, Any], version: int | None = None) -> Path:
     """The kept original of a version of a document (the served one by default)."""
-    folder = _originals(store, doc["doc_id"])
+    folder = store.originals_dir(doc["doc_id"])
     path = folder / f"v{version or doc['version']}" / doc["filename"]
     legacy = folder / doc["filename"]
     return path if path.is_file() or version else legacy
@@ -314,7 +309,7 @@ def _original(store: DocumentStore, doc: dict[str, Any], version: int | None = N
 def previous_version(store: DocumentStore, doc_id: str) -> int | None:
     """The version before the served one whose original is kept (to restore), if any."""
     doc = registry.get_document(store.db, doc_id)
-    folder = _originals(store, doc_id)
+    folder = store.originals_dir(doc_id)
     if doc is None or not folder.is_dir():
         return None
     older = [
@@ -506,7 +501,7 @@ def delete_document(store: DocumentStore, doc_id: str) -> bool:
         with write_transaction(db):
             registry.retire_document(db, doc_id)
         _purge_quietly(store, doc_id)
-        shutil.rmtree(_originals(store, doc_id), ignore_errors=True)
+        shutil.rmtree(store.originals_dir(doc_id), ignore_errors=True)
         return True
 
 

@@ -7,8 +7,9 @@ registry does not point at are ignored by retrieval and purged when the store op
 
 Every attempt to write a document gets a version number of its own from the ``versions`` table
 before its first chunk is written (``writing``); the switch marks it ``served`` and the version it
-replaces ``stale``; a purge deletes a stale version's chunks and marks it ``purged``. Numbers are
-never reused, so a crashed attempt's chunks can never be mistaken for a later attempt's.
+replaces ``retired``; an attempt that fails is ``failed``. A purge deletes the chunks of retired
+and failed versions (and of ``writing`` ones no writer is alive for) and marks them ``purged``.
+Numbers are never reused, so a crashed attempt's chunks can never pass for a later attempt's.
 """
 
 from __future__ import annotations
@@ -132,10 +133,10 @@ def switch_version(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
     doc_id, version = row["doc_id"], row["version"]
     current = db.execute("select version from documents where doc_id = ?", [doc_id]).fetchone()
     if current is not None and current[0] >= version:
-        mark_stale(db, doc_id, version)
+        mark_failed(db, doc_id, version)
         return False
     db.execute(
-        "update versions set state = 'stale' where doc_id = ? and state = 'served'", [doc_id]
+        "update versions set state = 'retired' where doc_id = ? and state = 'served'", [doc_id]
     )
     db["documents"].upsert(row, pk="doc_id")
     db["versions"].upsert(
@@ -146,29 +147,30 @@ def switch_version(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
 
 
 def retire_document(db: sqlite_utils.Database, doc_id: str) -> None:
-    """Stop serving a document (call inside a write transaction); its versions become stale."""
+    """Stop serving a document (call inside a write transaction); its version is retired."""
     db["documents"].delete(doc_id)
     db.execute(
-        "update versions set state = 'stale' where doc_id = ? and state = 'served'", [doc_id]
+        "update versions set state = 'retired' where doc_id = ? and state = 'served'", [doc_id]
     )
     bump_index_version(db)
 
 
-def mark_stale(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
-    """Mark a version's chunks as due for purging."""
+def mark_failed(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
+    """Mark a write attempt that will never be served (its chunks are due for purging)."""
     db.execute(
-        "update versions set state = 'stale' where doc_id = ? and version = ? "
-        "and state != 'purged'",
+        "update versions set state = 'failed' where doc_id = ? and version = ? "
+        "and state = 'writing'",
         [doc_id, version],
     )
 
 
 def stale_versions(
     db: sqlite_utils.Database, writing_before: str | None = None, doc_id: str | None = None
-) -> list[tuple[str, int]]:
-    """(doc_id, version) of attempts whose chunks should go: stale ones, and attempts still
-    ``writing`` that started before ``writing_before`` (no writer can be alive for them)."""
-    sql = "select doc_id, version from versions where (state = 'stale'"
+) -> list[tuple[str, int, bool]]:
+    """(doc_id, version, ever served) of versions whose chunks should go: retired and failed
+    ones, and attempts still ``writing`` that started before ``writing_before`` (no writer can
+    be alive for them)."""
+    sql = "select doc_id, version, state from versions where (state in ('retired', 'failed')"
     params: list[Any] = []
     if writing_before is not None:
         sql += " or (state = 'writing' and started_at < ?)"
@@ -177,7 +179,7 @@ def stale_versions(
     if doc_id is not None:
         sql += " and doc_id = ?"
         params.append(doc_id)
-    return [(r[0], int(r[1])) for r in db.execute(sql, params).fetchall()]
+    return [(r[0], int(r[1]), r[2] == "retired") for r in db.execute(sql, params).fetchall()]
 
 
 def mark_purged(db: sqlite_utils.Database, doc_id: str, version: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -306,10 +307,16 @@ class DocumentStore:
         """Delete the chunks of versions the registry marks stale (and of write attempts that
         started before ``writing_before``); return how many versions were purged."""
         versions = registry.stale_versions(self.db, writing_before, doc_id)
-        for stale_doc, version in versions:
+        for stale_doc, version, served in versions:
             self.collection.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
+            if not served:  # a retired version's original stays, to be restored
+                shutil.rmtree(self.originals_dir(stale_doc) / f"v{version}", ignore_errors=True)
             registry.mark_purged(self.db, stale_doc, version)
         return len(versions)
+
+    def originals_dir(self, doc_id: str) -> Path:
+        """Where the uploaded bytes of a document's versions are kept (``v{N}/name``)."""
+        return self.settings.data_dir / "uploads" / doc_id
 
     def _purge_abandoned(self) -> None:
         # Attempts that died mid-write (a crash, a kill) left chunks no version will serve.
