@@ -184,3 +184,70 @@ def test_context_correction_is_searchable_and_survives_reingest(store):
     assert "Hooli" not in store.chunks()[0].text
     with pytest.raises(ValueError):
         edit_context(store, registry.doc_id_for("q.md"), owner="x")
+
+
+def test_a_name_collision_asks_before_replacing(store):
+    mine = ingest_file(store, "Remote.md", POLICY_V1, {"owner": "hr@example.org"})
+    theirs = ingest_file(store, "folder/remote.md", POLICY_V2)  # same stored name, other file
+    assert theirs.status == "conflict" and not theirs.ok
+    assert "'Remote.md'" in theirs.error and "hr@example.org" in theirs.error
+    [doc] = store.documents()
+    assert doc["version"] == mine.version and doc["upload_name"] == "Remote.md"
+    assert any("3 days" in t for t in served_texts(store))
+    replaced = ingest_file(store, "folder/remote.md", POLICY_V2, {"owner": "it@x.org"}, None, True)
+    assert replaced.status == "updated"
+    [doc] = store.documents()
+    assert doc["owner"] == "it@x.org" and doc["upload_name"] == "folder/remote.md"
+    again = ingest_file(store, "Remote.md", POLICY_V1)  # the first name is the other file now
+    assert again.status == "conflict"
+
+
+def test_the_previous_version_is_kept_and_can_be_restored(store):
+    from rag.indexing import previous_version, restore_previous
+
+    ingest_file(store, "remote.md", POLICY_V1)
+    doc_id = store.documents()[0]["doc_id"]
+    assert previous_version(store, doc_id) is None
+    ingest_file(store, "remote.md", POLICY_V2)
+    assert previous_version(store, doc_id) == 1
+    restored = restore_previous(store, doc_id)
+    assert restored.status == "updated" and restored.version == 3
+    texts = served_texts(store)
+    assert any("3 days" in t for t in texts) and not any("4 days" in t for t in texts)
+    assert store.count() == restored.chunks
+    kept = sorted(p.name for p in store.originals_dir(doc_id).iterdir())
+    assert kept == ["v2", "v3"]  # the served version and the one before it
+
+
+def test_two_sessions_uploading_one_file_never_mix_versions(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ingest_file(store, "remote.md", POLICY_V1)
+    uploads = [POLICY_V2, POLICY_V2.replace(b"manager", b"director"), POLICY_V2]
+    with ThreadPoolExecutor(3) as pool:
+        reports = list(pool.map(lambda data: ingest_file(store, "remote.md", data), uploads))
+    pairs = zip(reports, uploads, strict=True)
+    updated = [(r.version, d) for r, d in pairs if r.status == "updated"]
+    assert all(r.status in ("updated", "unchanged") for r in reports)
+    assert len({v for v, _ in updated}) == len(updated)  # each took a version of its own
+    [doc] = store.documents()
+    assert doc["content_hash"] == registry.content_hash(max(updated)[1])  # the last one won
+    served = store.chunks()
+    assert {c.metadata["version"] for c in served} == {doc["version"]}
+    assert store.count() == len(served) == doc["chunks"]
+
+
+def test_a_parser_crash_fails_that_file_only(store, monkeypatch):
+    import rag.indexing as indexing
+
+    real = indexing.load_file
+
+    def flaky(name, data, settings):
+        if name == "bad.md":
+            raise KeyError("xref")  # a parser bug, not an IngestError
+        return real(name, data, settings)
+
+    monkeypatch.setattr(indexing, "load_file", flaky)
+    reports = ingest_files(store, [("bad.md", POLICY_V1), ("good.md", POLICY_V2)])
+    assert [r.status for r in reports] == ["failed", "ingested"]
+    assert "bad.md" in reports[0].error and "KeyError" in reports[0].error
