@@ -31,7 +31,7 @@ from rag.render import render_answer, render_quotes, strip_markup
 from rag.retrieve import GroundworkRetriever, HybridSearch, gate_features
 from rag.rewrite import rewrite_query
 from rag.store import DocumentStore
-from rag.telemetry import Telemetry, hash_user
+from rag.telemetry import Telemetry
 from rag.types import Citation, Passage
 
 NOT_FOUND = "I could not find this in the documents."
@@ -211,7 +211,7 @@ class AnswerStream:
                 "embed_model": r.embed_model,
                 "index_version": r.index_version,
                 "session_id": r.session_id,
-                "user_hash": hash_user(r.user),
+                "user_hash": a.telemetry.pseudonym(r.user),
             },
         }
         pieces: list[str] = []

@@ -7,13 +7,16 @@ This is the only module that reads the environment. Variables are prefixed ``GRO
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Backend = Literal["auto", "ollama", "embedded"]
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
@@ -105,6 +108,14 @@ class Settings(BaseSettings):
         "unset: data_dir/prices.toml when it exists, else built-in defaults.",
     )
 
+    # --- evaluation ---------------------------------------------------------------------------
+    eval_dirs: Annotated[list[Path] | None, NoDecode] = Field(
+        None,
+        description="Folders the Evaluation page may read golden sets and documents from "
+        "(separated by ':'; relative to the project root). Unset: the project's evals/ and "
+        "rag/samples/, and data_dir/golden.",
+    )
+
     # --- tracing (LangSmith's own variables) -------------------------------------------------
     langsmith_tracing: bool = Field(
         False,
@@ -129,6 +140,18 @@ class Settings(BaseSettings):
     langsmith_timeout: float = Field(
         2.0, gt=0, description="Seconds a background LangSmith request may take."
     )
+    pseudonym_secret: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC that turns a user's email into the pseudonym traces carry "
+        "(at least 16 characters). Unset: a random key kept in data_dir/pseudonym.key.",
+    )
+
+    @field_validator("eval_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value):
+        if isinstance(value, str):  # from the environment: a PATH-style list
+            return [part for part in value.split(os.pathsep) if part.strip()]
+        return value
 
     @property
     def chroma_dir(self) -> Path:
@@ -144,6 +167,14 @@ class Settings(BaseSettings):
     def db_path(self) -> Path:
         """SQLite database holding feedback, the run log and the document registry."""
         return self.data_dir / "app.db"
+
+    @property
+    def eval_roots(self) -> list[Path]:
+        """The folders evaluation inputs may come from, resolved (relative to the project)."""
+        dirs = self.eval_dirs
+        if dirs is None:
+            dirs = [REPO / "evals", REPO / "rag" / "samples", (self.data_dir / "golden").absolute()]
+        return [(REPO / d.expanduser()).resolve() for d in dirs]
 
 
 def settings_table() -> list[dict[str, str]]:

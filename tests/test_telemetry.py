@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import stat
 import time
 
 import pytest
@@ -11,8 +14,10 @@ from langchain_core.messages import AIMessage
 from rag.backends import BackendChoice
 from rag.chain import Assistant
 from rag.config import Settings
+from rag.errors import ConfigError
 from rag.indexing import ingest_file
-from rag.telemetry import Telemetry, hash_user
+from rag.telemetry import KEY_FILE, Telemetry, pseudonym, pseudonym_secret
+from tests.conftest import run_in_threads
 
 DOC = b"# Badges\n\nLost badges are replaced by the front desk for a fee of 15 dollars.\n"
 REPLY = "Lost badges are replaced by the front desk for a fee of 15 dollars [1]."
@@ -49,7 +54,9 @@ def test_trace_carries_retrieval_and_model_steps(traced):
     assert root["name"] == "groundwork-answer"
     meta = root["extra"]["metadata"]
     assert meta["prompt_version"] == "answer.v1" and meta["index_version"] == 1
-    assert meta["user_hash"] == hash_user("ana@example.org")
+    key = (assistant.settings.data_dir / KEY_FILE).read_bytes().strip()
+    assert meta["user_hash"] == pseudonym("ana@example.org", key)
+    assert meta["user_hash"] not in hashlib.sha256(b"ana@example.org").hexdigest()
     assert "ana@example.org" not in str(root)
     steps = capture.trace(run_id)
     kinds = {r["run_type"] for r in steps}
@@ -89,6 +96,67 @@ def test_tracing_off_sends_nothing(tmp_path, open_store):
     telemetry = Telemetry(settings)
     assert not telemetry.enabled and telemetry.callbacks() == []
     assert telemetry.send_feedback("run", 1) is None
+    assert telemetry.pseudonym("ana@example.org") is None
+    assert not (settings.data_dir / KEY_FILE).exists()  # no trace, no key
+
+
+# --- pseudonyms ------------------------------------------------------------------------------
+
+EMAIL = "ana@example.org"
+
+
+def test_pseudonym_is_an_hmac_under_the_secret():
+    one, two = b"first-secret-0123456789", b"second-secret-0123456789"
+    assert pseudonym(EMAIL, one) == pseudonym(EMAIL, one)  # stable
+    assert pseudonym(EMAIL, one) != pseudonym(EMAIL, two)
+    assert pseudonym(EMAIL, one) != pseudonym("ben@example.org", one)
+    unsalted = hashlib.sha256(EMAIL.encode()).hexdigest()
+    assert pseudonym(EMAIL, one) not in unsalted  # not guessable from the email alone
+    assert len(pseudonym(EMAIL, one)) == 16
+
+
+def test_secret_setting_is_used_and_hidden(tmp_path):
+    secret = "s3cret-value-for-tests-0123"
+    settings = Settings(data_dir=tmp_path, pseudonym_secret=secret)
+    assert pseudonym_secret(settings) == secret.encode()
+    assert not (tmp_path / KEY_FILE).exists()
+    assert secret not in repr(settings) and secret not in str(settings.model_dump())
+    other = Settings(data_dir=tmp_path, pseudonym_secret="another-value-for-tests-0123")
+    assert pseudonym(EMAIL, pseudonym_secret(settings)) != pseudonym(EMAIL, pseudonym_secret(other))
+    with pytest.raises(ConfigError, match="GROUNDWORK_PSEUDONYM_SECRET is shorter"):
+        pseudonym_secret(Settings(data_dir=tmp_path, pseudonym_secret="short"))
+
+
+def test_generated_key_is_private_and_stable_across_restarts(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    keys = []
+    run_in_threads(lambda _: keys.append(pseudonym_secret(Settings(data_dir=settings.data_dir))))
+    path = settings.data_dir / KEY_FILE
+    assert len(set(keys)) == 1 and len(keys[0]) == 64  # racing first users share one key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in settings.data_dir.iterdir()] == [KEY_FILE]  # no temp files left
+    restarted = Settings(data_dir=settings.data_dir)
+    assert pseudonym(EMAIL, pseudonym_secret(restarted)) == pseudonym(EMAIL, keys[0])
+    elsewhere = Settings(data_dir=tmp_path / "other")
+    assert pseudonym_secret(elsewhere) != keys[0]
+    path.chmod(0o644)  # loosened by hand: tightened again on use
+    pseudonym_secret(restarted)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_unusable_key_file_costs_the_trace_its_pseudonym_not_the_answer(tmp_path, caplog):
+    settings = Settings(
+        data_dir=tmp_path, langsmith_tracing=True, langsmith_api_key="test-key-not-used"
+    )
+    (tmp_path / KEY_FILE).write_text("")
+    with pytest.raises(ConfigError, match="empty or too short"):
+        pseudonym_secret(settings)
+    telemetry = Telemetry(settings)
+    with caplog.at_level(logging.WARNING, logger="rag.telemetry"):
+        assert telemetry.pseudonym(EMAIL) is None
+        assert telemetry.pseudonym(EMAIL) is None
+    assert len(caplog.records) == 1 and KEY_FILE in caplog.text
+    telemetry.close()
 
 
 def test_tokens_are_counted_when_the_backend_reports_none(tmp_path, open_store):
