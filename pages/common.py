@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag.config import Settings
 from rag.errors import BackendUnavailable, GroundworkError
+from rag.render import escape_markdown
 
 
 @st.cache_resource
@@ -123,7 +124,9 @@ def current_user() -> str:
     return str(user or f"anonymous-{session_id()}")
 
 
-def ingest_with_progress(store, files: list[tuple[str, bytes]], meta: dict[str, str] | None = None):
+def ingest_with_progress(
+    store, files: list[tuple[str, bytes]], meta: dict[str, str] | None = None, replace: bool = False
+):
     """Ingest ``files`` under a progress bar that names the file being embedded."""
     from rag.indexing import ingest_files
 
@@ -134,9 +137,10 @@ def ingest_with_progress(store, files: list[tuple[str, bytes]], meta: dict[str, 
         if name not in seen:
             seen.append(name)
         share = (len(seen) - 1 + done / max(total, 1)) / max(len(files), 1)
-        bar.progress(min(share, 1.0), text=f"Indexing {name}: {done}/{total} passages")
+        label = escape_markdown(name)
+        bar.progress(min(share, 1.0), text=f"Indexing {label}: {done}/{total} passages")
 
     try:
-        return ingest_files(store, files, meta or {}, progress)
+        return ingest_files(store, files, meta or {}, progress, replace)
     finally:
         bar.empty()

@@ -12,11 +12,14 @@ from rag.indexing import (
     IngestReport,
     delete_document,
     edit_context,
+    previous_version,
     reingest_document,
+    restore_previous,
     sample_files,
     update_metadata,
 )
 from rag.ingest import SUPPORTED_EXTENSIONS
+from rag.render import escape_markdown
 
 st.title("Documents")
 store = current_store()
@@ -30,8 +33,11 @@ STATUS = {  # status → (icon, what it means)
     "updated": (":material/update:", "replaced the previous version"),
     "unchanged": (":material/check:", "already up to date"),
     "duplicate": (":material/content_copy:", "skipped, duplicate"),
+    "superseded": (":material/history:", "stored, but a newer upload is served"),
+    "conflict": (":material/difference:", "not added, the name is taken"),
     "failed": (":material/error:", "not added"),
 }
+PENDING = "pending_replace"  # name -> (name as uploaded, bytes, details) of a file that collided
 
 
 def _pages(numbers: list[int]) -> str:
@@ -41,10 +47,18 @@ def _pages(numbers: list[int]) -> str:
 def show_report(report: IngestReport) -> None:
     """Render one file's ingestion report: what went in, and what to do when it did not."""
     icon, meaning = STATUS.get(report.status, (":material/info:", report.status))
-    if not report.ok:
-        st.error(f"**{report.filename}** — {meaning}: {report.error}", icon=icon)
+    name = escape_markdown(report.filename)
+    if report.status == "conflict" and report.filename in st.session_state.get(PENDING, {}):
+        st.warning(f"**{name}** — {meaning}: {escape_markdown(report.error)}", icon=icon)
+        if st.button(f"Replace {name}", key=f"replace_{report.doc_id}"):
+            upload_name, data, meta = st.session_state[PENDING].pop(report.filename)
+            remember(ingest_with_progress(store, [(upload_name, data)], meta, replace=True))
+            st.rerun()
         return
-    summary = f"**{report.filename}** — {meaning}: {report.pages} page{'s' * (report.pages != 1)}"
+    if not report.ok:
+        st.error(f"**{name}** — {meaning}: {escape_markdown(report.error)}", icon=icon)
+        return
+    summary = f"**{name}** — {meaning}: {report.pages} page{'s' * (report.pages != 1)}"
     summary += f", {report.chunks} passages"
     if report.seconds:
         summary += f" in {report.seconds:.1f} s"
@@ -56,14 +70,20 @@ def show_report(report: IngestReport) -> None:
             f"no text on page{'s' * (len(report.empty_pages) != 1)} {_pages(report.empty_pages)}"
         )
     if notes:
-        st.warning(summary + "\n\n" + "\n".join(f"- {n}" for n in notes), icon=icon)
+        items = "\n".join(f"- {escape_markdown(n)}" for n in notes)
+        st.warning(f"{summary}\n\n{items}", icon=icon)
     else:
         st.success(summary, icon=icon)
 
 
-def remember(reports: list[IngestReport]) -> None:
-    """Keep the reports to show after the rerun that refreshes the list."""
+def remember(reports: list[IngestReport], files: list[tuple[str, bytes]] = (), meta=None) -> None:
+    """Keep the reports to show after the rerun that refreshes the list, and the bytes of files
+    whose name collided, so the user can choose to replace."""
     st.session_state["last_reports"] = reports
+    pending = st.session_state.setdefault(PENDING, {})
+    for report, (upload_name, data) in zip(reports, files, strict=False):
+        if report.status == "conflict":
+            pending[report.filename] = (upload_name, data, meta or {})
 
 
 with st.form("upload", clear_on_submit=True):
@@ -89,8 +109,9 @@ if submitted and uploads:
         "collection": collection.strip(),
         "review_by": review_by.isoformat() if review_by else "",
     }
+    files = [(f.name, f.getvalue()) for f in uploads]
     try:
-        remember(ingest_with_progress(store, [(f.name, f.getvalue()) for f in uploads], meta))
+        remember(ingest_with_progress(store, files, meta), files, meta)
     except GroundworkError as exc:
         st.error(str(exc), icon=":material/error:")
 elif submitted:
@@ -127,7 +148,7 @@ if overdue:
     st.warning(
         f"**{len(overdue)} document{'s are' if len(overdue) != 1 else ' is'} past the review-by "
         "date** and may be out of date: "
-        + ", ".join(d["filename"] for d in overdue)
+        + ", ".join(escape_markdown(d["filename"]) for d in overdue)
         + ". Answers citing them carry a warning; update the file or its review date below.",
         icon=":material/schedule:",
     )
@@ -168,13 +189,14 @@ st.subheader("Manage a document")
 names = {d["doc_id"]: d["filename"] for d in documents}
 chosen = st.selectbox("Document", list(names), format_func=names.__getitem__)
 doc = next(d for d in documents if d["doc_id"] == chosen)
+label = escape_markdown(names[chosen])
 report = doc["report"] or {}
 st.caption(
     f"{doc['kind']} · {doc['pages']} pages · {doc['chunks']} passages · version {doc['version']} · "
     f"first added {(doc['ingested_at'] or '')[:10]}"
 )
 for warning in report.get("warnings") or []:
-    st.warning(warning, icon=":material/warning:")
+    st.warning(escape_markdown(warning), icon=":material/warning:")
 with st.expander("Full ingestion report"):
     st.json(report, expanded=False)
 
@@ -201,7 +223,7 @@ with st.form(f"meta_{chosen}"):
         except GroundworkError as exc:
             st.error(str(exc), icon=":material/error:")
         else:
-            st.session_state["documents_flash"] = f"Saved the details of {names[chosen]}."
+            st.session_state["documents_flash"] = f"Saved the details of {label}."
             st.rerun()
 
 context = doc.get("context") or {}
@@ -236,12 +258,12 @@ with st.form(f"context_{chosen}"):
             st.info("Nothing changed.", icon=":material/info:")
         else:
             try:
-                with st.spinner(f"Re-indexing {names[chosen]} with the corrected details…"):
+                with st.spinner(f"Re-indexing {label} with the corrected details…"):
                     remember([edit_context(store, chosen, **changes)])
             except GroundworkError as exc:
                 st.error(str(exc), icon=":material/error:")
             else:
-                st.session_state["documents_flash"] = f"Saved what {names[chosen]} is about."
+                st.session_state["documents_flash"] = f"Saved what {label} is about."
                 st.rerun()
 
 confirm_key = "confirm_delete"
@@ -252,13 +274,24 @@ if actions.button("Re-ingest", icon=":material/refresh:", help="Read the kept or
     except GroundworkError as exc:
         remember([IngestReport(names[chosen], "failed", error=str(exc))])
     st.rerun()
+restorable = previous_version(store, chosen)
+if restorable and actions.button(
+    f"Restore version {restorable}",
+    icon=":material/history:",
+    help="Serve the previous upload of this document again (as a new version)",
+):
+    try:
+        remember([restore_previous(store, chosen)])
+    except GroundworkError as exc:
+        remember([IngestReport(names[chosen], "failed", error=str(exc))])
+    st.rerun()
 if actions.button("Delete…", icon=":material/delete:"):
     st.session_state[confirm_key] = chosen
 
 if st.session_state.get(confirm_key) == chosen:
     with st.container(border=True):
         st.warning(
-            f"Delete **{names[chosen]}**? Its {doc['chunks']} passages leave the index and answers "
+            f"Delete **{label}**? Its {doc['chunks']} passages leave the index and answers "
             "will no longer cite it. Feedback that cited it is kept.",
             icon=":material/delete_forever:",
         )
@@ -270,7 +303,7 @@ if st.session_state.get(confirm_key) == chosen:
             except GroundworkError as exc:
                 st.error(str(exc), icon=":material/error:")
             else:
-                st.session_state["documents_flash"] = f"Deleted {names[chosen]}."
+                st.session_state["documents_flash"] = f"Deleted {label}."
                 st.rerun()
         if choice.button("Cancel", key="delete_no"):
             st.session_state.pop(confirm_key)

@@ -301,9 +301,11 @@ def _fsync_dir(path: Path) -> None:
 def _original(store: DocumentStore, doc: dict[str, Any], version: int | None = None) -> Path:
     """The kept original of a version of a document (the served one by default)."""
     folder = store.originals_dir(doc["doc_id"])
-    path = folder / f"v{version or doc['version']}" / doc["filename"]
-    legacy = folder / doc["filename"]
-    return path if path.is_file() or version else legacy
+    kept = folder / f"v{version or doc['version']}"
+    files = sorted(p for p in kept.glob("*") if p.is_file() and not p.name.startswith("."))
+    if files:  # one file: named as that version was uploaded
+        return files[0]
+    return folder / doc["filename"]  # kept before versioned folders (or missing)
 
 
 def previous_version(store: DocumentStore, doc_id: str) -> int | None:
@@ -326,8 +328,9 @@ def _reingest_from(store: DocumentStore, doc: dict[str, Any], original: Path) ->
             doc["filename"],
             "the original file is not kept on this server; upload it again to re-ingest.",
         )
-    prepared = _prepare(store, doc["filename"], original.read_bytes(), doc.get("context_edits"))
-    prepared.upload_name = doc["upload_name"]
+    name = original.name  # a restored version comes back under the name it was uploaded with
+    prepared = _prepare(store, name, original.read_bytes(), doc.get("context_edits"))
+    prepared.upload_name = doc["upload_name"] if name == doc["filename"] else name
     if prepared.error is not None:
         return IngestReport(prepared.name, "failed", error=str(prepared.error))
     return _commit(store, prepared, {}, None)

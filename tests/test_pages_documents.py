@@ -12,6 +12,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
+from rag.registry import content_hash
+from rag.render import escape_markdown
 from tests.conftest import make_pdf
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")
@@ -70,9 +72,9 @@ def test_upload_reports_each_file_and_a_bad_one_does_not_stop_the_rest(store_pag
     )
     assert "1 of 2 files in the library" in " ".join(m.value for m in at.markdown)
     [ok] = at.success
-    assert ok.value.startswith(f"**{PDF}** — added: 2 pages")
+    assert ok.value.startswith(f"**{escape_markdown(PDF)}** — added: 2 pages")
     [bad] = at.error
-    assert bad.value.startswith("**broken.pdf** — not added:")
+    assert bad.value.startswith(f"**{escape_markdown('broken.pdf')}** — not added:")
     assert "Traceback" not in bad.value
     assert set(registry(store_page_data_dir)) == {PDF}
     click(at, "Dismiss")
@@ -97,9 +99,10 @@ def test_metadata_save_and_review_overdue_warning(store_page_data_dir):
     click(at, "Save details")
     row = registry(store_page_data_dir)[PDF]
     assert (row["owner"], row["review_by"]) == ("Finance team", "2020-01-31")
-    assert f"Saved the details of {PDF}" in at.success[-1].value
+    assert f"Saved the details of {escape_markdown(PDF)}" in at.success[-1].value
     [overdue] = [w for w in at.warning if "review-by" in w.value]
-    assert "1 document is past the review-by date" in overdue.value and PDF in overdue.value
+    assert "1 document is past the review-by date" in overdue.value
+    assert escape_markdown(PDF) in overdue.value
     assert at.dataframe[0].value["status"].tolist() == ["⚠️ review overdue"]
 
 
@@ -109,7 +112,7 @@ def test_delete_asks_for_confirmation(store_page_data_dir):
     doc_id = at.selectbox[0].value  # the first listed document is preselected
     [name] = [n for n, row in registry(store_page_data_dir).items() if row["doc_id"] == doc_id]
     click(at, "Delete…")
-    assert any(f"Delete **{name}**?" in w.value for w in at.warning)
+    assert any(f"Delete **{escape_markdown(name)}**?" in w.value for w in at.warning)
     assert name in registry(store_page_data_dir), "nothing is deleted before the confirmation"
     click(at, "Cancel")
     assert not any("Delete **" in w.value for w in at.warning)
@@ -117,7 +120,7 @@ def test_delete_asks_for_confirmation(store_page_data_dir):
     click(at, "Delete…")
     click(at, "Delete permanently")
     assert name not in registry(store_page_data_dir) and len(registry(store_page_data_dir)) == 2
-    assert f"Deleted {name}." in " ".join(s.value for s in at.success)
+    assert f"Deleted {escape_markdown(name)}." in " ".join(s.value for s in at.success)
     assert at.subheader[0].value == "Library · 2 documents"
 
 
@@ -139,3 +142,32 @@ def test_derived_title_is_shown_and_a_correction_reindexes(store_page_data_dir):
     assert '"title": "Initech quarterly report, Q2 2024"' in row["context"]
     assert at.dataframe[0].value["title"].tolist() == ["Initech quarterly report, Q2 2024"]
     assert "Corrected by hand: title" in " ".join(c.value for c in at.caption)
+
+
+def test_a_name_collision_asks_before_replacing_and_the_old_version_can_be_restored(
+    store_page_data_dir,
+):
+    at = run_page()
+    first = make_pdf(["Expense claims are paid within 10 working days."])
+    upload(at, ("Expenses.pdf", first, "application/pdf"))
+    other = make_pdf(["Expense claims are paid within 30 days."])
+    upload(at, ("expenses.pdf", other, "application/pdf"))  # another file, the same stored name
+    [conflict] = [w for w in at.warning if "the name is taken" in w.value]
+    assert escape_markdown("uploaded as 'Expenses.pdf'") in conflict.value
+    assert registry(store_page_data_dir)["Expenses.pdf"]["version"] == 1  # nothing replaced yet
+    click(at, f"Replace {escape_markdown('expenses.pdf')}")
+    row = registry(store_page_data_dir)["expenses.pdf"]
+    assert row["version"] == 2 and row["upload_name"] == "expenses.pdf"
+    click(at, "Restore version 1")
+    row = registry(store_page_data_dir)["Expenses.pdf"]
+    assert row["version"] == 3 and row["content_hash"] == content_hash(first)
+    assert any("restored the content of version 1" in w.value for w in at.warning)
+
+
+def test_hostile_file_names_are_shown_as_text(store_page_data_dir):
+    at = run_page()
+    name = "![x](http:evil.test?q=1)[a](http:b) .md"
+    upload(at, (name, b"# Note\n\nThe canteen opens at 8.\n", "text/markdown"))
+    shown = " ".join(e.value for e in [*at.success, *at.warning])
+    assert "canteen" not in shown  # sanity: only the report is shown
+    assert "![" not in shown.replace("!\\[", "") and "](" not in shown.replace("\\]\\(", "")
