@@ -1,5 +1,8 @@
 """Evaluation: run a golden set against a folder of documents, in a store of its own (never the
-live one), show the metrics next to the naive baseline, and chart the history of past runs."""
+live one), show the metrics next to the naive baseline, and chart the history of past runs.
+
+Only folders allowed by ``GROUNDWORK_EVAL_DIRS`` are read; text from golden sets and documents
+is shown escaped, never as live Markdown."""
 
 from __future__ import annotations
 
@@ -9,10 +12,17 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import current_assistant, database, settings
+from rag.config import REPO
 from rag.errors import GroundworkError
-from rag.evaluate import evaluate, list_runs, load_dataset, record_run
-
-REPO = Path(__file__).resolve().parents[1]
+from rag.evaluate import (
+    allowed_eval_path,
+    evaluate,
+    golden_sets,
+    list_runs,
+    load_dataset,
+    record_run,
+)
+from rag.render import escape_markdown
 
 
 @st.cache_resource(show_spinner="Loading the embedder…")
@@ -23,20 +33,8 @@ def embedder():
     return MiniLMEmbeddings()
 
 
-def dataset_files() -> list[Path]:
-    """Golden sets shipped in evals/ and those grown from feedback under data_dir/golden."""
-    return sorted((REPO / "evals").glob("*.jsonl")) + sorted(
-        (settings().data_dir / "golden").glob("*.jsonl")
-    )
-
-
 def _label(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
-
-
-def _docs_path(text: str) -> Path:
-    path = Path(text.strip()).expanduser()
-    return path if path.is_absolute() or path.exists() else REPO / path
 
 
 def _pct(value) -> str:
@@ -49,16 +47,18 @@ def _delta(ours, theirs) -> str | None:
     )
 
 
-def run_evaluation(dataset: Path, docs: Path, retrieval_only: bool, baseline: bool, limit: int):
+def run_evaluation(dataset: Path, docs: str, retrieval_only: bool, baseline: bool, limit: int):
     """Run and record one evaluation, reporting progress in a status box."""
     with st.status("Evaluating…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
 
         def progress(stage: str, done: int, total: int, label: str) -> None:
             share = min(done / total, 1.0) if total else 1.0
-            bar.progress(share, text=f"{stage}: {done}/{total} {label[:80]}")
+            bar.progress(share, text=f"{stage}: {done}/{total} {escape_markdown(label[:80])}")
 
         try:
+            dataset = allowed_eval_path(dataset, settings(), "Golden set")
+            docs = allowed_eval_path(docs, settings(), "Documents folder")
             cases = load_dataset(dataset, limit or None)
             model = {}
             if not retrieval_only:  # the app's own chat model, on the eval's own store
@@ -77,7 +77,7 @@ def run_evaluation(dataset: Path, docs: Path, retrieval_only: bool, baseline: bo
             record_run(database(), run)
         except GroundworkError as exc:
             status.update(label="Evaluation failed", state="error")
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             return
         status.update(label=f"Evaluated {len(cases)} questions", state="complete", expanded=False)
     st.session_state["eval_run"] = run.to_dict()
@@ -89,11 +89,11 @@ st.caption(
     "evaluation store, and scores retrieval, grounding and refusals against a naive baseline."
 )
 
-files = dataset_files()
+files = golden_sets(settings())
 if not files:
     st.info(
         "No golden sets found: add JSONL files to evals/ or grow one from the Feedback "
-        "review page.",
+        "review page (or list other folders in `GROUNDWORK_EVAL_DIRS`).",
         icon=":material/fact_check:",
     )
 else:
@@ -103,23 +103,26 @@ else:
         "Documents folder",
         "rag/samples",
         key="docs",
-        help="Ingested recursively; relative paths are from the project root.",
+        help="Ingested recursively; relative paths are from the project root. Only folders "
+        "inside `GROUNDWORK_EVAL_DIRS` are read: "
+        + escape_markdown(", ".join(_label(root) for root in settings().eval_roots)),
     )
     o1, o2, o3 = st.columns(3)
     retrieval_only = o1.checkbox("Retrieval only (fast, no model)", key="retrieval_only")
     baseline = o2.checkbox("Compare with the naive baseline", True, key="baseline")
     limit = o3.number_input("Questions (0 = all)", 0, 10_000, 0, key="limit")
     if st.button("Run evaluation", type="primary", key="run"):
-        run_evaluation(dataset, _docs_path(docs), retrieval_only, baseline, int(limit))
+        run_evaluation(dataset, docs, retrieval_only, baseline, int(limit))
 
 last = st.session_state.get("eval_run")
 if last:
     s, b = last["summary"], last["baseline"] or {}
     st.subheader("Latest run")
-    st.caption(
+    about = (
         f"{', '.join(last['datasets'])} on {last['docs_dir']} · {s['mode']} · "
         f"backend {last['config']['backend']} {last['config']['model']}"
     )
+    st.caption(escape_markdown(about))
     shown = [
         ("Source hit@5", "source_hit_at_5"),
         ("Source hit@1", "source_hit_at_1"),
@@ -177,7 +180,7 @@ st.subheader("History")
 try:
     runs = list_runs(database())
 except GroundworkError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(str(exc)))
     st.stop()
 if not runs:
     st.info(

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from rag import verify
-from rag.config import Settings
+from rag.config import REPO, Settings
 from rag.database import fetch, utc_now, write_transaction
 from rag.errors import DatasetError
 from rag.evalcache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
@@ -46,6 +46,38 @@ from rag.render import UNVERIFIED
 from rag.sentences import split_sentences, strip_citations
 
 K = 5
+
+
+# --- where evaluation may read ---------------------------------------------------------------
+
+
+def allowed_eval_path(text: str | Path, settings: Settings, what: str = "Documents folder") -> Path:
+    """Resolve a golden set or docs folder given in the app, inside ``settings.eval_roots``.
+
+    Relative paths are from the project root. ``..`` and symlinks are resolved before the
+    check, so they cannot lead outside. A path elsewhere raises ``DatasetError`` naming the
+    allowed folders and the setting that adds one. (The CLI reads any path: its user has a shell.)
+    """
+    path = (REPO / Path(str(text).strip()).expanduser()).resolve()
+    roots = settings.eval_roots
+    if any(path.is_relative_to(root) for root in roots):
+        return path
+    shown = f"{text}" if Path(str(text).strip()) == path else f"{text} ({path})"
+    allowed = ", ".join(str(root) for root in roots) or "none are configured"
+    raise DatasetError(
+        f"{what} {shown} is outside the folders evaluation may read ({allowed}). Choose a path "
+        "inside one of them, or add its folder to GROUNDWORK_EVAL_DIRS."
+    )
+
+
+def golden_sets(settings: Settings) -> list[Path]:
+    """The JSONL golden sets directly inside the allowed evaluation folders."""
+    found: dict[Path, None] = {}
+    for root in settings.eval_roots:
+        for path in sorted(root.glob("*.jsonl")):
+            if path.resolve().is_relative_to(root):  # a symlink out of the folder is not listed
+                found.setdefault(path.resolve())
+    return list(found)
 
 
 # --- golden sets ------------------------------------------------------------------------------

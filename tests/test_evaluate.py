@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from rag import render, verify
+from rag.config import Settings
 from rag.database import open_db
 from rag.errors import DatasetError
 from rag.evalcache import collect_docs
 from rag.evaluate import (
+    allowed_eval_path,
     evaluate,
+    golden_sets,
     hit_at,
     key_fact_recall,
     list_runs,
@@ -220,6 +223,58 @@ def test_collect_docs_recurses_and_keeps_clashing_names_apart(tmp_path):
         ("leave.md", "leave.md"),
         ("a__index.md", "index.md"),
     ]
+
+
+# --- where the app may read ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def roots(tmp_path):
+    """An allowed folder (with a golden set and a symlink out) next to a private one."""
+    allowed, private = tmp_path / "allowed", tmp_path / "private"
+    (allowed / "docs").mkdir(parents=True)
+    private.mkdir()
+    (private / "secret.md").write_text("# Secret\n\nThe vault code is 4711.\n")
+    (private / "private.jsonl").write_text('{"question": "Q?", "answerable": false}\n')
+    (allowed / "set.jsonl").write_text('{"question": "Q?", "answerable": false}\n')
+    (allowed / "out").symlink_to(private, target_is_directory=True)
+    (allowed / "linked.jsonl").symlink_to(private / "private.jsonl")
+    (tmp_path / "allowed-evil").mkdir()  # shares the allowed folder's name as a prefix
+    return Settings(data_dir=tmp_path / "data", eval_dirs=[allowed]), allowed, private
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["{private}", "{allowed}/../private", "{allowed}/out", "{allowed}/out/secret.md",
+     "{allowed}/linked.jsonl", "{allowed}-evil", "/etc", "../../../../../../etc", "evals"],
+)  # fmt: skip
+def test_paths_outside_the_allowed_folders_are_refused(roots, given):
+    settings, allowed, private = roots
+    text = given.format(allowed=allowed, private=private)
+    with pytest.raises(DatasetError, match="outside the folders evaluation may read") as caught:
+        allowed_eval_path(text, settings)
+    assert str(allowed) in str(caught.value) and "GROUNDWORK_EVAL_DIRS" in str(caught.value)
+
+
+def test_paths_inside_the_allowed_folders_resolve(roots):
+    settings, allowed, _ = roots
+    assert allowed_eval_path(allowed, settings) == allowed
+    assert allowed_eval_path(f" {allowed}/docs/../set.jsonl ", settings) == allowed / "set.jsonl"
+    assert allowed_eval_path(allowed / "missing", settings) == allowed / "missing"  # checked later
+    assert golden_sets(settings) == [allowed / "set.jsonl"]  # the symlink out is not listed
+
+
+def test_default_folders_are_the_shipped_ones_and_the_grown_golden_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("GROUNDWORK_EVAL_DIRS", raising=False)
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.eval_roots == [REPO / "evals", SAMPLES_DIR, tmp_path / "data" / "golden"]
+    assert allowed_eval_path("rag/samples", settings) == SAMPLES_DIR  # from the project root
+    assert SAMPLES_SET in golden_sets(settings)
+    monkeypatch.setenv("GROUNDWORK_EVAL_DIRS", f"{tmp_path}/a:b")
+    assert Settings().eval_roots == [tmp_path / "a", REPO / "b"]
+    monkeypatch.setenv("GROUNDWORK_EVAL_DIRS", "")
+    with pytest.raises(DatasetError, match="none are configured"):
+        allowed_eval_path("rag/samples", Settings())
 
 
 # --- real runs ----------------------------------------------------------------------------------
