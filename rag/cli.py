@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="date by which the documents should be reviewed",
     )
+    ing.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a stored document whose name matches but which was uploaded under "
+        "another name (without it, such a file is reported as a conflict and left out)",
+    )
     rx = sub.add_parser(
         "reindex",
         help="re-embed every document with another embedding model",
@@ -483,7 +489,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 bar.update(1)
 
         # Files are read and parsed one ahead of embedding, never all at once.
-        reports = ingest_files(store, list(zip(names, files, strict=True)), meta, progress)
+        pairs = list(zip(names, files, strict=True))
+        reports = ingest_files(store, pairs, meta, progress, args.replace)
         bar.update(len(files) - bar.n)
     # Files of other types in a folder are listed, not failed: the folder is not the user's
     # mistake, but they should know what was left out.

@@ -92,6 +92,23 @@ def test_ingest_all_good_exits_0_and_bad_arguments(folder, tmp_path):
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
 
 
+def test_a_name_collision_is_a_conflict_unless_replace(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "Leave.md").write_text("# Leave\n\nStaff get 25 days of leave.\n")
+    (two / "leave.md").write_text("# Leave\n\nStaff get 30 days of leave.\n")
+    assert run_cli("ingest", str(one / "Leave.md"), data_dir=tmp_path / "d").returncode == 0
+    clash = run_cli("ingest", str(two / "leave.md"), data_dir=tmp_path / "d")
+    assert clash.returncode == 1 and "1 conflict" in clash.stdout
+    assert "uploaded as 'Leave.md'" in clash.stdout
+    replaced = run_cli("ingest", str(two / "leave.md"), "--replace", data_dir=tmp_path / "d")
+    assert replaced.returncode == 0 and "1 updated" in replaced.stdout
+    db = open_db(tmp_path / "d" / "app.db")
+    assert [(r["filename"], r["version"]) for r in db["documents"].rows] == [("leave.md", 2)]
+    db.close()
+
+
 def test_reindex_rebuilds_the_index(folder, tmp_path):
     assert run_cli("ingest", str(folder / "overtime.pdf"), data_dir=tmp_path / "d").returncode == 0
     result = run_cli("reindex", data_dir=tmp_path / "d")
