@@ -327,7 +327,8 @@ class DocumentStore:
             log.info("purged the chunks of %d stale or abandoned document versions", purged)
 
     def reconcile(self) -> int:
-        """Purge chunks of versions the registry does not serve; return how many were removed."""
+        """Purge every chunk of a version the registry does not serve (a full scan); return how
+        many were removed. Only safe while no other process writes to the store."""
         active = registry.active_versions(self.db)
         stale = [
             cid
