@@ -42,6 +42,7 @@ pages = st.navigation(
 with st.sidebar:
     from pages.common import assistant, backend_override
     from rag.errors import GroundworkError
+    from rag.render import escape_markdown
 
     st.caption("Model backend")
     try:
@@ -52,7 +53,7 @@ with st.sidebar:
         st.markdown(":material/cloud_off: **unavailable**")
         st.caption(str(exc))
     if auth_configured() and st.user.get("is_logged_in", False):
-        st.caption(f"Signed in as {st.user.get('email', '')}")
+        st.caption(f"Signed in as {escape_markdown(str(st.user.get('email', '')))}")
         st.button("Sign out", on_click=st.logout)
 
 pages.run()
