@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 import streamlit as st
 
@@ -18,7 +18,7 @@ from rag.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
 from rag.errors import GroundworkError
 from rag.feedback import FEEDBACK_REASONS, record_feedback
 from rag.indexing import sample_files
-from rag.render import escape_markdown, highlight
+from rag.render import escape_line, escape_markdown, highlight
 from rag.runlog import log_run
 
 st.title("Ask your documents")
@@ -45,7 +45,7 @@ if not documents:
         reports = ingest_with_progress(store, sample_files())
         for r in reports:
             if not r.ok:
-                st.error(f"{r.filename}: {r.error}")
+                st.error(escape_markdown(f"{r.filename}: {r.error}"))
         if all(r.ok for r in reports):
             st.session_state["chat_flash"] = f"Loaded {len(reports)} sample documents. Ask away!"
             st.rerun()
@@ -97,13 +97,16 @@ def _support_caption(message: dict) -> str:
 
 
 def citation_label(c: dict) -> str:
-    """Expander label: ``[n] file, p. N — section`` (the most specific heading of the path)."""
-    label = f"[{c['number']}] {c['source']}"
+    """Expander label: ``[n] file, p. N — section`` (the most specific heading of the path).
+
+    File and section names come from documents: they are escaped, as labels render Markdown.
+    """
+    label = f"[{c['number']}] {escape_line(c['source'])}"
     if c.get("page"):
         label += f", p. {c['page']}"
     section = " ".join((c.get("section") or "").split()).rsplit(" > ", 1)[-1]
     if section and section != c["source"]:
-        label += f" — {section if len(section) <= 60 else section[:57] + '…'}"
+        label += f" — {escape_line(section, limit=60)}"
     if c.get("overdue"):
         label += " · ⚠️ review overdue"
     return label
@@ -132,7 +135,7 @@ def show_feedback(run: dict) -> None:
     st.feedback("thumbs", key=key, on_change=_save_feedback, args=(run, key))
     saved = st.session_state.get(f"saved_{rid}")
     if saved and saved.startswith("error"):
-        st.error(f"Feedback not saved ({saved[7:]}). Please try again.")
+        st.error(escape_markdown(f"Feedback not saved ({saved[7:]}). Please try again."))
     elif saved == "reason":
         st.caption(":material/check: Thanks: your feedback was recorded for review.")
     elif st.session_state.get(key) == 0:
@@ -186,19 +189,25 @@ def render_answer(message: dict) -> None:
     if message.get("rewritten") and message["rewritten"] != run["question"]:
         with st.expander("Details", icon=":material/info:"):
             st.caption("This follow-up was searched as:")
-            st.markdown(f"> {message['rewritten']}")
+            st.markdown(f"> {escape_line(message['rewritten'])}")
     show_feedback(run)
 
 
-def _with_status(stream, note) -> Iterator[str]:
-    """Pass the model's text through, saying what is happening above it."""
+def _show_draft(stream: Iterable[str], note, draft) -> None:
+    """Show the model's text as it arrives, as text, saying what is happening above it.
+
+    The whole draft is escaped again with each piece: a URL split across pieces is still
+    recognised and kept from becoming a link.
+    """
+    text = ""
     for i, piece in enumerate(stream):
         if i == 0:
             note.caption(
                 ":material/edit_note: Drafting… each sentence is checked against the "
                 "documents before the answer is final."
             )
-        yield piece
+        text += piece
+        draft.markdown(escape_markdown(text))
 
 
 def answer(question: str, mode: str | None = None) -> None:
@@ -215,11 +224,10 @@ def answer(question: str, mode: str | None = None) -> None:
             question, history, session_id=session_id(), user=current_user(), mode=mode
         )
         try:
-            with draft.container():
-                st.write_stream(_with_status(stream, note))
+            _show_draft(stream, note, draft)
         except GroundworkError as exc:
             note.empty()
-            draft.error(str(exc), icon=":material/error:")
+            draft.error(escape_markdown(str(exc)), icon=":material/error:")
             messages.append({"role": "assistant", "content": "", "error": str(exc)})
             return
         result = stream.result
@@ -250,7 +258,7 @@ def answer(question: str, mode: str | None = None) -> None:
         try:
             log_run(database(), message["run"])
         except GroundworkError as exc:
-            st.toast(f"This answer was not logged: {exc}")
+            st.toast(escape_markdown(f"This answer was not logged: {exc}"))
         messages.append(message)
         render_answer(message)
 
@@ -258,11 +266,11 @@ def answer(question: str, mode: str | None = None) -> None:
 for message in messages:
     with st.chat_message(message["role"]):
         if message["role"] == "user":
-            st.markdown(message["content"])
+            st.markdown(escape_markdown(message["content"]))
             if message.get("generate"):
                 st.caption("Asked for an answer written by the model.")
         elif "error" in message:
-            st.error(message["error"], icon=":material/error:")
+            st.error(escape_markdown(message["error"]), icon=":material/error:")
         else:
             render_answer(message)
 
@@ -270,11 +278,11 @@ prompt = "Ask a question about your documents" if documents else "Add documents 
 if requested := st.session_state.pop("generate_for", None):
     messages.append({"role": "user", "content": requested, "generate": True})
     with st.chat_message("user"):
-        st.markdown(requested)
+        st.markdown(escape_markdown(requested))
         st.caption("Asked for an answer written by the model.")
     answer(requested, mode="generate")
 if question := st.chat_input(prompt, disabled=not documents):
     messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(escape_markdown(question))
     answer(question)

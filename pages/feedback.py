@@ -22,6 +22,7 @@ from rag.feedback import (
     list_feedback,
     mark_reviewed,
 )
+from rag.render import escape_line, escape_markdown, inert_markdown
 
 ALL = "All"
 RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}
@@ -32,7 +33,7 @@ try:
     db = database()
     total = count_feedback(db)
 except GroundworkError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(str(exc)))
     st.stop()
 
 if total == 0:
@@ -59,7 +60,7 @@ def _mark_reviewed(feedback_id: int) -> None:
         mark_reviewed(db, feedback_id, note, current_user())
         _flash("success", f"Rating #{feedback_id} marked reviewed.")
     except (GroundworkError, LookupError) as exc:
-        _flash("error", str(exc))
+        _flash("error", escape_markdown(str(exc)))
 
 
 def _add_golden(feedback_id: int) -> None:
@@ -70,10 +71,11 @@ def _add_golden(feedback_id: int) -> None:
     try:
         case = golden_case(row, answer, sources, key_facts=facts)
     except ValueError as exc:
-        _flash("error", f"Not added: {exc}.")
+        _flash("error", escape_markdown(f"Not added: {exc}."))
         return
     if append_golden(golden_path(), case):
-        _flash("success", f"Added “{case['question']}” to the golden set ({golden_path()}).")
+        added = f"Added “{case['question']}” to the golden set ({golden_path()})."
+        _flash("success", escape_line(added))
     else:
         _flash("warning", "This question is already in the golden set; nothing was added.")
 
@@ -162,31 +164,27 @@ chosen = st.selectbox(
 row = by_id[chosen]
 
 st.subheader(f"Rating #{row['id']}")
-st.markdown(f"**Question:** {row['question']}")
+# Questions, comments and notes are other people's words: shown as text, never as Markdown.
+st.markdown(f"**Question:** {escape_line(row['question'] or '')}")
 if row["rewritten_query"] and row["rewritten_query"] != row["question"]:
-    st.caption(f"Searched as: {row['rewritten_query']}")
+    st.caption(f"Searched as: {escape_line(row['rewritten_query'])}")
 st.markdown("**Answer shown**")
-st.markdown(row["answer"] or "_(empty)_")
+st.markdown(inert_markdown(row["answer"]) if row["answer"] else "_(empty)_")
 support = row.get("support_score")
-st.caption(
-    " · ".join(
-        str(part)
-        for part in (
-            f"{row['backend'] or '?'} / {row['model'] or '?'}",
-            f"prompt {row['prompt_version'] or '?'}",
-            f"index v{row['index_version']}",
-            f"{row['total_ms']:.0f} ms" if row["total_ms"] is not None else None,
-            f"{row['tokens_in'] or 0} → {row['tokens_out'] or 0} tokens",
-            f"support {support:.2f}" if support is not None else None,
-            "refused" if row.get("refused") else None,
-            f"by {row['user']}",
-            f"run {row['run_id']}",
-        )
-        if part
-    )
+details = (
+    f"{row['backend'] or '?'} / {row['model'] or '?'}",
+    f"prompt {row['prompt_version'] or '?'}",
+    f"index v{row['index_version']}",
+    f"{row['total_ms']:.0f} ms" if row["total_ms"] is not None else None,
+    f"{row['tokens_in'] or 0} → {row['tokens_out'] or 0} tokens",
+    f"support {support:.2f}" if support is not None else None,
+    "refused" if row.get("refused") else None,
+    f"by {row['user']}",
+    f"run {row['run_id']}",
 )
+st.caption(escape_markdown(" · ".join(str(d) for d in details if d)))
 if row["comment"]:
-    st.markdown(f"**Comment:** {row['comment']}")
+    st.markdown(f"**Comment:** {escape_markdown(row['comment'])}")
 
 tab_passages, tab_verification = st.tabs(["Passages", "Verification"])
 with tab_passages:
@@ -205,8 +203,10 @@ with review_col:
     st.markdown("**Review**")
     if row["reviewed"]:
         st.success(
-            f"Reviewed by {row['reviewer']} on {(row['reviewed_at'] or '')[:10]}"
-            + (f": {row['resolution_note']}" if row["resolution_note"] else ".")
+            escape_markdown(
+                f"Reviewed by {row['reviewer']} on {(row['reviewed_at'] or '')[:10]}"
+                + (f": {row['resolution_note']}" if row["resolution_note"] else ".")
+            )
         )
     else:
         st.text_area("Resolution note", key=f"note_{row['id']}", placeholder="What was done?")

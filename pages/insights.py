@@ -12,13 +12,14 @@ from rag.errors import ConfigError, GroundworkError
 from rag.feedback import export_feedback
 from rag.insights import load_insights, run_days
 from rag.pricing import PriceTable
+from rag.render import escape_markdown
 
 st.title("Insights")
 try:
     db = database()
     first, last = run_days(db)
 except GroundworkError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(str(exc)))
     st.stop()
 
 if first is None:
@@ -33,7 +34,7 @@ price_file = settings().prices_path
 try:
     prices = PriceTable.load(price_file)
 except ConfigError as exc:
-    st.warning(f"{exc} Using the default prices.")
+    st.warning(escape_markdown(f"{exc} Using the default prices."))
     prices = PriceTable()
 
 c1, c2 = st.columns([2, 1])

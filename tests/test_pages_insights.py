@@ -90,3 +90,11 @@ def test_bad_price_file_warns_and_uses_defaults(seeded, page_data_dir):
     at = run_page()
     assert "Unknown shadow model" in at.warning[0].value
     assert metric(at, "Answers") == "3"
+
+
+def test_an_error_message_quoting_a_file_renders_as_text(seeded, page_data_dir):
+    (page_data_dir / "prices.toml").write_text('shadow_model = "![x](http://evil.example/p.png)"\n')
+    at = run_page()
+    [warning] = at.warning
+    assert "Unknown shadow model" in warning.value
+    assert "\\!\\[x\\]\\(" in warning.value and "](" not in warning.value.replace("\\]\\(", "")
