@@ -18,7 +18,7 @@ from rag.types import ChunkDraft, LoadedDocument, PageText
 
 _FILL = 0.9  # merge pieces up to this share of max_tokens, leaving slack for tokenizer joins
 _MARKDOWN_HEADINGS = {"markdown", "html", "docx"}  # kinds whose loaders write '# ' headings
-_MD_HEADING = re.compile(r"(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
+_MD_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")  # closing hashes: see _heading_title
 _FENCE = re.compile(r"(```|~~~)")
 _NUMBERED = re.compile(r"((?:\d{1,2}\.){0,4}\d{1,2})\.?\s+([A-Z][^.]*)")
 _NAMED = re.compile(r"(?:chapter|appendix|part)\s+[0-9A-Z]{1,4}\b[.:]?\s*.*", re.I)
@@ -109,22 +109,43 @@ def _halve(text: str, start: int, end: int, at_space: bool) -> list[tuple[int, i
     return [(a, b) for a, b in spans if b > a]
 
 
-def _children(text: str, start: int, end: int, level: int) -> tuple[list[tuple[int, int]], int]:
-    """Split a span at the next finer level that actually divides it."""
+def _halves(text: str, start: int, end: int, at_space: bool, parts: int) -> list[tuple[int, int]]:
+    """Halve a span, and its halves again, until there are at least ``parts`` spans.
+
+    Cutting a span many times the budget into about as many parts before counting tokens
+    keeps the work near-linear: halving once per count would tokenize it once per level.
+    """
+    spans = _halve(text, start, end, at_space)
+    while len(spans) > 1 and len(spans) < parts:
+        finer = [half for a, b in spans for half in (_halve(text, a, b, at_space) or [(a, b)])]
+        if len(finer) == len(spans):
+            break
+        spans = finer
+    return spans
+
+
+def _children(
+    text: str, start: int, end: int, level: int, parts: int = 2
+) -> tuple[list[tuple[int, int]], int]:
+    """Split a span at the next finer level that actually divides it (halves: ``parts``)."""
     for finer in range(level if level >= 3 else level + 1, 5):  # halving can repeat
         if finer == 1:
             spans = _split(text, start, end, _LINE_END)
         elif finer == 2:
             spans = _split(text, start, end, _SENTENCE_END)
         else:
-            spans = _halve(text, start, end, at_space=finer == 3)
+            spans = _halves(text, start, end, finer == 3, parts)
         if len(spans) > 1:
             return spans, finer
     return [], 4
 
 
 def _heading_title(raw: str) -> str:
-    title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", raw)  # [text](link) -> text
+    bare = raw.rstrip("#")  # "Title ##" closes with hashes; "C#" does not
+    if bare != raw and bare[-1:].isspace():
+        raw = bare.rstrip()
+    # no bracket inside the text nor parenthesis inside the link: each scan stops at the next
+    title = re.sub(r"\[([^\[\]]*)\]\([^()]*\)", r"\1", raw)  # [text](link) -> text
     title = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", title)  # kramdown {#id .class}
     return " ".join(title.replace("**", "").replace("`", "").split()).strip("*_ ")
 
@@ -252,9 +273,10 @@ class _Chunker:
 
     def _pieces(self, text: str, start: int, end: int, level: int) -> list[_Piece]:
         tokens = self.count(text[start:end])
-        if tokens - self.overhead <= self._room():
+        room = self._room()
+        if tokens - self.overhead <= room:
             return [_Piece(start, end, tokens, level)]
-        spans, child_level = _children(text, start, end, level)
+        spans, child_level = _children(text, start, end, level, (tokens - self.overhead) // room)
         if not spans:
             return [_Piece(start, end, tokens, 4)]
         return [p for a, b in spans for p in self._pieces(text, a, b, child_level)]
@@ -263,18 +285,23 @@ class _Chunker:
         """Cut one page into chunks, updating the section path as headings go by."""
         text, out = page.text, []
         current: list[_Piece] = []
+        used = 0  # text tokens in ``current``, kept as it grows (summing each time is quadratic)
         for start, end, heading in self._blocks(text):
             if heading:
                 if any(not p.heading for p in current):
                     self._flush(text, current, out, page.number)
+                    used = 0
                 self._enter(*heading)
-                pieces = [_Piece(start, end, self.count(text[start:end]), 0, heading=True)]
+                tokens = self.count(text[start:end])
+                if tokens - self.overhead > self._room():  # a "heading" longer than a chunk
+                    pieces = self._pieces(text, start, end, 0)
+                else:
+                    pieces = [_Piece(start, end, tokens, 0, heading=True)]
             else:
                 pieces = self._pieces(text, start, end, 0)
             queue = deque(pieces)
             while queue:
                 piece = queue.popleft()
-                used = sum(p.tokens - self.overhead for p in current)
                 if current and used + piece.tokens - self.overhead > self._room():
                     spans, level = _children(text, piece.start, piece.end, piece.level)
                     if spans and all(p.heading for p in current):
@@ -284,10 +311,27 @@ class _Chunker:
                         )
                         continue
                     self._flush(text, current, out, page.number)
+                    used = 0
                 current.append(piece)
+                used += piece.tokens - self.overhead
         if current and (any(not p.heading for p in current) or not out):
             self._flush(text, current, out, page.number)
         return out
+
+    def _window(self, queue: deque[_Piece]) -> int:
+        """How many pieces to try joining first: all that might fit, by their own counts.
+
+        Counting a span far past the limit is wasted work and, repeated once per chunk over an
+        oversized piece (a 200 KB heading), quadratic. The slack keeps every piece that could
+        fit once joins are counted.
+        """
+        n, tokens = 0, 0
+        for piece in queue:
+            tokens += piece.tokens - self.overhead
+            if n and tokens > 2 * self.max_tokens:
+                break
+            n += 1
+        return n
 
     def _flush(self, text: str, current: list[_Piece], out: list[ChunkDraft], page: int) -> None:
         """Emit ``current`` as chunks, each checked against the real limit; empty the list."""
@@ -295,7 +339,7 @@ class _Chunker:
         current.clear()
         prefix = self.header(self.section)
         while queue:
-            n = len(queue)
+            n = self._window(queue)
             while True:
                 start, end = queue[0].start, queue[n - 1].end
                 if self.count(prefix + text[start:end]) <= self.max_tokens:
@@ -309,7 +353,7 @@ class _Chunker:
                     raise ValueError(f"cannot fit {text[start:end]!r} under {self.max_tokens}")
                 for a, b in reversed(spans):
                     queue.appendleft(_Piece(a, b, self.count(text[a:b]), level))
-                n = len(queue)
+                n = self._window(queue)
             out.append(ChunkDraft(text[start:end], page, self.section, start, end))
             for _ in range(n):
                 queue.popleft()

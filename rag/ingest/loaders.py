@@ -17,8 +17,17 @@ from collections.abc import Callable
 
 from rag.config import Settings
 from rag.errors import IngestError
+from rag.ingest.html_text import html_text
 from rag.ingest.pdf import load_pdf
-from rag.ingest.text import clean_text, decode_text, sensible_title, too_many_pages
+from rag.ingest.text import (
+    clean_text,
+    decode_text,
+    markdown_title,
+    sensible_title,
+    strip_template_tags,
+    too_many_pages,
+    unwrap_empty_links,
+)
 from rag.types import LoadedDocument, PageText
 
 SUPPORTED_EXTENSIONS = (".pdf", ".md", ".markdown", ".txt", ".csv", ".html", ".htm", ".docx")
@@ -26,9 +35,6 @@ SUPPORTED_EXTENSIONS = (".pdf", ".md", ".markdown", ".txt", ".csv", ".html", ".h
 _TAG = re.compile(r"<[^>]*>")
 _UNSAFE_CHARS = re.compile(r'[<>:"|?*&\'`]')
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-_TEMPLATE_TAGS = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}|<!--.*?-->", re.S)
-_EMPTY_LINK = re.compile(r"\[([^\]]*)\]\(\s*\)")
-_MD_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 
 
 def safe_filename(name: str) -> str:
@@ -105,10 +111,10 @@ def _load_markdown(name: str, data: bytes, settings: Settings) -> LoadedDocument
             front = None
         if isinstance(front, dict):
             metadata.update(_flat_metadata(front))
-    text = _TEMPLATE_TAGS.sub("", text)
-    text = clean_text(_EMPTY_LINK.sub(r"\1", text))  # [text]({% link %}) lost its target
-    if not metadata.get("title") and (h1 := _MD_H1.search(text)):
-        metadata["title"] = h1.group(1).strip()
+    text = strip_template_tags(text)
+    text = clean_text(unwrap_empty_links(text))  # [text]({% link %}) lost its target
+    if not metadata.get("title") and (title := markdown_title(text)):
+        metadata["title"] = title
     return LoadedDocument(name, "markdown", [PageText(1, text)], metadata, warnings)
 
 
@@ -146,39 +152,12 @@ def _load_csv(name: str, data: bytes, settings: Settings) -> LoadedDocument:
     return LoadedDocument(name, "csv", [PageText(1, clean_text("\n".join(lines)))])
 
 
-_HTML_DROP = ("script", "style", "nav", "noscript", "template", "svg", "iframe", "footer", "form")
-_HTML_BLOCKS = (
-    "p", "div", "section", "article", "main", "header", "aside", "ul", "ol", "dl", "dt", "dd",
-    "table", "tr", "pre", "blockquote", "figure", "figcaption", "li", "hr", "address",
-)  # fmt: skip
-
-
 def _load_html(name: str, data: bytes, settings: Settings) -> LoadedDocument:
-    from bs4 import BeautifulSoup
-
-    # bytes, not str: BeautifulSoup honours the page's own <meta charset>
-    soup = BeautifulSoup(data, "html.parser")
-    metadata = {}
-    if soup.title and soup.title.get_text(strip=True):
-        metadata["title"] = " ".join(soup.title.get_text().split())
-    for tag in soup.find_all(_HTML_DROP):
-        tag.decompose()
-    for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
-        heading = " ".join(tag.get_text(" ").split())
-        tag.replace_with(f"\n\n{'#' * int(tag.name[1])} {heading}\n\n" if heading else "")
-    for tag in soup.find_all("br"):
-        tag.replace_with("\n")
-    for tag in soup.find_all(["td", "th"]):
-        tag.insert_after(" | ")
-    for tag in soup.find_all("li"):
-        tag.insert(0, "- ")
-    for tag in soup.find_all(_HTML_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    body = soup.body or soup
-    text = clean_text(body.get_text())
-    text = re.sub(r"\s*\|\s*$", "", text, flags=re.M)  # the separator after a row's last cell
-    return LoadedDocument(name, "html", [PageText(1, text)], metadata)
+    raw, title = html_text(data)
+    text = clean_text(raw)
+    # the separator after a row's last cell (bounded: cleaned text has short whitespace runs)
+    text = re.sub(r"\s{0,8}\|\s{0,8}$", "", text, flags=re.M)
+    return LoadedDocument(name, "html", [PageText(1, text)], {"title": title} if title else {})
 
 
 def _load_docx(name: str, data: bytes, settings: Settings) -> LoadedDocument:

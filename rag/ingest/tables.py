@@ -10,7 +10,6 @@ leftmost text, after the section line it is indented under. :func:`find_tables` 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rag.ingest.layout import MAX_LINES, Cell, Line
@@ -19,11 +18,17 @@ from rag.ingest.table_rows import Row, Table
 
 _RUN_GAP = 2.6  # lines further apart than this many line heights do not share a table
 _MAX_HEADER_LINES = 4
+_LEADERS = ".…·_"
 _MAX_LABEL_LINES = 3  # label-only lines (section names, wrapped labels) between two rows
 
 
 def _strip_leaders(label: str) -> str:
-    return re.sub(r"(?:\s*[.…·_]){3,}\s*$", "", label).strip()
+    """Drop the dot leaders ("Revenue ........") that join a label to its numbers."""
+    end, dots = len(label), 0
+    while end and (label[end - 1] in _LEADERS or label[end - 1].isspace()):
+        dots += label[end - 1] in _LEADERS
+        end -= 1  # a backwards scan: a regex here was quadratic on long runs of dots
+    return (label[:end] if dots >= 3 else label).strip()
 
 
 @dataclass
