@@ -1,4 +1,6 @@
-"""Real browser test: upload a PDF, ask about it, get a cited answer, rate it; check SQLite.
+"""Real browser tests: upload a PDF, ask about it, get a cited answer, rate it; check SQLite.
+And hostile text: a document (quoted) or a model (streamed, verified) writing an image or link
+to a loopback beacon shows it as text, and the browser requests nothing from the beacon.
 
 Runs the app as users do (``streamlit run app.py`` in a subprocess, loopback only) and drives
 Debian's Chromium through Playwright. Without /usr/bin/chromium the test is skipped, except in
