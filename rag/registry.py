@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from rag.database import apply_migrations, write_transaction
+from rag.database import apply_migrations, fetch, write_transaction
 
 migrations = Migrations("groundwork.registry")
 
@@ -97,8 +97,8 @@ def now() -> str:
 
 def index_version(db: sqlite_utils.Database) -> int:
     """The counter that advances on every change to what is served."""
-    row = db.execute("select value from registry_meta where key = 'index_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = fetch(db, "select value from registry_meta where key = 'index_version'")
+    return int(rows[0]["value"]) if rows else 0
 
 
 def bump_index_version(db: sqlite_utils.Database) -> int:
@@ -179,7 +179,9 @@ def stale_versions(
     if doc_id is not None:
         sql += " and doc_id = ?"
         params.append(doc_id)
-    return [(r[0], int(r[1]), r[2] == "retired") for r in db.execute(sql, params).fetchall()]
+    return [
+        (r["doc_id"], int(r["version"]), r["state"] == "retired") for r in fetch(db, sql, params)
+    ]
 
 
 def mark_purged(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
@@ -194,24 +196,24 @@ def mark_purged(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
 
 def get_document(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
     """Return one document row, or None."""
-    rows = list(db["documents"].rows_where("doc_id = ?", [doc_id]))
+    rows = fetch(db, "select * from documents where doc_id = ?", [doc_id])
     return _decode(rows[0]) if rows else None
 
 
 def find_by_hash(db: sqlite_utils.Database, digest: str) -> dict[str, Any] | None:
     """Return the document whose active version has these exact bytes, or None."""
-    rows = list(db["documents"].rows_where("content_hash = ?", [digest], limit=1))
+    rows = fetch(db, "select * from documents where content_hash = ? limit 1", [digest])
     return _decode(rows[0]) if rows else None
 
 
 def list_documents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """All documents, newest first, with an ``overdue`` flag for past review-by dates."""
-    return [_decode(r) for r in db["documents"].rows_where(order_by="updated_at desc")]
+    return [_decode(r) for r in fetch(db, "select * from documents order by updated_at desc")]
 
 
 def active_versions(db: sqlite_utils.Database) -> dict[str, int]:
     """Map doc_id to the version that is served."""
-    return {r[0]: r[1] for r in db.execute("select doc_id, version from documents").fetchall()}
+    return {r["doc_id"]: r["version"] for r in fetch(db, "select doc_id, version from documents")}
 
 
 def is_overdue(review_by: str | None, today: date | None = None) -> bool:
