@@ -47,11 +47,11 @@ with st.sidebar:
     st.caption("Model backend")
     try:
         active = assistant(backend_override()).backend
-        st.markdown(f":material/memory: **{active.name}** · {active.chat_model}")
-        st.caption(active.reason)
+        st.markdown(f":material/memory: **{active.name}** · {escape_markdown(active.chat_model)}")
+        st.caption(escape_markdown(active.reason))
     except GroundworkError as exc:
         st.markdown(":material/cloud_off: **unavailable**")
-        st.caption(str(exc))
+        st.caption(escape_markdown(str(exc)))
     if auth_configured() and st.user.get("is_logged_in", False):
         st.caption(f"Signed in as {escape_markdown(str(st.user.get('email', '')))}")
         st.button("Sign out", on_click=st.logout)

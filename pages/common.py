@@ -65,13 +65,13 @@ def current_assistant():
     try:
         return assistant(backend_override())
     except BackendUnavailable as exc:
-        st.error(str(exc), icon=":material/cloud_off:")
+        st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
         if backend_override() != "embedded" and st.button("Use the embedded model instead"):
             st.session_state["backend_override"] = "embedded"
             st.rerun()
         st.stop()
     except GroundworkError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         st.stop()
 
 
@@ -83,13 +83,13 @@ def current_store():
         return store()
     except (BackendUnavailable, EmbedderMismatch) as exc:
         # The store's embedder cannot be used here: offer to rebuild it with the embedded one.
-        st.error(str(exc), icon=":material/cloud_off:")
+        st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
         if st.button("Re-index with the embedded embedder", icon=":material/autorenew:"):
             reindex_with_embedded()
             st.rerun()
         st.stop()
     except GroundworkError as exc:
-        st.error(str(exc), icon=":material/lock:")
+        st.error(escape_markdown(str(exc)), icon=":material/lock:")
         st.stop()
 
 

@@ -113,7 +113,7 @@ if submitted and uploads:
     try:
         remember(ingest_with_progress(store, files, meta), files, meta)
     except GroundworkError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(escape_markdown(str(exc)), icon=":material/error:")
 elif submitted:
     st.warning("Choose one or more files first.", icon=":material/upload_file:")
 
@@ -221,7 +221,7 @@ with st.form(f"meta_{chosen}"):
                 review_by=new_review.isoformat() if new_review else "",
             )
         except GroundworkError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(escape_markdown(str(exc)), icon=":material/error:")
         else:
             st.session_state["documents_flash"] = f"Saved the details of {label}."
             st.rerun()
@@ -261,7 +261,7 @@ with st.form(f"context_{chosen}"):
                 with st.spinner(f"Re-indexing {label} with the corrected details…"):
                     remember([edit_context(store, chosen, **changes)])
             except GroundworkError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(escape_markdown(str(exc)), icon=":material/error:")
             else:
                 st.session_state["documents_flash"] = f"Saved what {label} is about."
                 st.rerun()
@@ -301,7 +301,7 @@ if st.session_state.get(confirm_key) == chosen:
             try:
                 delete_document(store, chosen)
             except GroundworkError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(escape_markdown(str(exc)), icon=":material/error:")
             else:
                 st.session_state["documents_flash"] = f"Deleted {label}."
                 st.rerun()

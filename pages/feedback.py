@@ -59,7 +59,7 @@ def _mark_reviewed(feedback_id: int) -> None:
     try:
         mark_reviewed(db, feedback_id, note, current_user())
         _flash("success", f"Rating #{feedback_id} marked reviewed.")
-    except (GroundworkError, LookupError) as exc:
+    except GroundworkError as exc:
         _flash("error", escape_markdown(str(exc)))
 
 
@@ -70,7 +70,7 @@ def _add_golden(feedback_id: int) -> None:
     facts = st.session_state.get(f"gold_facts_{feedback_id}", "").splitlines()
     try:
         case = golden_case(row, answer, sources, key_facts=facts)
-    except ValueError as exc:
+    except GroundworkError as exc:
         _flash("error", escape_markdown(f"Not added: {exc}."))
         return
     if append_golden(golden_path(), case):

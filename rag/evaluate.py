@@ -200,7 +200,7 @@ _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~:$&])")
 
 def shown_text(answer: str) -> str:
     """The answer as the reader sees it: flagged (unverified) sentences out, escapes undone."""
-    return _ESCAPED.sub(r"\1", _FLAGGED.sub(" ", answer))
+    return _ESCAPED.sub(r"\1", _FLAGGED.sub(" ", answer)).replace("\u2060", "")
 
 
 def key_fact_recall(answer: str, key_facts: Sequence[str]) -> float | None:

@@ -342,3 +342,9 @@ def test_full_run_with_the_embedded_model(settings, minilm, tmp_path):
     assert answered["answer"] and answered["total_ms"] > 0 and answered["verify_ms"] is not None
     assert answered["hit5"]
     json.dumps(run.to_dict())  # the results file is plain JSON
+
+
+def test_shown_text_drops_the_word_joiner_that_keeps_urls_inert():
+    shown = render.escape_markdown("Report it at https://help.example.org/desk today.")
+    assert "\u2060" in shown  # the escape that stops the URL from becoming a link
+    assert key_fact_recall(shown, ["https://help.example.org/desk"]) == 1.0
