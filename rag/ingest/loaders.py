@@ -18,6 +18,7 @@ from collections.abc import Callable
 from rag.config import Settings
 from rag.errors import IngestError
 from rag.ingest.html_text import html_text
+from rag.ingest.limits import check_zip
 from rag.ingest.pdf import load_pdf
 from rag.ingest.text import (
     clean_text,
@@ -162,6 +163,7 @@ def _load_html(name: str, data: bytes, settings: Settings) -> LoadedDocument:
 
 def _load_docx(name: str, data: bytes, settings: Settings) -> LoadedDocument:
     import docx
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
@@ -169,10 +171,19 @@ def _load_docx(name: str, data: bytes, settings: Settings) -> LoadedDocument:
         "this is not a Word document (a .docx is a zip holding word/document.xml, and this one "
         "is not). Open it in its own program and save or export it as .docx or PDF."
     )
+    check_zip(name, data)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise IngestError(name, not_word) from exc
+    # Paragraph.style scans every style for the default on each call (60k paragraphs: a minute)
+    styles = {
+        style.style_id: style.name or ""
+        for style in document.styles
+        if style.type == WD_STYLE_TYPE.PARAGRAPH
+    }
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_style = (default.name if default is not None else "") or ""
     blocks = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
@@ -188,7 +199,7 @@ def _load_docx(name: str, data: bytes, settings: Settings) -> LoadedDocument:
         text = item.text.strip()
         if not text:
             continue
-        style = (item.style.name if item.style is not None else "") or ""
+        style = styles.get(item._p.style or "", default_style)
         if level := _docx_heading_level(style):
             blocks.append(f"{'#' * level} {' '.join(text.split())}")
         elif style.lower().startswith("list"):
