@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 
 from rag.errors import IngestError
 
@@ -82,3 +83,93 @@ def _zip_entry_count(data: bytes) -> int | None:
     if at < 0 or at + 22 > len(data):
         return None
     return struct.unpack_from("<H", data, at + 10)[0]  # 0xFFFF (zip64): more than a DOCX holds
+
+
+# pdfium inflates a content stream whole and holds about twice its size while parsing it: a
+# page's drawing instructions in a real file are kilobytes to a few megabytes.
+MAX_PDF_STREAM_BYTES = 128 * 1024 * 1024
+# All deflated streams but pictures (fonts, pages, forms); inflating them here costs ~1 s per GB.
+MAX_PDF_INFLATED_BYTES = 512 * 1024 * 1024
+_SLICE = 1024 * 1024  # inflate this much at a time: memory stays flat whatever a stream claims
+_FEED = 64 * 1024
+
+
+def check_pdf_streams(name: str, reader) -> None:
+    """Refuse a PDF whose deflated streams would inflate past the caps (a PDF bomb).
+
+    ``reader`` is an open (decrypted) pypdf reader. Every stream but pictures is inflated in
+    slices that are counted and dropped, before pdfium, which has no such cap, sees the file.
+    Pictures are decoded only when a scanned page is rendered, within the OCR pixel caps.
+    """
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import IndirectObject, StreamObject
+
+    total = 0
+    for generation, numbers in list(reader.xref.items()):
+        for number in list(numbers):
+            try:
+                obj = reader.get_object(IndirectObject(number, generation, reader))
+                if not isinstance(obj, StreamObject) or obj.get("/Subtype") == "/Image":
+                    continue
+                filters = obj.get("/Filter")
+                first = filters[0] if isinstance(filters, list) and filters else filters
+            except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+                continue  # an unreadable object: the parsers skip or refuse it themselves
+            if first not in ("/FlateDecode", "/Fl"):
+                continue
+            # the stored bytes (EncodedStreamObject.get_data would inflate them, uncapped)
+            size = inflated_size(StreamObject.get_data(obj), MAX_PDF_STREAM_BYTES)
+            total += size
+            _check_pdf_sizes(name, size, total)
+
+
+def check_pdf_bytes(name: str, data: bytes) -> None:
+    """Like :func:`check_pdf_streams` for a file pypdf cannot parse: inflate whatever follows
+    each ``stream`` keyword (zlib stops at the end of its own data; other bytes fail at once)."""
+    total, at = 0, data.find(b"stream")
+    while at >= 0:
+        start = at + len(b"stream")
+        start += 2 if data[start : start + 2] == b"\r\n" else 1
+        if data[at - 3 : at] != b"end":
+            size = inflated_size(memoryview(data)[start:], MAX_PDF_STREAM_BYTES)
+            total += size
+            _check_pdf_sizes(name, size, total)
+        at = data.find(b"stream", start)
+
+
+def _check_pdf_sizes(name: str, size: int, total: int) -> None:
+    if size <= MAX_PDF_STREAM_BYTES and total <= MAX_PDF_INFLATED_BYTES:
+        return
+    what, cap = (
+        ("one of its streams", MAX_PDF_STREAM_BYTES)
+        if size > MAX_PDF_STREAM_BYTES
+        else ("its streams", MAX_PDF_INFLATED_BYTES)
+    )
+    raise IngestError(
+        name,
+        f"this PDF is too large to read safely: {what} would unpack past {cap / 2**20:,.0f} MB "
+        "(a compressed bomb, or an extreme drawing), so it was not opened. If it is genuine, "
+        "print it to a new PDF or split it, and upload that.",
+    )
+
+
+def inflated_size(raw: bytes | memoryview, cap: int) -> int:
+    """Count the bytes a zlib stream inflates to, stopping once past ``cap``; keep none.
+
+    Input goes in small pieces too: zlib copies what it has not used, which for a stream read
+    up to the end of a file would be the rest of the file, once per stream.
+    """
+    view = memoryview(raw)
+    inflater = zlib.decompressobj()
+    total, fed, pending = 0, 0, b""
+    try:
+        while not inflater.eof and total <= cap:
+            if not pending:
+                if fed >= len(view):
+                    break  # truncated: all input read
+                pending, fed = view[fed : fed + _FEED], fed + _FEED
+            total += len(inflater.decompress(pending, _SLICE))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        pass  # damaged data: readers stop where it breaks too
+    return total

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from rag.config import Settings
 from rag.errors import IngestError
 from rag.ingest.layout import TooComplex, read_lines
+from rag.ingest.limits import check_pdf_bytes, check_pdf_streams
 from rag.ingest.ocr import is_scan, read_scans
 from rag.ingest.table_rows import merge_rows, numeric_lines
 from rag.ingest.tables import find_tables
@@ -81,6 +82,7 @@ def load_pdf(
                 texts, metadata = _read_pypdf(name, data, settings, warnings)
         except LimitReachedError as second:
             warnings = [f"pypdf could not read the file ({second}); pdfium read its text instead."]
+            check_pdf_bytes(name, data)
             texts, metadata = _read_pdfium(name, data, settings), {}
     pages = [PageText(i + 1, clean_text(text)) for i, text in enumerate(texts)]
     report = report if report is not None else LayoutReport()
@@ -124,6 +126,7 @@ def _read_pypdf(
         raise IngestError(name, _DAMAGED) from exc
     if count > settings.max_pages:
         raise IngestError(name, too_many_pages(count, settings.max_pages))
+    check_pdf_streams(name, reader)  # before pdfium, which inflates streams uncapped, sees it
     texts = []
     for number, page in enumerate(reader.pages, start=1):
         try:
