@@ -78,7 +78,24 @@ def load_file(filename: str, data: bytes, settings: Settings) -> LoadedDocument:
             f"{shown} not supported. Supported: {', '.join(SUPPORTED_EXTENSIONS)}. "
             "Export the document as PDF, DOCX, Markdown, CSV or plain text and upload that.",
         )
-    doc = loader(name, data, settings)
+    try:
+        doc = loader(name, data, settings)
+    except IngestError:
+        raise
+    except MemoryError as exc:
+        # the parser's allocation failed and was freed; the next file may well fit
+        raise IngestError(
+            name,
+            "reading this document ran out of memory, so it was skipped. Split it into smaller "
+            "files, or export it again (print to PDF), and upload those.",
+        ) from exc
+    except Exception as exc:  # a parser's bug or a file it cannot take must not end the batch
+        raise IngestError(
+            name,
+            f"the {_KINDS.get(ext, 'file')} reader failed on this file ({type(exc).__name__}: "
+            f"{_short(exc)}); it may be damaged or unusual. Open it in its own program, save or "
+            "export it again (PDF, DOCX or plain text) and upload the new copy.",
+        ) from exc
     if len(doc.pages) > settings.max_pages:
         raise IngestError(name, too_many_pages(len(doc.pages), settings.max_pages))
     if not any(page.text.strip() for page in doc.pages):
@@ -90,6 +107,14 @@ def load_file(filename: str, data: bytes, settings: Settings) -> LoadedDocument:
         )
         raise IngestError(name, "no extractable text was found in this document." + hint)
     return doc
+
+
+_KINDS = {".pdf": "PDF", ".docx": "Word", ".html": "HTML", ".htm": "HTML", ".csv": "CSV"}
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _load_text(name: str, data: bytes, settings: Settings) -> LoadedDocument:

@@ -6,7 +6,9 @@ Document 7 Filed 09/14/21 Page 1 of 5") over each scanned page, while a text pag
 a chart has far more text area and far less picture area. A page with no text layer at all is
 read when pictures cover more than a logo would. Scans are rendered in grey at 300 dpi, capped at
 ``MAX_PIXELS`` so a huge page cannot exhaust memory, and read by tesseract with a per-page
-timeout; the OCR text goes after the page's own text (the stamp is kept).
+timeout; the OCR text goes after the page's own text (the stamp is kept). A page so large that
+the cap leaves it under ``MIN_DPI`` is skipped, and a document's OCR stops after
+``DOCUMENT_BUDGET`` seconds; both are reported in the document's warnings.
 
 Callers hold the pdfium lock around :func:`is_scan`; :func:`read_scans` takes the lock for
 rendering only (tesseract runs in a separate process).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from dataclasses import dataclass
 
 from rag.ingest.text import clean_text
@@ -28,6 +31,10 @@ OCR_DPI = 300  # tesseract is trained on ~300 dpi text
 MAX_PIXELS = 25_000_000  # ~25 MB in grey: an A0 poster is read at ~150 dpi instead
 MAX_SIDE = 20_000  # pixels; a long thin strip must not exceed tesseract's limits either
 PAGE_TIMEOUT = 120  # seconds; a stuck page must not hang an upload forever
+# Seconds of OCR per document: tesseract reads a page in 2-10 s, so ~30-150 pages fit; pages
+# past it are reported as not read rather than holding an upload (and a core) for an hour.
+DOCUMENT_BUDGET = 300
+MIN_DPI = 20  # below this (a page over ~20 m^2 under the pixel cap) letters are a few pixels
 MIN_CHARS = 8  # letters and digits OCR must read (beyond the stamp) for its text to count
 _MAX_OBJECTS = 10_000  # page objects examined per page (a hostile page may hold millions)
 _MAX_FORM_DEPTH = 4
@@ -143,12 +150,12 @@ def tesseract_missing() -> bool:
     return False
 
 
-def read(image) -> str | None:
+def read(image, timeout: float = PAGE_TIMEOUT) -> str | None:
     """OCR an image with tesseract; None when it failed or timed out."""
     import pytesseract
 
     try:
-        return pytesseract.image_to_string(image, timeout=PAGE_TIMEOUT)
+        return pytesseract.image_to_string(image, timeout=timeout)
     except (RuntimeError, pytesseract.TesseractError):  # timeout, bad image
         return None
 
@@ -173,21 +180,36 @@ def read_scans(
             "not installed (apt-get install tesseract-ocr); their text is missing."
         )
         return pages, []
-    pages, ocred, failed = list(pages), [], []
+    pages, ocred, failed, huge = list(pages), [], [], []
+    deadline = time.monotonic() + DOCUMENT_BUDGET
     with lock:
         pdf = pdfium.PdfDocument(data)
     try:
-        for number in numbers:
-            with lock:
+        for index, number in enumerate(numbers):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                rest = ", ".join(map(str, numbers[index:]))
+                warnings.append(
+                    f"OCR stopped after {DOCUMENT_BUDGET} s (the per-document limit): scanned "
+                    f"page(s) {rest} were not read. Split the document to have them read."
+                )
+                break
+            with lock:  # held per page: another upload's pages go between ours
                 try:
                     page = pdf[number - 1]
                     try:
-                        image = render(page)
+                        width, height = page.get_size()
+                        too_big = scale_for(width, height) * 72 < MIN_DPI
+                        image = None if too_big else render(page)
                     finally:
                         page.close()
                 except pdfium.PdfiumError:
-                    image = None
-            raw = read(image) if image is not None else None  # tesseract runs unlocked
+                    too_big, image = False, None
+            if too_big:
+                huge.append(number)
+                continue
+            # tesseract runs unlocked, within what is left of the budget
+            raw = read(image, min(PAGE_TIMEOUT, max(left, 1))) if image is not None else None
             if raw is None:
                 failed.append(number)
                 continue
@@ -202,6 +224,11 @@ def read_scans(
             pdf.close()
     if failed:
         warnings.append(f"OCR failed on page(s) {', '.join(map(str, failed))}; text is missing.")
+    if huge:
+        warnings.append(
+            f"page(s) {', '.join(map(str, huge))} are too large to OCR (under {MIN_DPI} dpi "
+            "within the pixel limit); their text is missing. Export them at a normal page size."
+        )
     return pages, ocred
 
 

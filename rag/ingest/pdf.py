@@ -166,18 +166,21 @@ def _read_pdfium(name: str, data: bytes, settings: Settings) -> list[str]:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             raise IngestError(name, _DAMAGED) from exc
-        try:
-            if len(pdf) > settings.max_pages:
-                raise IngestError(name, too_many_pages(len(pdf), settings.max_pages))
-            texts = []
-            for index in range(len(pdf)):
+        count = len(pdf)
+    try:
+        if count > settings.max_pages:
+            raise IngestError(name, too_many_pages(count, settings.max_pages))
+        texts = []
+        for index in range(count):
+            with _PDFIUM_LOCK:  # per page: another upload's pages go between ours
                 page = pdf[index]
                 textpage = page.get_textpage()
                 texts.append(textpage.get_text_bounded())
                 textpage.close()
                 page.close()
-            return texts
-        finally:
+        return texts
+    finally:
+        with _PDFIUM_LOCK:
             pdf.close()
 
 
