@@ -35,8 +35,9 @@ _WHAT_TO_DO = (
 def check_zip(name: str, data: bytes, kind: str = "Word document") -> None:
     """Refuse a zip whose members would unpack past the caps (a zip bomb), before opening it.
 
-    zipfile never returns more than a member's declared size, so the declared sizes checked
-    here bound what the parser can inflate even when they lie.
+    The directory's sizes and ratios are checked first; then every member is inflated in
+    slices, counted and dropped, so sizes that lie cannot get past: a parser reading a member
+    whole would inflate all of it before noticing.
     """
     entries = _zip_entry_count(data)
     if entries is not None and entries > MAX_ZIP_ENTRIES:
@@ -46,27 +47,45 @@ def check_zip(name: str, data: bytes, kind: str = "Word document") -> None:
             f"so it was not opened. {_WHAT_TO_DO}",
         )
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return  # not a zip: the loader reports that in its own words
     total = 0
     for member in members:
-        size = member.file_size
-        total += size
-        if member.filename.lower().endswith((".xml", ".rels")) and size > MAX_ZIP_XML_BYTES:
-            raise IngestError(
-                name, _too_big(kind, f"its part {member.filename!r}", size, MAX_ZIP_XML_BYTES)
-            )
-        ratio = size / max(member.compress_size, 1)
-        if size > ZIP_RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
-            raise IngestError(
-                name,
-                f"this {kind} looks like a zip bomb: its part {member.filename!r} would unpack "
-                f"{ratio:,.0f} times larger than it is stored (real documents: under "
-                f"{MAX_ZIP_RATIO}x), so it was not opened. {_WHAT_TO_DO}",
-            )
+        _check_member(name, kind, member.filename, member.file_size, member.compress_size)
+        total += member.file_size
     if total > MAX_ZIP_BYTES:
         raise IngestError(name, _too_big(kind, "its contents", total, MAX_ZIP_BYTES))
+    for member in members:
+        try:
+            with archive.open(member) as stream:
+                size = 0
+                while piece := stream.read(_SLICE):  # stops at the declared size, checks the CRC
+                    size += len(piece)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
+            raise IngestError(
+                name,
+                f"this {kind} is damaged: its part {member.filename!r} does not match what the "
+                f"file says about it ({exc}). {_WHAT_TO_DO}",
+            ) from exc
+        except NotImplementedError as exc:  # an unusual compression method
+            raise IngestError(
+                name, f"this {kind} uses an unsupported compression ({exc}). {_WHAT_TO_DO}"
+            ) from exc
+
+
+def _check_member(name: str, kind: str, part: str, size: int, stored: int) -> None:
+    ratio = size / max(stored, 1)
+    if size > ZIP_RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
+        raise IngestError(
+            name,
+            f"this {kind} looks like a zip bomb: its part {part!r} would unpack {ratio:,.0f} "
+            f"times larger than it is stored (real documents: under {MAX_ZIP_RATIO}x), so it "
+            f"was not opened. {_WHAT_TO_DO}",
+        )
+    if part.lower().endswith((".xml", ".rels")) and size > MAX_ZIP_XML_BYTES:
+        raise IngestError(name, _too_big(kind, f"its part {part!r}", size, MAX_ZIP_XML_BYTES))
 
 
 def _too_big(kind: str, what: str, size: int, cap: int) -> str:

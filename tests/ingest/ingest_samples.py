@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 
 
 def word_count(text: str) -> int:
@@ -36,16 +38,29 @@ def encrypt_pdf(data: bytes, user: str, owner: str = "owner-secret", algorithm: 
     return out.getvalue()
 
 
-def raw_pdf(content: bytes) -> bytes:
-    """Return a one-page Helvetica PDF whose page content stream is ``content``, written by hand."""
+def raw_pdf(
+    content: bytes, *, deflated: bool = False, size: tuple[int, int] = (612, 792), picture=False
+) -> bytes:
+    """Return a one-page Helvetica PDF whose page content stream is ``content``, written by hand.
+
+    ``deflated``: ``content`` is zlib data (``/FlateDecode``); ``size``: the MediaBox in points;
+    ``picture``: the page also holds ``/Im1``, a one-pixel grey image (draw it with ``Do``).
+    """
+    flate = b" /Filter /FlateDecode" if deflated else b""
+    image = b" /XObject << /Im1 6 0 R >>" if picture else b""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] " % size
+        + b"/Resources << /Font << /F1 4 0 R >>%s >> /Contents 5 0 R >>" % image,
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d%s >>\nstream\n" % (len(content), flate) + content + b"\nendstream",
     ]
+    if picture:
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Length 1 >>\nstream\n\xc0\nendstream"
+        )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -243,3 +258,55 @@ def turned_pdf(data: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+# --- hostile files --------------------------------------------------------------------------
+
+
+def deflated(head: bytes, unit: bytes, total: int) -> bytes:
+    """Return zlib data of ``head`` then ``unit`` repeated to ``total`` bytes (a bomb's core)."""
+    packer = zlib.compressobj(1)
+    block = unit * max(1, (1 << 20) // len(unit))
+    out, written = [packer.compress(head)], 0
+    while written < total:
+        out.append(packer.compress(block))
+        written += len(block)
+    return b"".join(out) + packer.flush()
+
+
+def pdf_bomb(inflated: int) -> bytes:
+    """Return a small PDF whose one content stream inflates to ``inflated`` bytes of spaces."""
+    return raw_pdf(
+        deflated(b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET\n", b" ", inflated), deflated=True
+    )
+
+
+def docx_with_body(body: bytes) -> bytes:
+    """Return ``make_docx()`` with its ``word/document.xml`` body replaced by ``body``."""
+    source = zipfile.ZipFile(io.BytesIO(make_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                head, _, rest = data.partition(b"<w:body>")
+                tail = rest[rest.index(b"<w:sectPr") :]
+                data = head + b"<w:body>" + body + tail
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def lie_about_size(archive: bytes, member: str, size: int) -> bytes:
+    """Return ``archive`` with ``member``'s uncompressed size claimed as ``size`` in both its
+    local header and the central directory (a zip that lies to size checks)."""
+    data = bytearray(archive)
+    name = member.encode()
+    headers = ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46))  # local, central
+    for signature, size_at, length_at, name_at in headers:
+        at = data.find(signature)
+        while at >= 0:
+            length = struct.unpack_from("<H", data, at + length_at)[0]
+            if data[at + name_at : at + name_at + length] == name:
+                struct.pack_into("<I", data, at + size_at, size)
+            at = data.find(signature, at + 4)
+    return bytes(data)
