@@ -44,7 +44,7 @@ def test_sidebar_names_the_backend_and_why(data_dir):
     sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
     assert "**embedded**" in sidebar_text
     assert "SmolLM2" in sidebar_text
-    reasons = [c.value for c in at.sidebar.caption]
+    reasons = [c.value.replace("\\", "") for c in at.sidebar.caption]  # shown escaped
     assert "Model backend" in reasons
     # the reason says why Ollama was not used and what to do about it
     assert any("127.0.0.1:9" in r and "embedded" in r for r in reasons), reasons
