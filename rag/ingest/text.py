@@ -16,6 +16,9 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 _WESTERN_PUNCTUATION = set("“”‘’—–€…•·°±×÷§©®™«»¡¿£¥¢\u00a0")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A unit of 1-4 symbols repeated 8+ times ("-----", "{%{%{%", "*.*.*."): kept as three. Each
+# symbol is a token of its own, so a file of them would embed 4-8x the passages of prose.
+_REPEATED_SYMBOLS = re.compile(r"([^\w\s]{1,4}?)\1{7,}")
 
 
 def too_many_pages(pages: int, limit: int) -> str:
@@ -27,9 +30,10 @@ def too_many_pages(pages: int, limit: int) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Normalise line ends, drop control characters and squeeze runs of spaces and blank lines."""
+    """Normalise line ends, drop control characters and squeeze runs of spaces, blank lines and
+    repeated symbols."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    text = _CONTROL.sub("", text)
+    text = _REPEATED_SYMBOLS.sub(r"\1\1\1", _CONTROL.sub("", text))
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
