@@ -48,15 +48,16 @@ def show_report(report: IngestReport) -> None:
     """Render one file's ingestion report: what went in, and what to do when it did not."""
     icon, meaning = STATUS.get(report.status, (":material/info:", report.status))
     name = escape_markdown(report.filename)
+    error = escape_markdown(report.error.removeprefix(f"{report.filename}: "))  # named already
     if report.status == "conflict" and report.filename in st.session_state.get(PENDING, {}):
-        st.warning(f"**{name}** — {meaning}: {escape_markdown(report.error)}", icon=icon)
+        st.warning(f"**{name}** — {meaning}: {error}", icon=icon)
         if st.button(f"Replace {name}", key=f"replace_{report.doc_id}"):
             upload_name, data, meta = st.session_state[PENDING].pop(report.filename)
             remember(ingest_with_progress(store, [(upload_name, data)], meta, replace=True))
             st.rerun()
         return
     if not report.ok:
-        st.error(f"**{name}** — {meaning}: {escape_markdown(report.error)}", icon=icon)
+        st.error(f"**{name}** — {meaning}: {error}", icon=icon)
         return
     summary = f"**{name}** — {meaning}: {report.pages} page{'s' * (report.pages != 1)}"
     summary += f", {report.chunks} passages"
