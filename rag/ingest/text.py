@@ -16,9 +16,10 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 _WESTERN_PUNCTUATION = set("“”‘’—–€…•·°±×÷§©®™«»¡¿£¥¢\u00a0")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# A unit of 1-4 symbols repeated 8+ times ("-----", "{%{%{%", "*.*.*."): kept as three. Each
-# symbol is a token of its own, so a file of them would embed 4-8x the passages of prose.
-_REPEATED_SYMBOLS = re.compile(r"([^\w\s]{1,4}?)\1{7,}")
+# A unit of a symbol and up to 3 more symbols or spaces, repeated 8+ times ("-----", "{%{%{%",
+# "# # # #", ". . . ."): kept as three. Each symbol is a token of its own, so a file of them
+# would embed 4-8x the passages of prose. Table pipes are left alone (empty cells hold columns).
+_REPEATED_SYMBOLS = re.compile(r"([^\w\s|][^\w|]{0,3}?)\1{7,}")
 
 
 def too_many_pages(pages: int, limit: int) -> str:

@@ -284,7 +284,7 @@ def test_running_out_of_memory_fails_only_that_file(settings, monkeypatch):
     assert load_file("next.txt", b"still fine", settings).pages[0].text == "still fine"
 
 
-@pytest.mark.parametrize("unit", ["{%", "-", "*.", "!?#"])
+@pytest.mark.parametrize("unit", ["{%", "-", "*.", "!?#", "# ", "# ["])
 def test_repeated_symbols_do_not_multiply_the_passages_to_embed(settings, unit):
     """Each symbol is a token of its own: 200 KB of them once made 8x the passages of prose."""
     from rag.indexing import read_document
