@@ -235,7 +235,8 @@ def _commit(
         chunks = _stored_chunks(prepared, doc_id, version)
         total = len(chunks)
         store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)
-        _keep_original(store, doc_id, version, prepared.name, prepared.data)
+        served = previous["version"] if previous else None
+        _keep_original(store, doc_id, version, served, prepared.name, prepared.data)
         report = _report_for(prepared.doc, prepared.name)
         report.doc_id, report.version, report.chunks = doc_id, version, total
         report.status = "updated" if previous else "ingested"
@@ -264,11 +265,24 @@ def _purge_quietly(store: DocumentStore, doc_id: str) -> None:
         log.warning("could not purge the old chunks of %s yet", doc_id, exc_info=True)
 
 
-def _keep_original(store: DocumentStore, doc_id: str, version: int, name: str, data: bytes):
+def _kept_versions(folder: Path) -> dict[int, Path]:
+    """The ``v{N}`` folders of a document's kept originals, by version."""
+    if not folder.is_dir():
+        return {}
+    return {
+        int(p.name[1:]): p
+        for p in folder.iterdir()
+        if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()
+    }
+
+
+def _keep_original(
+    store: DocumentStore, doc_id: str, version: int, served: int | None, name: str, data: bytes
+):
     """Keep the uploaded bytes for re-ingesting and restoring, written crash-safely.
 
     The file goes to a temporary name, is fsynced, then renamed into ``v{version}/``; the
-    served version's original and the one before it are kept, older ones removed.
+    originals of this version and of the ``served`` one are kept, older ones removed.
     """
     folder = store.originals_dir(doc_id)
     target = folder / f"v{version}"
@@ -280,13 +294,11 @@ def _keep_original(store: DocumentStore, doc_id: str, version: int, name: str, d
         os.fsync(out.fileno())
     os.replace(tmp, target / name)
     _fsync_dir(target)
-    served = registry.get_document(store.db, doc_id)
-    keep = {version, served["version"] if served else version}
+    for kept, path in _kept_versions(folder).items():
+        if kept not in (version, served):
+            shutil.rmtree(path, ignore_errors=True)
     for old in folder.iterdir():
-        if old.is_dir() and old.name.startswith("v") and old.name[1:].isdigit():
-            if int(old.name[1:]) not in keep:
-                shutil.rmtree(old, ignore_errors=True)
-        elif old.is_file():  # an original kept before versioned folders
+        if old.is_file():  # an original kept before versioned folders
             old.unlink(missing_ok=True)
 
 
@@ -311,15 +323,10 @@ def _original(store: DocumentStore, doc: dict[str, Any], version: int | None = N
 def previous_version(store: DocumentStore, doc_id: str) -> int | None:
     """The version before the served one whose original is kept (to restore), if any."""
     doc = registry.get_document(store.db, doc_id)
-    folder = store.originals_dir(doc_id)
-    if doc is None or not folder.is_dir():
+    if doc is None:
         return None
-    older = [
-        int(p.name[1:])
-        for p in folder.iterdir()
-        if p.is_dir() and p.name[1:].isdigit() and int(p.name[1:]) < doc["version"]
-    ]
-    return max(older, default=None)
+    kept = _kept_versions(store.originals_dir(doc_id))
+    return max((v for v in kept if v < doc["version"]), default=None)
 
 
 def _reingest_from(store: DocumentStore, doc: dict[str, Any], original: Path) -> IngestReport:
