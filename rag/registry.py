@@ -128,16 +128,14 @@ def switch_version(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
     """Serve ``row``'s version of its document (call inside a write transaction).
 
     Returns False, changing nothing, when a newer version is served already (another process
-    finished a later upload first); the attempt is then marked stale.
+    finished a later upload first); the attempt is then marked failed.
     """
     doc_id, version = row["doc_id"], row["version"]
     current = db.execute("select version from documents where doc_id = ?", [doc_id]).fetchone()
     if current is not None and current[0] >= version:
         mark_failed(db, doc_id, version)
         return False
-    db.execute(
-        "update versions set state = 'retired' where doc_id = ? and state = 'served'", [doc_id]
-    )
+    _retire_served(db, doc_id)
     db["documents"].upsert(row, pk="doc_id")
     db["versions"].upsert(
         {"doc_id": doc_id, "version": version, "state": "served"}, pk=("doc_id", "version")
@@ -149,10 +147,14 @@ def switch_version(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
 def retire_document(db: sqlite_utils.Database, doc_id: str) -> None:
     """Stop serving a document (call inside a write transaction); its version is retired."""
     db["documents"].delete(doc_id)
+    _retire_served(db, doc_id)
+    bump_index_version(db)
+
+
+def _retire_served(db: sqlite_utils.Database, doc_id: str) -> None:
     db.execute(
         "update versions set state = 'retired' where doc_id = ? and state = 'served'", [doc_id]
     )
-    bump_index_version(db)
 
 
 def mark_failed(db: sqlite_utils.Database, doc_id: str, version: int) -> None:
