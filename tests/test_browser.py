@@ -151,6 +151,41 @@ def _screenshot(page, path: Path) -> None:
     page.screenshot(path=str(path), full_page=True)
 
 
+def _open_app(page, url: str) -> None:
+    page.goto(url, timeout=60_000)
+    page.get_by_role("heading", name="Ask your documents").wait_for(timeout=120_000)
+    _idle(page, 120_000)
+
+
+def _upload(page, name: str, mime: str, data: bytes, report: str) -> None:
+    """Upload one file on the Documents page and wait for a report matching ``report``."""
+    page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
+    page.get_by_role("heading", name="Documents", exact=True).wait_for()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        {"name": name, "mimeType": mime, "buffer": data}
+    )
+    page.get_by_text(name).first.wait_for()
+    page.get_by_role("button", name="Add to library").click()
+    page.get_by_text(re.compile(rf"{re.escape(name)} — {report}")).wait_for(timeout=120_000)
+
+
+def _ask(page, question: str, citation: str):
+    """Ask on the Ask page; open and return the first citation whose label matches."""
+    page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
+    page.get_by_role("heading", name="Ask your documents").wait_for()
+    page.get_by_test_id("stChatInputTextArea").fill(question)
+    page.keyboard.press("Enter")
+    found = (
+        page.get_by_test_id("stExpander")
+        .locator("summary")
+        .filter(has_text=re.compile(rf"\[\d+\] {citation}"))
+    )
+    found.first.wait_for(timeout=300_000)
+    _idle(page, 60_000)
+    found.first.click()
+    return found
+
+
 def test_upload_ask_cite_and_rate(chromium, app_server, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -160,36 +195,14 @@ def test_upload_ask_cite_and_rate(chromium, app_server, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(30_000)
-            page.goto(url, timeout=60_000)
-            page.get_by_role("heading", name="Ask your documents").wait_for(timeout=120_000)
-            _idle(page, 120_000)
+            _open_app(page, url)
 
             # Documents: upload a PDF and wait for its report
-            page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
-            page.get_by_role("heading", name="Documents", exact=True).wait_for()
-            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-                {"name": PDF_NAME, "mimeType": "application/pdf", "buffer": make_pdf(PDF_PAGES)}
-            )
-            page.get_by_text(PDF_NAME).first.wait_for()
-            page.get_by_role("button", name="Add to library").click()
-            page.get_by_text(re.compile(rf"{re.escape(PDF_NAME)} — added: 2 pages")).wait_for(
-                timeout=120_000
-            )
+            _upload(page, PDF_NAME, "application/pdf", make_pdf(PDF_PAGES), "added: 2 pages")
             _screenshot(page, tmp_path / "documents.png")
 
             # Ask: a question only the PDF's second page answers
-            page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
-            page.get_by_role("heading", name="Ask your documents").wait_for()
-            page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
-            page.keyboard.press("Enter")
-            citation = (
-                page.get_by_test_id("stExpander")
-                .locator("summary")
-                .filter(has_text=re.compile(rf"\[\d+\] {re.escape(PDF_NAME)}, p\. 2"))
-            )
-            citation.first.wait_for(timeout=300_000)
-            _idle(page, 60_000)
-            citation.first.click()
+            citation = _ask(page, QUESTION, rf"{re.escape(PDF_NAME)}, p\. 2")
             page.get_by_text("Approved travel expenses are reimbursed").first.wait_for()
             caption = page.get_by_text(re.compile(r"(verified \d+/\d+ sentences|quoted|not found)"))
             assert caption.count() >= 1
@@ -281,34 +294,9 @@ def _ask_about_hostile_document(
     Returns the text of the Markdown elements shown (word joiners removed) and the HTML of any
     image or link pointing at ``host``.
     """
-    page.goto(url, timeout=60_000)
-    page.get_by_role("heading", name="Ask your documents").wait_for(timeout=120_000)
-    _idle(page, 120_000)
-    page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
-    page.get_by_role("heading", name="Documents", exact=True).wait_for()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        {
-            "name": HOSTILE_NAME,
-            "mimeType": "text/markdown",
-            "buffer": hostile_document(host).encode(),
-        }
-    )
-    page.get_by_text(HOSTILE_NAME).first.wait_for()
-    page.get_by_role("button", name="Add to library").click()
-    page.get_by_text(re.compile(rf"{re.escape(HOSTILE_NAME)} — added")).wait_for(timeout=120_000)
-
-    page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
-    page.get_by_role("heading", name="Ask your documents").wait_for()
-    page.get_by_test_id("stChatInputTextArea").fill(HOSTILE_QUESTION)
-    page.keyboard.press("Enter")
-    citation = (
-        page.get_by_test_id("stExpander")
-        .locator("summary")
-        .filter(has_text=re.compile(rf"\[\d+\] {re.escape(HOSTILE_NAME)}"))
-    )
-    citation.first.wait_for(timeout=300_000)
-    _idle(page, 60_000)
-    citation.first.click()
+    _open_app(page, url)
+    _upload(page, HOSTILE_NAME, "text/markdown", hostile_document(host).encode(), "added")
+    _ask(page, HOSTILE_QUESTION, re.escape(HOSTILE_NAME))
     page.wait_for_timeout(1_500)  # time for any image to be requested
     _screenshot(page, tmp_path / "hostile.png")
     live = page.locator(f'img[src*="{host}"], a[href*="{host}"]')
