@@ -42,7 +42,7 @@ pages = st.navigation(
 with st.sidebar:
     from pages.common import assistant, backend_override
     from rag.errors import GroundworkError
-    from rag.render import escape_markdown
+    from rag.answer.render import escape_markdown
 
     st.caption("Model backend")
     try:

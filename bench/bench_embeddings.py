@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available  # noqa: E402
+from rag.models.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "rag" / "samples"
 QUERY = "How many days of annual leave do new employees get?"

@@ -115,14 +115,14 @@ def _clean_env() -> None:
 
 def visible_text(answer: str) -> str:
     """The answer's words: Markdown escapes (``\\$65``) undone, then emphasis removed."""
-    from rag.render import strip_markup
+    from rag.answer.render import strip_markup
 
     return strip_markup(re.sub(r"\\([^\w\s])", r"\1", answer))
 
 
 def classify(answer: str) -> str:
     """The outcome named by the answer's first line."""
-    from rag.chain import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
+    from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
 
     if answer.startswith(NOT_FOUND):
         return "not found"
@@ -239,19 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _clean_env()
 
-    from rag.backends import make_chat_model, make_embeddings, resolve_backend
-    from rag.chain import Assistant
+    from rag.models.backends import make_chat_model, make_embeddings, resolve_backend
+    from rag.answer.chain import Assistant
     from rag.config import Settings
     from rag.errors import GroundworkError
-    from rag.indexing import ingest_files, sample_files
-    from rag.store import DocumentStore
+    from rag.index.indexing import ingest_files, sample_files
+    from rag.index.store import DocumentStore
 
     print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     data = Path(tempfile.mkdtemp(prefix="gw-bench-first-answer-"))
     settings = Settings(data_dir=data, backend="embedded")
     try:
         choice = resolve_backend(settings)
-        from rag.embeddings import MiniLMEmbeddings
+        from rag.models.embeddings import MiniLMEmbeddings
 
         MiniLMEmbeddings().embed_query("check")  # the embedder ships in a package too
     except (GroundworkError, ImportError, OSError) as exc:

@@ -54,7 +54,7 @@ def peak_rss_mb() -> float:
 
 
 def _warm_embedder():
-    from rag.embeddings import MiniLMEmbeddings
+    from rag.models.embeddings import MiniLMEmbeddings
 
     embedder = MiniLMEmbeddings()
     embedder.encode(["warm up"])  # graph build and weight load are not ingestion
@@ -112,7 +112,7 @@ def run_naive(files: list[Path], data_dir: Path, cases: list[dict]) -> dict:
 
 def _open_store(data_dir: Path, embedder):
     from rag.config import Settings
-    from rag.store import DocumentStore
+    from rag.index.store import DocumentStore
 
     settings = Settings(data_dir=data_dir, backend="embedded")
     return DocumentStore(settings, lambda name: embedder, "embedded/all-MiniLM-L6-v2")
@@ -120,8 +120,8 @@ def _open_store(data_dir: Path, embedder):
 
 def run_groundwork(files: list[Path], data_dir: Path, cases: list[dict]) -> dict:
     """Groundwork's ingestion; returns its measurements."""
-    from rag.indexing import ingest_files
-    from rag.retrieve import HybridSearch
+    from rag.index.indexing import ingest_files
+    from rag.index.retrieve import HybridSearch
 
     embedder = _warm_embedder()
     with _open_store(data_dir, embedder) as store:
@@ -217,7 +217,7 @@ def compare(corpus: Path, evals: Path, repeat: int) -> None:
 
 def outcomes(folder: Path) -> None:
     """Ingest every file under ``folder`` through Groundwork and count each outcome."""
-    from rag.indexing import ingest_files
+    from rag.index.indexing import ingest_files
 
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     print(f"folder: {folder} ({len(files)} files)")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.database import open_db  # noqa: E402
-from rag.feedback import FEEDBACK_REASONS, record_feedback  # noqa: E402
-from rag.insights import (  # noqa: E402
+from rag.ops.database import open_db  # noqa: E402
+from rag.ops.feedback import FEEDBACK_REASONS, record_feedback  # noqa: E402
+from rag.ops.insights import (  # noqa: E402
     content_gaps,
     latency_by_day,
     load_insights,
@@ -29,7 +29,7 @@ from rag.insights import (  # noqa: E402
     top_documents,
     usage_by_day,
 )
-from rag.runlog import log_runs, new_run_id  # noqa: E402
+from rag.ops.runlog import log_runs, new_run_id  # noqa: E402
 
 SOURCES = [f"doc-{i:03d}.pdf" for i in range(200)]
 QUESTIONS = [f"What does policy {i} say about leave?" for i in range(3000)]

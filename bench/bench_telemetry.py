@@ -27,7 +27,7 @@ REPLY = "Full-time employees receive 25 days of paid annual leave per calendar y
 
 
 def _answer_time(assistant, question: str, db=None) -> float:
-    from rag.runlog import log_run
+    from rag.ops.runlog import log_run
 
     started = time.perf_counter()
     stream = assistant.ask(question, user="bench@example.org")
@@ -43,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from rag.backends import BackendChoice
-    from rag.chain import Assistant
+    from rag.models.backends import BackendChoice
+    from rag.answer.chain import Assistant
     from rag.config import Settings
-    from rag.database import open_db
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.indexing import ingest_files, sample_files
-    from rag.store import DocumentStore
-    from rag.telemetry import Telemetry
+    from rag.ops.database import open_db
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.index.indexing import ingest_files, sample_files
+    from rag.index.store import DocumentStore
+    from rag.ops.telemetry import Telemetry
     from tests.servers.langsmith import LangSmithCapture
 
     parser = argparse.ArgumentParser(description=__doc__)

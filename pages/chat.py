@@ -14,12 +14,12 @@ from pages.common import (
     ingest_with_progress,
     session_id,
 )
-from rag.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
+from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
 from rag.errors import GroundworkError
-from rag.feedback import FEEDBACK_REASONS, record_feedback
-from rag.indexing import sample_files
-from rag.render import escape_line, escape_markdown, highlight
-from rag.runlog import log_run
+from rag.ops.feedback import FEEDBACK_REASONS, record_feedback
+from rag.index.indexing import sample_files
+from rag.answer.render import escape_line, escape_markdown, highlight
+from rag.ops.runlog import log_run
 
 st.title("Ask your documents")
 store = current_store()

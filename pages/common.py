@@ -12,7 +12,7 @@ import streamlit as st
 
 from rag.config import Settings
 from rag.errors import BackendUnavailable, GroundworkError
-from rag.render import escape_markdown
+from rag.answer.render import escape_markdown
 
 
 @st.cache_resource
@@ -24,7 +24,7 @@ def settings() -> Settings:
 @st.cache_resource
 def database():
     """Open the SQLite database (feedback, run log, registry) and apply migrations."""
-    from rag.database import open_db
+    from rag.ops.database import open_db
 
     return open_db(settings().db_path)
 
@@ -32,8 +32,8 @@ def database():
 @st.cache_resource(show_spinner="Opening the document store…")
 def store():
     """Open the document store (Chroma + registry)."""
-    from rag.backends import default_embedder, make_embeddings, resolve_backend
-    from rag.store import DocumentStore
+    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
+    from rag.index.store import DocumentStore
 
     s = settings()
     try:
@@ -47,8 +47,8 @@ def store():
 @st.cache_resource(show_spinner="Loading the model…")
 def assistant(backend: str):
     """Build the assistant for ``backend`` ('auto', 'ollama' or 'embedded')."""
-    from rag.backends import make_chat_model, resolve_backend
-    from rag.chain import Assistant
+    from rag.models.backends import make_chat_model, resolve_backend
+    from rag.answer.chain import Assistant
 
     s = settings().model_copy(update={"backend": backend})
     choice = resolve_backend(s)
@@ -95,9 +95,9 @@ def current_store():
 
 def reindex_with_embedded() -> None:
     """Re-embed every document with the embedded MiniLM model, with a progress bar."""
-    from rag.backends import make_embeddings
-    from rag.embeddings import MODEL_NAME
-    from rag.reindex import reindex
+    from rag.models.backends import make_embeddings
+    from rag.models.embeddings import MODEL_NAME
+    from rag.index.reindex import reindex
 
     s = settings()
     bar = st.progress(0.0, text="Re-indexing…")
@@ -128,7 +128,7 @@ def ingest_with_progress(
     store, files: list[tuple[str, bytes]], meta: dict[str, str] | None = None, replace: bool = False
 ):
     """Ingest ``files`` under a progress bar that names the file being embedded."""
-    from rag.indexing import ingest_files
+    from rag.index.indexing import ingest_files
 
     bar = st.progress(0.0, text=f"Reading {len(files)} file{'s' * (len(files) != 1)}…")
     seen: list[str] = []

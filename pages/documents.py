@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages.common import current_store, ingest_with_progress
 from rag.errors import GroundworkError
-from rag.indexing import (
+from rag.index.indexing import (
     IngestReport,
     delete_document,
     edit_context,
@@ -19,7 +19,7 @@ from rag.indexing import (
     update_metadata,
 )
 from rag.ingest import SUPPORTED_EXTENSIONS
-from rag.render import escape_markdown
+from rag.answer.render import escape_markdown
 
 st.title("Documents")
 store = current_store()

@@ -14,7 +14,7 @@ import streamlit as st
 from pages.common import current_assistant, database, settings
 from rag.config import REPO
 from rag.errors import GroundworkError
-from rag.evaluate import (
+from rag.evaluation.evaluate import (
     allowed_eval_path,
     evaluate,
     golden_sets,
@@ -22,13 +22,13 @@ from rag.evaluate import (
     load_dataset,
     record_run,
 )
-from rag.render import escape_markdown
+from rag.answer.render import escape_markdown
 
 
 @st.cache_resource(show_spinner="Loading the embedder…")
 def embedder():
     """The MiniLM embedder evaluations use (the baseline uses the same one)."""
-    from rag.embeddings import MiniLMEmbeddings
+    from rag.models.embeddings import MiniLMEmbeddings
 
     return MiniLMEmbeddings()
 

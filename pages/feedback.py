@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages.common import current_user, database, settings
 from rag.errors import GroundworkError
-from rag.feedback import (
+from rag.ops.feedback import (
     FEEDBACK_REASONS,
     append_golden,
     count_feedback,
@@ -22,7 +22,7 @@ from rag.feedback import (
     list_feedback,
     mark_reviewed,
 )
-from rag.render import escape_line, escape_markdown, inert_markdown
+from rag.answer.render import escape_line, escape_markdown, inert_markdown
 
 ALL = "All"
 RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}

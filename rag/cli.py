@@ -283,7 +283,7 @@ def format_summary(run) -> str:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval``."""
-    from rag.evaluate import evaluate, load_dataset, record_run
+    from rag.evaluation.evaluate import evaluate, load_dataset, record_run
 
     if args.suite:
         return run_suite(args, settings)
@@ -307,7 +307,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         progress=_Progress(),
     )
     if not args.no_history:
-        from rag.database import open_db
+        from rag.ops.database import open_db
 
         db = open_db(settings.db_path)
         try:
@@ -324,9 +324,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_claims(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval --claims``: the verifier scored on labelled claims, per corpus."""
-    from rag.claims import PassageFinder, check_claims, format_summary, load_claims, summarise
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.verify import CachingEncoder
+    from rag.evaluation.claims import (
+        PassageFinder,
+        check_claims,
+        format_summary,
+        load_claims,
+        summarise,
+    )
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.answer.verify import CachingEncoder
 
     claims = [c for path in args.claims for c in load_claims(path)]
     finder = PassageFinder(args.corpora, settings)
@@ -363,8 +369,8 @@ def run_claims(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval --suite``: retrieval per corpus, baseline and ablations beside it."""
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.evalsuite import (
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.evaluation.suite import (
         format_suite,
         gate_leave_one_out,
         leave_one_out,
@@ -395,8 +401,8 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag reindex``."""
     from tqdm import tqdm
 
-    from rag.backends import make_embeddings
-    from rag.reindex import reindex
+    from rag.models.backends import make_embeddings
+    from rag.index.reindex import reindex
 
     with tqdm(unit="chunk", file=sys.stderr) as bar:
 
@@ -435,9 +441,9 @@ def _expand(paths: list[Path], recursive: bool) -> tuple[list[Path], list[Path]]
 
 
 def _open_store(settings: Settings):
-    from rag.backends import default_embedder, make_embeddings, resolve_backend
+    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
     from rag.errors import BackendUnavailable
-    from rag.store import DocumentStore
+    from rag.index.store import DocumentStore
 
     try:
         new_embedder = default_embedder(settings, resolve_backend(settings))
@@ -468,7 +474,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag ingest``."""
     from tqdm import tqdm
 
-    from rag.indexing import IngestReport, document_names, ingest_files
+    from rag.index.indexing import IngestReport, document_names, ingest_files
 
     files, unsupported = _expand(args.paths, args.recursive)
     if not files:

@@ -69,7 +69,7 @@ from tests.servers.fixtures import fake_ollama, langsmith_capture  # noqa: E402,
 @pytest.fixture(scope="session")
 def minilm():
     """The real embedded embedder, loaded once for the whole run."""
-    from rag.embeddings import MiniLMEmbeddings
+    from rag.models.embeddings import MiniLMEmbeddings
 
     return MiniLMEmbeddings()
 
@@ -77,7 +77,7 @@ def minilm():
 @pytest.fixture
 def open_store(minilm):
     """Open a real Chroma store for some settings; every store is closed at teardown."""
-    from rag.store import DocumentStore
+    from rag.index.store import DocumentStore
 
     opened = []
 

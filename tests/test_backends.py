@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from rag.backends import (
+from rag.models.backends import (
     default_embedder,
     make_chat_model,
     make_embeddings,
     probe_ollama,
     resolve_backend,
 )
-from rag.chain import Assistant
+from rag.answer.chain import Assistant
 from rag.config import Settings
 from rag.errors import BackendUnavailable, ConfigError, GroundworkError
-from rag.indexing import ingest_file
-from rag.store import DocumentStore
+from rag.index.indexing import ingest_file
+from rag.index.store import DocumentStore
 from tests.servers import closed_port
 
 DOC = (
@@ -135,7 +135,7 @@ def test_a_model_saying_not_found_is_checked_against_the_evidence(
     tmp_path, fake_ollama, open_store
 ):
     """The model's "not found" is itself a claim: with strong evidence it is not a refusal."""
-    from rag.chain import MODEL_FOUND_NOTHING
+    from rag.answer.chain import MODEL_FOUND_NOTHING
 
     fake_ollama.reply = "I could not find this in the documents."
     assistant = ollama_assistant(tmp_path, fake_ollama, open_store)

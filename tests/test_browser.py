@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.database import open_db
-from rag.feedback import list_feedback
+from rag.ops.database import open_db
+from rag.ops.feedback import list_feedback
 from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.browser

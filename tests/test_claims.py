@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.claims import PassageFinder, check_claims, load_claims, summarise
+from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise
 from rag.cli import main
-from rag.embeddings import MiniLMEmbeddings
+from rag.models.embeddings import MiniLMEmbeddings
 from rag.errors import DatasetError
-from rag.verify import CachingEncoder
+from rag.answer.verify import CachingEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "claims-samples.jsonl"

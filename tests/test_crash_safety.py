@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import registry
-from rag.indexing import ingest_file, read_document
+from rag.index import registry
+from rag.index.indexing import ingest_file, read_document
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,10 +35,10 @@ CHILD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from rag import indexing, registry, store as store_module
+    from rag.index import indexing, registry, store as store_module
     from rag.config import Settings
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.store import DocumentStore
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.index.store import DocumentStore
 
     point, data_dir, source = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 

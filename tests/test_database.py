@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from rag.database import fetch, open_db, write_transaction
+from rag.ops.database import fetch, open_db, write_transaction
 from rag.errors import DatabaseError, GroundworkError
 
 BUSY = "is busy"

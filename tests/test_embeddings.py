@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available
+from rag.models.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available
 from rag.errors import ConfigError
 
 REFERENCE = Path(__file__).parent / "fixtures" / "minilm_reference.json"

@@ -9,7 +9,7 @@ import pytest
 
 from rag.cli import main
 from rag.errors import DatasetError
-from rag.evalsuite import CorpusResult, best_overall, leave_one_out, load_suite
+from rag.evaluation.suite import CorpusResult, best_overall, leave_one_out, load_suite
 
 SUITE = Path(__file__).resolve().parents[1] / "evals" / "suite.json"
 
@@ -73,7 +73,7 @@ def _features(strength: float, names: float) -> dict[str, float]:
 
 
 def test_gate_leave_one_out_fits_on_the_other_corpora_only():
-    from rag.evalsuite import gate_leave_one_out
+    from rag.evaluation.suite import gate_leave_one_out
 
     # On a and b, answerable questions name what the passages name; c is scored with their fit.
     a = _gate_result("a", [(_features(0.8, 1.0), True), (_features(0.3, 0.0), False)] * 5)

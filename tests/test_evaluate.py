@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag import render, verify
+from rag.answer import render, verify
 from rag.config import Settings
-from rag.database import open_db
+from rag.ops.database import open_db
 from rag.errors import DatasetError
-from rag.evalcache import collect_docs
-from rag.evaluate import (
+from rag.evaluation.cache import collect_docs
+from rag.evaluation.evaluate import (
     allowed_eval_path,
     evaluate,
     golden_sets,

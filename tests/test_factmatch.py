@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.factmatch import expands, normalize_periods
-from rag.sentences import FactIndex, extract_facts
+from rag.text.factmatch import expands, normalize_periods
+from rag.text.sentences import FactIndex, extract_facts
 
 TABLE = (
     "CONSOLIDATED BALANCE SHEETS (in millions)\n"

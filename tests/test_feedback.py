@@ -10,9 +10,9 @@ import multiprocessing
 import pytest
 from sqlite_utils import Database
 
-from rag.database import MIGRATIONS, apply_migrations, open_db
+from rag.ops.database import MIGRATIONS, apply_migrations, open_db
 from rag.errors import DatabaseError, FeedbackError
-from rag.feedback import (
+from rag.ops.feedback import (
     FEEDBACK_REASONS,
     append_golden,
     count_feedback,
@@ -124,7 +124,7 @@ def test_rating_on_a_locked_database_raises_database_error(tmp_path):
 @pytest.fixture
 def rated(db, monkeypatch):
     """Five ratings with known attributes, given on known days."""
-    import rag.feedback as feedback
+    import rag.ops.feedback as feedback
 
     specs = [  # (id tag, day, score, reason, prompt, model, user, sources)
         ("a", "2026-03-01", 1, None, "v1", "m-small", "ana", ["handbook.pdf"]),

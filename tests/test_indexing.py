@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag import registry
-from rag.indexing import delete_document, ingest_file, ingest_files, reingest_document
-from rag.retrieve import HybridSearch
+from rag.index import registry
+from rag.index.indexing import delete_document, ingest_file, ingest_files, reingest_document
+from rag.index.retrieve import HybridSearch
 from tests.conftest import make_pdf
 
 POLICY_V1 = (
@@ -75,7 +75,7 @@ def test_failed_switch_keeps_old_version_served_and_purges_the_attempt(store, mo
 
 
 def test_a_crashed_attempt_is_purged_when_the_store_opens(settings, store, open_store):
-    from rag.store import StoredChunk
+    from rag.index.store import StoredChunk
 
     ingest_file(store, "remote.md", POLICY_V1)
     doc_id = store.documents()[0]["doc_id"]
@@ -143,7 +143,7 @@ def test_review_by_from_front_matter_flags_overdue(store):
 
 
 def test_same_file_names_in_different_folders_are_kept_apart(store, tmp_path):
-    from rag.indexing import document_names
+    from rag.index.indexing import document_names
 
     (tmp_path / "leave").mkdir()
     (tmp_path / "travel").mkdir()
@@ -170,7 +170,7 @@ def test_unreadable_path_is_reported_not_raised(store, tmp_path):
 
 
 def test_context_correction_is_searchable_and_survives_reingest(store):
-    from rag.indexing import edit_context
+    from rag.index.indexing import edit_context
 
     ingest_file(store, "q.md", b"# Notes\n\nThe offsite budget is 12,000 euros.\n")
     report = edit_context(store, registry.doc_id_for("q.md"), subject="Hooli Research Lab")
@@ -203,7 +203,7 @@ def test_a_name_collision_asks_before_replacing(store):
 
 
 def test_the_previous_version_is_kept_and_can_be_restored(store):
-    from rag.indexing import previous_version, restore_previous
+    from rag.index.indexing import previous_version, restore_previous
 
     ingest_file(store, "remote.md", POLICY_V1)
     doc_id = store.documents()[0]["doc_id"]
@@ -238,7 +238,7 @@ def test_two_sessions_uploading_one_file_never_mix_versions(store):
 
 
 def test_a_parser_crash_fails_that_file_only(store, monkeypatch):
-    import rag.indexing as indexing
+    import rag.index.indexing as indexing
 
     real = indexing.load_file
 

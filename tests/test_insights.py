@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import rag.feedback as feedback
-from rag.database import open_db
-from rag.insights import (
+import rag.ops.feedback as feedback
+from rag.ops.database import open_db
+from rag.ops.insights import (
     content_gaps,
     latency_by_day,
     load_insights,
@@ -16,8 +16,8 @@ from rag.insights import (
     top_documents,
     usage_by_day,
 )
-from rag.pricing import Price, PriceTable
-from rag.runlog import log_run
+from rag.ops.pricing import Price, PriceTable
+from rag.ops.runlog import log_run
 from tests.test_runlog import make_run
 
 DAY1, DAY2 = "2026-03-01", "2026-03-02"

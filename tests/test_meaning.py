@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.meaning import (
+from rag.answer.meaning import (
     contradiction,
     direction_conflict,
     period_conflict,

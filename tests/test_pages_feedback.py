@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.database import open_db
-from rag.feedback import get_feedback, mark_reviewed, record_feedback
+from rag.ops.database import open_db
+from rag.ops.feedback import get_feedback, mark_reviewed, record_feedback
 from tests.test_runlog import make_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "feedback.py")

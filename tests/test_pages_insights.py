@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.database import open_db
-from rag.feedback import record_feedback
-from rag.runlog import log_run
+from rag.ops.database import open_db
+from rag.ops.feedback import record_feedback
+from rag.ops.runlog import log_run
 from tests.test_runlog import make_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "insights.py")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.refusal import (
+from rag.answer.refusal import (
     FEATURES,
     Gate,
     fit,
@@ -54,7 +54,7 @@ def test_gate_probability_is_a_logistic_of_the_weighted_features():
 
 
 def test_the_shipped_gate_refuses_a_question_naming_what_the_passages_do_not():
-    from rag.refusal import DEFAULT_GATE
+    from rag.answer.refusal import DEFAULT_GATE
 
     named = dict.fromkeys(FEATURES, 1.0) | {"coverage": 0.7, "strength": 0.7}
     assert not DEFAULT_GATE.refuses(named)
@@ -77,7 +77,7 @@ def test_names_skip_counts_and_match_spelled_out_abbreviations():
 
 
 def test_question_focus_drops_the_instructions_around_the_question():
-    from rag.refusal import question_focus
+    from rag.answer.refusal import question_focus
 
     wrapped = (
         "You are an investment banker and your only resource is the balance sheet. Here's the "

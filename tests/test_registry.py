@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag import registry
-from rag.database import open_db, write_transaction
+from rag.index import registry
+from rag.ops.database import open_db, write_transaction
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag.ingest.table_rows import format_row
-from rag.render import highlight, quoted_rows, table_markdown
+from rag.answer.render import highlight, quoted_rows, table_markdown
 from rag.types import Passage
 
 Y24, Y23 = "Years ended March 31, 2024", "Years ended March 31, 2023"
@@ -80,14 +80,14 @@ def test_a_sentence_pair_of_two_rows_quotes_both():
 
 @pytest.fixture(scope="module")
 def encode():
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.verify import CachingEncoder
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.answer.verify import CachingEncoder
 
     return CachingEncoder(MiniLMEmbeddings().encode)
 
 
 def test_extractive_answer_keeps_rows_that_differ_only_in_their_values(encode):
-    from rag.verify import extractive_answer
+    from rag.answer.verify import extractive_answer
 
     passage = Passage(chunk_id="c1", doc_id="d", source="10-k.pdf", page=62, section="",
                       text=PASSAGE)  # fmt: skip

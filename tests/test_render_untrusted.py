@@ -16,7 +16,7 @@ import unicodedata
 import pytest
 from markdown_it import MarkdownIt
 
-from rag.render import (
+from rag.answer.render import (
     UNVERIFIED,
     escape_line,
     escape_markdown,
@@ -27,7 +27,7 @@ from rag.render import (
     strip_markup,
     table_markdown,
 )
-from rag.verify import SentenceCheck, Verification
+from rag.answer.verify import SentenceCheck, Verification
 
 COMMONMARK = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 LAYOUT_TAGS = {"p", "ul", "ol", "li", "em", "strong", "s", "br", "blockquote", "code"}

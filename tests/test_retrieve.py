@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.indexing import ingest_file
-from rag.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, _diverse, fuse, margin
+from rag.index.indexing import ingest_file
+from rag.index.retrieve import (
+    DEFAULT_FUSION,
+    Fusion,
+    HybridSearch,
+    Rankings,
+    _diverse,
+    fuse,
+    margin,
+)
 from rag.types import Passage
 from tests.conftest import make_pdf
 

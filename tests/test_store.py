@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import EmbedderMismatch, StoreLocked
-from rag.indexing import ingest_file
-from rag.retrieve import HybridSearch
+from rag.index.indexing import ingest_file
+from rag.index.retrieve import HybridSearch
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"
 
@@ -25,7 +25,7 @@ def test_collection_records_its_embedder(open_store, settings, minilm):
         open_store(settings, expect_embedder="ollama/nomic-embed-text")
     # The recorded embedder wins over the backend default for an existing store, so starting
     # or stopping Ollama never strands the documents.
-    from rag.store import DocumentStore
+    from rag.index.store import DocumentStore
 
     asked = []
     reopened = DocumentStore(
@@ -40,7 +40,7 @@ def test_second_process_is_refused(store, settings):
     code = (
         "import sys\n"
         "from rag.config import Settings\n"
-        "from rag.store import DocumentStore\n"
+        "from rag.index.store import DocumentStore\n"
         "from rag.errors import StoreLocked\n"
         f"s = Settings(data_dir={str(settings.data_dir)!r})\n"
         "try:\n"
@@ -119,9 +119,9 @@ def test_reads_past_sqlite_variable_limit(store):
     """A collection larger than one SQLite query can list is read a page at a time."""
     import numpy as np
 
-    from rag import registry
-    from rag.database import write_transaction
-    from rag.store import StoredChunk
+    from rag.index import registry
+    from rag.ops.database import write_transaction
+    from rag.index.store import StoredChunk
 
     n = 33_000  # SQLite's default limit is 32,766 variables per statement
     vectors = np.random.default_rng(0).normal(size=(n, 384)).astype("float32")

@@ -11,12 +11,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.backends import BackendChoice
-from rag.chain import Assistant
+from rag.models.backends import BackendChoice
+from rag.answer.chain import Assistant
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.indexing import ingest_file
-from rag.telemetry import KEY_FILE, Telemetry, pseudonym, pseudonym_secret
+from rag.index.indexing import ingest_file
+from rag.ops.telemetry import KEY_FILE, Telemetry, pseudonym, pseudonym_secret
 from tests.conftest import run_in_threads
 
 DOC = b"# Badges\n\nLost badges are replaced by the front desk for a fee of 15 dollars.\n"
@@ -152,7 +152,7 @@ def test_unusable_key_file_costs_the_trace_its_pseudonym_not_the_answer(tmp_path
     with pytest.raises(ConfigError, match="empty or too short"):
         pseudonym_secret(settings)
     telemetry = Telemetry(settings)
-    with caplog.at_level(logging.WARNING, logger="rag.telemetry"):
+    with caplog.at_level(logging.WARNING, logger="rag.ops.telemetry"):
         assert telemetry.pseudonym(EMAIL) is None
         assert telemetry.pseudonym(EMAIL) is None
     assert len(caplog.records) == 1 and KEY_FILE in caplog.text

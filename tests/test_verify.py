@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.embeddings import MiniLMEmbeddings
-from rag.render import highlight, render_answer
-from rag.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
+from rag.models.embeddings import MiniLMEmbeddings
+from rag.answer.render import highlight, render_answer
+from rag.text.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
 from rag.types import Passage
-from rag.verify import (
+from rag.answer.verify import (
     CachingEncoder,
     SentenceCheck,
     Verification,
@@ -300,7 +300,7 @@ def test_evidence_strength_separates_answerable_from_off_topic(encode):
     off_topic = evidence_strength("What is the capital of France?", CORPUS, encode)
     on_topic_unanswerable = evidence_strength("Can I bring my dog to the office?", CORPUS, encode)
     assert 0.0 <= off_topic < on_topic_unanswerable < answerable <= 1.0
-    from rag.verify import WEAK_EVIDENCE_THRESHOLD
+    from rag.answer.verify import WEAK_EVIDENCE_THRESHOLD
 
     assert off_topic < WEAK_EVIDENCE_THRESHOLD <= answerable
     assert evidence_strength("Anything?", [], encode) == 0.0
@@ -329,7 +329,7 @@ def test_answers_question_needs_the_supported_text_to_address_it(encode, answer,
 
 def test_names_and_periods_in_the_document_context_count_as_stated(minilm):
     from rag.types import Passage
-    from rag.verify import verify_answer
+    from rag.answer.verify import verify_answer
 
     body = "Research and development expenses were $1,875 million in the quarter."
     passage = Passage("c1", "d1", "q.pdf", 2, "", body, context="Initech Corporation · Q1 2024")

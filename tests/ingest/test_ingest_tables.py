@@ -62,7 +62,7 @@ def test_rows_replace_the_run_of_numbers_and_prose_is_untouched(statement):
 
 
 def test_each_row_stands_alone_for_sentences_and_chunks(statement):
-    from rag.sentences import split_sentences
+    from rag.text.sentences import split_sentences
 
     doc, _, _ = statement
     row = _row("Operating expenses: Sales and marketing", "2,100", "(15)", "1,950")

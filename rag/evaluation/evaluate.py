@@ -1,9 +1,9 @@
 """Continuous evaluation: golden sets in, retrieval and answer metrics out, with history.
 
-``evaluate`` ingests a folder into a store of its own (cached by :mod:`rag.evalcache`, never
+``evaluate`` ingests a folder into a store of its own (cached by :mod:`rag.evaluation.cache`, never
 the live store), answers every golden question through the real ``Assistant`` (or only
 retrieves, with ``retrieval_only``), scores each answer, and compares retrieval with the naive
-tutorial baseline (:mod:`rag.baseline`). ``record_run``
+tutorial baseline (:mod:`rag.evaluation.baseline`). ``record_run``
 keeps the summary in the ``eval_runs`` table so the Evaluation page can chart history.
 
 Metrics (answerable questions unless said otherwise):
@@ -36,14 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from rag import verify
+from rag.answer import verify
 from rag.config import REPO, Settings
-from rag.database import fetch, utc_now, write_transaction
+from rag.ops.database import fetch, utc_now, write_transaction
 from rag.errors import DatasetError
-from rag.evalcache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
-from rag.refusal import DEFAULT_GATE
-from rag.render import UNVERIFIED
-from rag.sentences import split_sentences, strip_citations
+from rag.evaluation.cache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
+from rag.answer.refusal import DEFAULT_GATE
+from rag.answer.render import UNVERIFIED
+from rag.text.sentences import split_sentences, strip_citations
 
 K = 5
 
@@ -383,9 +383,9 @@ def evaluate(
             from ``settings.backend``).
         progress: called as (stage, done, total, label).
     """
-    from rag.embeddings import MODEL_NAME, MiniLMEmbeddings
-    from rag.prompts import load_prompt
-    from rag.retrieve import HybridSearch
+    from rag.models.embeddings import MODEL_NAME, MiniLMEmbeddings
+    from rag.answer.prompts import load_prompt
+    from rag.index.retrieve import HybridSearch
 
     files = collect_docs(docs_dir)
     bases = {f.name: f.base for f in files}
@@ -409,8 +409,8 @@ def evaluate(
             encode = verify.CachingEncoder(embeddings.encode)
             answer = lambda case: _retrieval_row(case, search, encode, bases)  # noqa: E731
         else:
-            from rag.backends import make_chat_model, resolve_backend
-            from rag.chain import Assistant
+            from rag.models.backends import make_chat_model, resolve_backend
+            from rag.answer.chain import Assistant
 
             own = store.settings
             if chat_model is None or choice is None:
@@ -469,7 +469,7 @@ def baseline_retrieval(
     stage: str = "baseline",
 ) -> list[list[tuple[str, int]]]:
     """The naive baseline's top-K (base name, page) per case, its index built once and cached."""
-    from rag.baseline import open_baseline
+    from rag.evaluation.baseline import open_baseline
 
     bases = {f.name: f.base for f in files}
     wrap = (lambda name, i, n: progress(stage, i - 1, n, name)) if progress else None

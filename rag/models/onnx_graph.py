@@ -8,7 +8,7 @@ normalisation stays with the caller, in NumPy.
 
 Graph inputs are ``input_ids`` and ``attention_mask`` (int64, batch x length, any length up to
 the position table); the output ``pooled`` is (batch, hidden) float32, not normalised.
-The ops mirror the NumPy reference in :mod:`rag.embeddings` one for one, and use the shapes
+The ops mirror the NumPy reference in :mod:`rag.models.embeddings` one for one, and use the shapes
 onnxruntime's graph optimiser recognises (LayerNormalization, Div/Erf/Add/Mul GELU).
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from rag.database import apply_migrations, fetch, write_transaction
+from rag.ops.database import apply_migrations, fetch, write_transaction
 
 migrations = Migrations("groundwork.registry")
 

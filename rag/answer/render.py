@@ -1,6 +1,6 @@
 """Markdown rendering of checked answers and passages for the chat page.
 
-``render_answer`` lays out a :class:`~rag.verify.Verification` as Markdown: supported
+``render_answer`` lays out a :class:`~rag.answer.verify.Verification` as Markdown: supported
 sentences with their (corrected) citations, unsupported ones flagged behind ``UNVERIFIED`` or
 removed. ``highlight`` shows a passage with its evidence sentence(s) marked, and quoted table
 rows (``label | header: value | ...`` lines written by the PDF loader) as a table first
@@ -18,10 +18,10 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.ingest.table_rows import parse_row
-from rag.sentences import split_sentences, strip_citations
+from rag.text.sentences import split_sentences, strip_citations
 
 if TYPE_CHECKING:
-    from rag.verify import Verification
+    from rag.answer.verify import Verification
 
 UNVERIFIED = "⚠️ *unverified:*"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")

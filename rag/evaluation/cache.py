@@ -4,7 +4,7 @@
 kept apart); ``eval_store`` opens a store of their own for an evaluation, ingesting them first
 unless a store for the same files and chunk settings is cached under
 ``data_dir/eval-cache/KEY`` (``cache_key``). The live store is never touched. The naive
-baseline's index (:mod:`rag.baseline`) has a folder of its own, keyed by the files alone.
+baseline's index (:mod:`rag.evaluation.baseline`) has a folder of its own, keyed by the files alone.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.database import utc_now
+from rag.ops.database import utc_now
 from rag.errors import DatasetError
 from rag.ingest import SUPPORTED_EXTENSIONS
 
@@ -52,7 +52,7 @@ def collect_docs(folder: str | Path) -> list[CorpusFile]:
         raise DatasetError(
             f"Docs folder {folder} holds no supported files ({', '.join(SUPPORTED_EXTENSIONS)})."
         )
-    from rag.indexing import document_names  # two "index.md" must not replace each other
+    from rag.index.indexing import document_names  # two "index.md" must not replace each other
 
     return [
         CorpusFile(p, name, p.name) for p, name in zip(paths, document_names(paths), strict=True)
@@ -91,7 +91,7 @@ def baseline_folder(settings: Settings, files: Sequence[CorpusFile]) -> Path:
 class CachedStore:
     """The evaluation's own store, and whether it was reused."""
 
-    store: Any  # rag.store.DocumentStore
+    store: Any  # rag.index.store.DocumentStore
     folder: Path
     reused: bool
     reports: list[dict[str, Any]]
@@ -102,9 +102,9 @@ def eval_store(
     settings: Settings, files: Sequence[CorpusFile], embeddings, progress: Progress | None = None
 ) -> Iterator[CachedStore]:
     """Open (ingesting first unless cached) a store holding ``files``, under its own data_dir."""
-    from rag.embeddings import MODEL_NAME
-    from rag.indexing import ingest_file
-    from rag.store import DocumentStore
+    from rag.models.embeddings import MODEL_NAME
+    from rag.index.indexing import ingest_file
+    from rag.index.store import DocumentStore
 
     embedder = f"embedded/{MODEL_NAME}"
     folder = settings.data_dir / "eval-cache" / cache_key(files, settings, embedder)

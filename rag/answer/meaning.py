@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from rag.factmatch import _NUMBER, _SCALES, _fmt
+from rag.text.factmatch import _NUMBER, _SCALES, _fmt
 from rag.ingest.table_rows import parse_row
 
 # --- polarity -------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def available_versions(name: str) -> list[str]:
 
 @lru_cache(maxsize=32)
 def load_prompt(name: str, version: str) -> Prompt:
-    """Load ``rag/prompts/NAME.VERSION.md``."""
+    """Load ``rag/answer/prompts/NAME.VERSION.md``."""
     path = PROMPT_DIR / f"{name}.{version}.md"
     if not path.is_file():
         raise ConfigError(

@@ -12,7 +12,7 @@ For a question, three rankings are gathered (:meth:`HybridSearch.rankings`):
 :func:`fuse` scores each candidate by weighted reciprocal rank of its passage rankings, plus
 its document's profile score as a share of the best document's (in the same units as a
 first-place rank). What keeps a ranking from speaking when it knows nothing is upstream: the
-document ranking only counts a question's *naming* terms (:mod:`rag.lexical`), so it is silent
+document ranking only counts a question's *naming* terms (:mod:`rag.index.lexical`), so it is silent
 on a question that names no document. ``Fusion.adaptive`` additionally scales the lexical and
 document weights by their score margins (how far the best score stands above the median); it
 is measured by the suite but, chosen leave-one-corpus-out, did not beat fixed weights, so the
@@ -31,11 +31,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag import refusal
-from rag.factmatch import normalize_periods
-from rag.lexical import LexicalIndex, tokenize
-from rag.sentences import META_WORDS
-from rag.store import DocumentStore
+from rag.answer import refusal
+from rag.text.factmatch import normalize_periods
+from rag.index.lexical import LexicalIndex, tokenize
+from rag.text.sentences import META_WORDS
+from rag.index.store import DocumentStore
 from rag.types import Passage
 
 RRF_K = 60
@@ -190,7 +190,7 @@ class HybridSearch:
 
     def signals(self, query: str, passages: list[Passage]) -> refusal.Signals:
         """How well ``passages`` match ``query``, relative to this collection (see
-        :mod:`rag.refusal`)."""
+        :mod:`rag.answer.refusal`)."""
         query = refusal.question_focus(query)
         terms = question_terms(query)
         idf, max_idf = self.lexical.rarity(terms)
@@ -224,7 +224,7 @@ def gate_features(
     query: str, signals: refusal.Signals, passages: list[Passage], encode
 ) -> dict[str, float]:
     """Retrieval signals plus the evidence strength of ``passages``: the gate's input."""
-    from rag import verify
+    from rag.answer import verify
 
     focus = refusal.question_focus(query)
     strength = verify.evidence_strength(focus, passages, encode) if passages else 0.0

@@ -75,7 +75,7 @@ def _ollama_problem(settings: Settings, status: OllamaStatus) -> str | None:
 
 def embedded_chat_model_name() -> str:
     """Name of the embedded chat model."""
-    from rag.llm_embedded import MODEL_NAME
+    from rag.models.llm_embedded import MODEL_NAME
 
     return MODEL_NAME
 
@@ -125,7 +125,7 @@ def resolve_backend(settings: Settings) -> BackendChoice:
 
 
 def _check_embedded() -> None:
-    from rag.llm_embedded import check_llama_cpp, find_model_file
+    from rag.models.llm_embedded import check_llama_cpp, find_model_file
 
     check_llama_cpp()
     find_model_file()
@@ -145,7 +145,7 @@ def make_chat_model(settings: Settings, choice: BackendChoice) -> BaseChatModel:
                 client_kwargs={"timeout": settings.ollama_timeout},
             )
         case "embedded":
-            from rag.llm_embedded import EmbeddedChatModel, find_model_file
+            from rag.models.llm_embedded import EmbeddedChatModel, find_model_file
 
             return EmbeddedChatModel(
                 model_path=str(find_model_file()),
@@ -160,7 +160,7 @@ def make_chat_model(settings: Settings, choice: BackendChoice) -> BaseChatModel:
 
 def default_embedder(settings: Settings, choice: BackendChoice) -> str:
     """The embedder a new store gets: Ollama's when it has the model, else the embedded one."""
-    from rag.embeddings import MODEL_NAME
+    from rag.models.embeddings import MODEL_NAME
 
     if choice.name == "ollama" and choice.ollama and choice.ollama.has(settings.ollama_embed_model):
         return f"ollama/{settings.ollama_embed_model}"
@@ -172,7 +172,7 @@ def make_embeddings(settings: Settings, embedder: str) -> Embeddings:
     kind, _, name = embedder.partition("/")
     match kind:
         case "embedded":
-            from rag.embeddings import MODEL_NAME, MiniLMEmbeddings
+            from rag.models.embeddings import MODEL_NAME, MiniLMEmbeddings
 
             if name != MODEL_NAME:
                 raise ConfigError(f"Unknown embedded embedder {name!r}; available: {MODEL_NAME}.")

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from rag.database import fetch, to_iso, write_transaction
+from rag.ops.database import fetch, to_iso, write_transaction
 
 RUN_FIELDS = (
     "run_id",
@@ -65,7 +65,7 @@ def dumps(value: Any) -> str:
 def run_row(run: Mapping[str, Any]) -> dict[str, Any]:
     """Turn a run record into a ``runs`` row: JSON columns, flat timings, unknown keys in extra."""
     if not run.get("run_id"):
-        raise ValueError("a run record needs a run_id (rag.runlog.new_run_id())")
+        raise ValueError("a run record needs a run_id (rag.ops.runlog.new_run_id())")
     row: dict[str, Any] = {name: run.get(name) for name in RUN_FIELDS}
     row["created_at"] = to_iso(run.get("created_at"))
     row["refused"] = int(bool(run.get("refused")))

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import pandas as pd
 from sqlite_utils import Database
 
-from rag.database import fetch, time_bounds
-from rag.pricing import PriceTable, cost_of
+from rag.ops.database import fetch, time_bounds
+from rag.ops.pricing import PriceTable, cost_of
 
 DateLike = str | date | datetime | None
 _DAY = "substr(created_at, 1, 10)"

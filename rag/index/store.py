@@ -23,9 +23,9 @@ from urllib.parse import urlparse
 import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
-from rag import registry
+from rag.index import registry
 from rag.config import Settings
-from rag.database import open_db
+from rag.ops.database import open_db
 from rag.errors import EmbedderMismatch, StoreError, StoreLocked
 from rag.types import Passage
 

@@ -2,7 +2,7 @@
 
 ``AnswerResult`` holds a finished answer (the Markdown shown, its citations, the passages and
 their verification) with everything measured about it; ``record()`` is the row the run log
-stores and feedback copies. :mod:`rag.chain` fills it in.
+stores and feedback copies. :mod:`rag.answer.chain` fills it in.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rag.types import Citation, Passage
 
 if TYPE_CHECKING:
-    from rag.verify import Verification
+    from rag.answer.verify import Verification
 
 
 @dataclass

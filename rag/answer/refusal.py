@@ -13,7 +13,7 @@ its length and its language. The gate instead reads signals relative to the coll
   cover (their stated periods, and the two years before, which reports compare against); 1.0
   when the question or the documents name no year. A question about 2019 put to reports that
   end in 2017 is not answered by them;
-* ``strength``: the best question/sentence cosine and word coverage (:func:`rag.verify.
+* ``strength``: the best question/sentence cosine and word coverage (:func:`rag.answer.verify.
   evidence_strength`), the last release's absolute cut, kept as one signal among several (alone
   it does not transfer: on FinanceBench, questions wrapped in instructions score lower than
   off-collection ones).
@@ -86,7 +86,7 @@ def question_focus(question: str) -> str:
     focus, so instructions ("round your answer", "use the balance sheet") do not count as
     terms the passages must hold.
     """
-    from rag.sentences import split_sentences
+    from rag.text.sentences import split_sentences
 
     asking = [s for s in split_sentences(question) if s.rstrip().endswith("?")]
     if not asking:
@@ -120,7 +120,7 @@ def names_found(names: Sequence[str], haystack: str) -> float:
     abbreviation, spelled out ("D&A": "depreciation and amortization")."""
     if not names:
         return 1.0
-    from rag.factmatch import expands, is_abbreviation, passage_words
+    from rag.text.factmatch import expands, is_abbreviation, passage_words
 
     low = haystack.lower().replace("_", " ")
     words: list[str] | None = None

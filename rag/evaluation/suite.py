@@ -2,11 +2,11 @@
 
 A suite file (``evals/suite.json``) lists corpora: a docs folder and golden sets, relative to a
 corpora root. For each corpus the suite gathers every answerable question's rankings once
-(:meth:`rag.retrieve.HybridSearch.rankings`) and scores, in the same run:
+(:meth:`rag.index.retrieve.HybridSearch.rankings`) and scores, in the same run:
 
-* the naive tutorial baseline (:mod:`rag.baseline`);
+* the naive tutorial baseline (:mod:`rag.evaluation.baseline`);
 * single rankings (vector only, lexical only) and the previous release's equal-weight RRF;
-* Groundwork's shipped fusion (:data:`rag.retrieve.DEFAULT_FUSION`);
+* Groundwork's shipped fusion (:data:`rag.index.retrieve.DEFAULT_FUSION`);
 * with ``tune``: the fusion chosen on the *other* corpora from a small grid, scored on the
   held-out one (leave-one-corpus-out), which is the honest figure for any fitted weight.
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag import verify
+from rag.answer import verify
 from rag.config import Settings
 from rag.errors import DatasetError
-from rag.evalcache import collect_docs, eval_store
-from rag.evaluate import (
+from rag.evaluation.cache import collect_docs, eval_store
+from rag.evaluation.evaluate import (
     EvalCase,
     K,
     baseline_retrieval,
@@ -34,8 +34,8 @@ from rag.evaluate import (
     retrieval_scores,
     retrieval_summary,
 )
-from rag.refusal import DEFAULT_GATE, Gate, fit
-from rag.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
+from rag.answer.refusal import DEFAULT_GATE, Gate, fit
+from rag.index.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
 
 METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")
 PREVIOUS_THRESHOLD = 0.61  # the last release's fixed evidence cut, kept as the refusal baseline

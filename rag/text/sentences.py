@@ -1,6 +1,6 @@
 """Sentence-level text analysis for grounding: splitting, citation markers, hard facts, words.
 
-Pure Python (no nltk). Everything here is deterministic and model-free; ``rag.verify`` combines
+Pure Python (no nltk). Everything here is deterministic and model-free; ``rag.answer.verify`` combines
 it with embeddings to decide whether an answer sentence is supported by a passage.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.factmatch import (
+from rag.text.factmatch import (
     NumberPool,
     Written,
     abbreviations,

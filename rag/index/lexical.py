@@ -18,7 +18,7 @@ import re
 import threading
 from collections import Counter
 
-from rag.store import DocumentStore
+from rag.index.store import DocumentStore
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # A word list reads better as prose than as 117 quoted strings.

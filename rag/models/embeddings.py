@@ -6,7 +6,7 @@ weight loading, and the NumPy reference forward pass. Weights and tokenizer come
 torch). Two engines compute the same function — the plain BERT encoder, mean pooling, L2
 normalisation, as sentence-transformers does:
 
-- ``onnx``: a graph built in memory from the safetensors (:mod:`rag.onnx_graph`) and run by
+- ``onnx``: a graph built in memory from the safetensors (:mod:`rag.models.onnx_graph`) and run by
   onnxruntime; several times faster. Chosen when ``onnx`` and ``onnxruntime`` are installed.
 - ``numpy``: the reference, and the fallback when they are not.
 
@@ -188,7 +188,7 @@ class OnnxEncoder:
     """The same encoder as an in-memory ONNX graph run by onnxruntime."""
 
     def __init__(self, weights: dict[str, np.ndarray], heads: int, eps: float, threads: int):
-        from rag.onnx_graph import build_model, make_session
+        from rag.models.onnx_graph import build_model, make_session
 
         model_bytes = build_model(weights, heads, eps).SerializeToString()
         self.session = make_session(model_bytes, threads)

@@ -2,7 +2,7 @@
 
 ``Assistant.ask`` returns an ``AnswerStream``: iterate it for the model's text as it is generated
 (what ``st.write_stream`` consumes); when it is exhausted, ``.result`` holds the verified answer,
-its citations and everything measured about it (an :class:`~rag.answer.AnswerResult`). The run
+its citations and everything measured about it (an :class:`~rag.answer.result.AnswerResult`). The run
 id exists before the model is called, so the trace, the run log and feedback all join on it. All
 backends run through this same chain.
 """
@@ -20,18 +20,18 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
-from rag import verify
-from rag.answer import AnswerResult
-from rag.backends import BackendChoice
+from rag.answer import verify
+from rag.answer.result import AnswerResult
+from rag.models.backends import BackendChoice
 from rag.config import Settings
 from rag.errors import BackendUnavailable
-from rag.prompts import load_prompt
-from rag.refusal import DEFAULT_GATE
-from rag.render import render_answer, render_quotes, strip_markup
-from rag.retrieve import GroundworkRetriever, HybridSearch, gate_features
-from rag.rewrite import rewrite_query
-from rag.store import DocumentStore
-from rag.telemetry import Telemetry
+from rag.answer.prompts import load_prompt
+from rag.answer.refusal import DEFAULT_GATE
+from rag.answer.render import render_answer, render_quotes, strip_markup
+from rag.index.retrieve import GroundworkRetriever, HybridSearch, gate_features
+from rag.answer.rewrite import rewrite_query
+from rag.index.store import DocumentStore
+from rag.ops.telemetry import Telemetry
 from rag.types import Citation, Passage
 
 NOT_FOUND = "I could not find this in the documents."
@@ -86,7 +86,7 @@ class Assistant:
             [("system", self.prompt.system), ("human", self.prompt.user)]
         )
         self.telemetry = telemetry or Telemetry(settings)
-        from rag.embeddings import MiniLMEmbeddings
+        from rag.models.embeddings import MiniLMEmbeddings
 
         minilm = (
             store.embeddings
@@ -110,7 +110,7 @@ class Assistant:
         counter = getattr(self.model, "count_tokens", None)
         if callable(counter):
             return counter(text)
-        from rag.embeddings import count_tokens
+        from rag.models.embeddings import count_tokens
 
         return count_tokens(text)
 

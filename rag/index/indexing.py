@@ -20,14 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag import registry
+from rag.index import registry
 from rag.config import Settings
-from rag.database import write_transaction
-from rag.embeddings import count_tokens
+from rag.ops.database import write_transaction
+from rag.models.embeddings import count_tokens
 from rag.errors import GroundworkError, IngestError
 from rag.ingest import chunk_document, load_file, safe_filename
 from rag.ingest.context import DocumentContext, derive_context, file_words, pdf_cues
-from rag.store import DocumentStore, StoredChunk
+from rag.index.store import DocumentStore, StoredChunk
 from rag.types import ChunkDraft, LoadedDocument
 
 log = logging.getLogger(__name__)
@@ -547,7 +547,7 @@ def update_metadata(store: DocumentStore, doc_id: str, **fields: str) -> None:
             registry.bump_index_version(store.db)
 
 
-SAMPLES_DIR = Path(__file__).parent / "samples"
+SAMPLES_DIR = Path(__file__).parents[1] / "samples"
 
 
 def sample_files() -> list[tuple[str, bytes]]:

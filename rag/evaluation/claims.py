@@ -8,7 +8,7 @@ paraphrase, a computed value, or one kind of error: a changed number, reversed p
 The passage a claim is checked against is what ingestion makes of that spot: the document is
 loaded and chunked exactly as for the store, and the chunk holding the anchor, with its
 neighbours, becomes the passages (PDF: the chunks of that page). The claim then goes through
-:func:`rag.verify.verify_answer` as a one-sentence answer. Reported per corpus and per kind:
+:func:`rag.answer.verify.verify_answer` as a one-sentence answer. Reported per corpus and per kind:
 the share of claims judged right, balanced accuracy (mean of the supported and unsupported
 pass rates) and milliseconds per claim.
 """
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag import verify
+from rag.answer import verify
 from rag.config import Settings
 from rag.errors import DatasetError
-from rag.evalcache import CACHE_FORMAT
-from rag.evaluate import jsonl_records
+from rag.evaluation.cache import CACHE_FORMAT
+from rag.evaluation.evaluate import jsonl_records
 from rag.types import Passage
 
 SUPPORTED_KINDS = ("verbatim", "paraphrase", "abbreviation", "computed")
@@ -108,7 +108,7 @@ class PassageFinder:
         """Every chunk of one document, in reading order."""
         key = (corpus, source)
         if key not in self._docs:
-            from rag.indexing import read_document
+            from rag.index.indexing import read_document
 
             path = self.corpora / corpus / source
             try:
