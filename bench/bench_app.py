@@ -142,12 +142,12 @@ def ttft(repeat: int) -> dict[str, float]:
     """Median time to first token: the app's chat path versus raw llama.cpp, same messages."""
     from llama_cpp import Llama
 
-    from rag.models.backends import make_chat_model, make_embeddings, resolve_backend
     from rag.answer.chain import Assistant, format_context
     from rag.config import Settings
     from rag.index.indexing import ingest_files, sample_files
-    from rag.models.llm_embedded import find_model_file
     from rag.index.store import DocumentStore
+    from rag.models.backends import make_chat_model, make_embeddings, resolve_backend
+    from rag.models.llm_embedded import find_model_file
 
     data = Path(tempfile.mkdtemp(prefix="gw-bench-"))
     settings = Settings(data_dir=data, backend="embedded", temperature=0.0)

@@ -239,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _clean_env()
 
-    from rag.models.backends import make_chat_model, make_embeddings, resolve_backend
     from rag.answer.chain import Assistant
     from rag.config import Settings
     from rag.errors import GroundworkError
     from rag.index.indexing import ingest_files, sample_files
     from rag.index.store import DocumentStore
+    from rag.models.backends import make_chat_model, make_embeddings, resolve_backend
 
     print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     data = Path(tempfile.mkdtemp(prefix="gw-bench-first-answer-"))

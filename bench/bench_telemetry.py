@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from rag.models.backends import BackendChoice
     from rag.answer.chain import Assistant
     from rag.config import Settings
-    from rag.ops.database import open_db
-    from rag.models.embeddings import MiniLMEmbeddings
     from rag.index.indexing import ingest_files, sample_files
     from rag.index.store import DocumentStore
+    from rag.models.backends import BackendChoice
+    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.ops.database import open_db
     from rag.ops.telemetry import Telemetry
     from tests.servers.langsmith import LangSmithCapture
 

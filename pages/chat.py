@@ -15,10 +15,10 @@ from pages.common import (
     session_id,
 )
 from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
-from rag.errors import GroundworkError
-from rag.ops.feedback import FEEDBACK_REASONS, record_feedback
-from rag.index.indexing import sample_files
 from rag.answer.render import escape_line, escape_markdown, highlight
+from rag.errors import GroundworkError
+from rag.index.indexing import sample_files
+from rag.ops.feedback import FEEDBACK_REASONS, record_feedback
 from rag.ops.runlog import log_run
 
 st.title("Ask your documents")

@@ -10,9 +10,9 @@ import uuid
 
 import streamlit as st
 
+from rag.answer.render import escape_markdown
 from rag.config import Settings
 from rag.errors import BackendUnavailable, GroundworkError
-from rag.answer.render import escape_markdown
 
 
 @st.cache_resource
@@ -32,8 +32,8 @@ def database():
 @st.cache_resource(show_spinner="Opening the document store…")
 def store():
     """Open the document store (Chroma + registry)."""
-    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
     from rag.index.store import DocumentStore
+    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
 
     s = settings()
     try:
@@ -47,8 +47,8 @@ def store():
 @st.cache_resource(show_spinner="Loading the model…")
 def assistant(backend: str):
     """Build the assistant for ``backend`` ('auto', 'ollama' or 'embedded')."""
-    from rag.models.backends import make_chat_model, resolve_backend
     from rag.answer.chain import Assistant
+    from rag.models.backends import make_chat_model, resolve_backend
 
     s = settings().model_copy(update={"backend": backend})
     choice = resolve_backend(s)
@@ -95,9 +95,9 @@ def current_store():
 
 def reindex_with_embedded() -> None:
     """Re-embed every document with the embedded MiniLM model, with a progress bar."""
+    from rag.index.reindex import reindex
     from rag.models.backends import make_embeddings
     from rag.models.embeddings import MODEL_NAME
-    from rag.index.reindex import reindex
 
     s = settings()
     bar = st.progress(0.0, text="Re-indexing…")

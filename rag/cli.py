@@ -324,6 +324,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_claims(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval --claims``: the verifier scored on labelled claims, per corpus."""
+    from rag.answer.verify import CachingEncoder
     from rag.evaluation.claims import (
         PassageFinder,
         check_claims,
@@ -332,7 +333,6 @@ def run_claims(args: argparse.Namespace, settings: Settings) -> int:
         summarise,
     )
     from rag.models.embeddings import MiniLMEmbeddings
-    from rag.answer.verify import CachingEncoder
 
     claims = [c for path in args.claims for c in load_claims(path)]
     finder = PassageFinder(args.corpora, settings)
@@ -369,7 +369,6 @@ def run_claims(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag eval --suite``: retrieval per corpus, baseline and ablations beside it."""
-    from rag.models.embeddings import MiniLMEmbeddings
     from rag.evaluation.suite import (
         format_suite,
         gate_leave_one_out,
@@ -377,6 +376,7 @@ def run_suite(args: argparse.Namespace, settings: Settings) -> int:
         load_suite,
         run_corpus,
     )
+    from rag.models.embeddings import MiniLMEmbeddings
 
     specs = load_suite(args.suite, args.corpora, args.corpus)
     embeddings = MiniLMEmbeddings()
@@ -401,8 +401,8 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m rag reindex``."""
     from tqdm import tqdm
 
-    from rag.models.backends import make_embeddings
     from rag.index.reindex import reindex
+    from rag.models.backends import make_embeddings
 
     with tqdm(unit="chunk", file=sys.stderr) as bar:
 
@@ -441,9 +441,9 @@ def _expand(paths: list[Path], recursive: bool) -> tuple[list[Path], list[Path]]
 
 
 def _open_store(settings: Settings):
-    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
     from rag.errors import BackendUnavailable
     from rag.index.store import DocumentStore
+    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
 
     try:
         new_embedder = default_embedder(settings, resolve_backend(settings))

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.chain import Assistant
+from rag.config import Settings
+from rag.errors import BackendUnavailable, ConfigError, GroundworkError
+from rag.index.indexing import ingest_file
+from rag.index.store import DocumentStore
 from rag.models.backends import (
     default_embedder,
     make_chat_model,
@@ -11,11 +16,6 @@ from rag.models.backends import (
     probe_ollama,
     resolve_backend,
 )
-from rag.answer.chain import Assistant
-from rag.config import Settings
-from rag.errors import BackendUnavailable, ConfigError, GroundworkError
-from rag.index.indexing import ingest_file
-from rag.index.store import DocumentStore
 from tests.servers import closed_port
 
 DOC = (

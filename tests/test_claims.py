@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise
-from rag.cli import main
-from rag.models.embeddings import MiniLMEmbeddings
-from rag.errors import DatasetError
 from rag.answer.verify import CachingEncoder
+from rag.cli import main
+from rag.errors import DatasetError
+from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise
+from rag.models.embeddings import MiniLMEmbeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "claims-samples.jsonl"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ops.database import open_db
 from rag.evaluation.evaluate import list_runs
+from rag.ops.database import open_db
 from tests.conftest import make_pdf
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from rag.ops.database import fetch, open_db, write_transaction
 from rag.errors import DatabaseError, GroundworkError
+from rag.ops.database import fetch, open_db, write_transaction
 
 BUSY = "is busy"
 

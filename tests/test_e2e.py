@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.models.backends import make_chat_model, resolve_backend
 from rag.answer.chain import Assistant
 from rag.index.indexing import ingest_file
+from rag.models.backends import make_chat_model, resolve_backend
 from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.slow

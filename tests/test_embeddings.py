@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.models.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available
 from rag.errors import ConfigError
+from rag.models.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available
 
 REFERENCE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
 LONG_TEXT = " ".join(

@@ -10,7 +10,6 @@ import pytest
 
 from rag.answer import render, verify
 from rag.config import Settings
-from rag.ops.database import open_db
 from rag.errors import DatasetError
 from rag.evaluation.cache import collect_docs
 from rag.evaluation.evaluate import (
@@ -27,6 +26,7 @@ from rag.evaluation.evaluate import (
     summarise,
     unflagged_unsupported,
 )
+from rag.ops.database import open_db
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES_SET = REPO / "evals" / "samples.jsonl"

@@ -10,8 +10,8 @@ import multiprocessing
 import pytest
 from sqlite_utils import Database
 
-from rag.ops.database import MIGRATIONS, apply_migrations, open_db
 from rag.errors import DatabaseError, FeedbackError
+from rag.ops.database import MIGRATIONS, apply_migrations, open_db
 from rag.ops.feedback import (
     FEEDBACK_REASONS,
     append_golden,

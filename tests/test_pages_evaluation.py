@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.ops.database import open_db
 from rag.evaluation.evaluate import list_runs
+from rag.ops.database import open_db
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "evaluation.py")
 

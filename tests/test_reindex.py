@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.models.backends import make_embeddings
 from rag.config import Settings
 from rag.errors import BackendUnavailable
 from rag.index.indexing import ingest_file
 from rag.index.reindex import rebuild_name, reindex
 from rag.index.retrieve import HybridSearch
 from rag.index.store import DocumentStore
+from rag.models.backends import make_embeddings
 from tests.conftest import close_page_store
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"

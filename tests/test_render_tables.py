@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rag.ingest.table_rows import format_row
 from rag.answer.render import highlight, quoted_rows, table_markdown
+from rag.ingest.table_rows import format_row
 from rag.types import Passage
 
 Y24, Y23 = "Years ended March 31, 2024", "Years ended March 31, 2023"
@@ -80,8 +80,8 @@ def test_a_sentence_pair_of_two_rows_quotes_both():
 
 @pytest.fixture(scope="module")
 def encode():
-    from rag.models.embeddings import MiniLMEmbeddings
     from rag.answer.verify import CachingEncoder
+    from rag.models.embeddings import MiniLMEmbeddings
 
     return CachingEncoder(MiniLMEmbeddings().encode)
 

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.config import Settings
 from rag.answer.rewrite import needs_rewrite, rewrite_query
+from rag.config import Settings
 
 HISTORY = [("How many days of annual leave do employees get?", "25 days [1].")]
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.ops.database import open_db
 from rag.errors import ConfigError, DatabaseError
+from rag.ops.database import open_db
 from rag.ops.pricing import DEFAULT_SHADOW, Price, PriceTable, cost_of
 from rag.ops.runlog import count_runs, get_run, log_run, new_run_id
 from tests.conftest import run_in_threads

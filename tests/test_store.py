@@ -120,8 +120,8 @@ def test_reads_past_sqlite_variable_limit(store):
     import numpy as np
 
     from rag.index import registry
-    from rag.ops.database import write_transaction
     from rag.index.store import StoredChunk
+    from rag.ops.database import write_transaction
 
     n = 33_000  # SQLite's default limit is 32,766 variables per statement
     vectors = np.random.default_rng(0).normal(size=(n, 384)).astype("float32")

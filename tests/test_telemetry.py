@@ -11,11 +11,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.models.backends import BackendChoice
 from rag.answer.chain import Assistant
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.index.indexing import ingest_file
+from rag.models.backends import BackendChoice
 from rag.ops.telemetry import KEY_FILE, Telemetry, pseudonym, pseudonym_secret
 from tests.conftest import run_in_threads
 

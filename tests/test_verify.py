@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.models.embeddings import MiniLMEmbeddings
 from rag.answer.render import highlight, render_answer
-from rag.text.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
-from rag.types import Passage
 from rag.answer.verify import (
     CachingEncoder,
     SentenceCheck,
@@ -18,6 +15,9 @@ from rag.answer.verify import (
     is_claim,
     verify_answer,
 )
+from rag.models.embeddings import MiniLMEmbeddings
+from rag.text.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
+from rag.types import Passage
 
 
 @pytest.fixture(scope="module")
@@ -328,8 +328,8 @@ def test_answers_question_needs_the_supported_text_to_address_it(encode, answer,
 
 
 def test_names_and_periods_in_the_document_context_count_as_stated(minilm):
-    from rag.types import Passage
     from rag.answer.verify import verify_answer
+    from rag.types import Passage
 
     body = "Research and development expenses were $1,875 million in the quarter."
     passage = Passage("c1", "d1", "q.pdf", 2, "", body, context="Initech Corporation · Q1 2024")

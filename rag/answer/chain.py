@@ -21,16 +21,16 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from rag.answer import verify
-from rag.answer.result import AnswerResult
-from rag.models.backends import BackendChoice
-from rag.config import Settings
-from rag.errors import BackendUnavailable
 from rag.answer.prompts import load_prompt
 from rag.answer.refusal import DEFAULT_GATE
 from rag.answer.render import render_answer, render_quotes, strip_markup
-from rag.index.retrieve import GroundworkRetriever, HybridSearch, gate_features
+from rag.answer.result import AnswerResult
 from rag.answer.rewrite import rewrite_query
+from rag.config import Settings
+from rag.errors import BackendUnavailable
+from rag.index.retrieve import GroundworkRetriever, HybridSearch, gate_features
 from rag.index.store import DocumentStore
+from rag.models.backends import BackendChoice
 from rag.ops.telemetry import Telemetry
 from rag.types import Citation, Passage
 

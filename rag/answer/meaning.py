@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from rag.text.factmatch import _NUMBER, _SCALES, _fmt
 from rag.ingest.table_rows import parse_row
+from rag.text.factmatch import _NUMBER, _SCALES, _fmt
 
 # --- polarity -------------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from rag.answer.prompts import load_prompt
 from rag.config import Settings
 from rag.index.lexical import tokenize
-from rag.answer.prompts import load_prompt
 
 _ROLE_PREFIX = re.compile(r"^(user|assistant|question|standalone question)\s*:\s*", re.I)
 _QUESTION_START = re.compile(

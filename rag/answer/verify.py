@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from rag.answer import meaning
-from rag.text.factmatch import FRAME_WORDS, is_abbreviation, passage_words
-from rag.ingest.table_rows import parse_row
 from rag.answer.render import strip_markup
+from rag.ingest.table_rows import parse_row
+from rag.text.factmatch import FRAME_WORDS, is_abbreviation, passage_words
 from rag.text.sentences import (
     STOPWORDS,
     FactIndex,

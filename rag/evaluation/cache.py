@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.ops.database import utc_now
 from rag.errors import DatasetError
 from rag.ingest import SUPPORTED_EXTENSIONS
+from rag.ops.database import utc_now
 
 CACHE_FORMAT = 4  # bump when ingestion changes in a way that must invalidate cached stores
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
@@ -102,9 +102,9 @@ def eval_store(
     settings: Settings, files: Sequence[CorpusFile], embeddings, progress: Progress | None = None
 ) -> Iterator[CachedStore]:
     """Open (ingesting first unless cached) a store holding ``files``, under its own data_dir."""
-    from rag.models.embeddings import MODEL_NAME
     from rag.index.indexing import ingest_file
     from rag.index.store import DocumentStore
+    from rag.models.embeddings import MODEL_NAME
 
     embedder = f"embedded/{MODEL_NAME}"
     folder = settings.data_dir / "eval-cache" / cache_key(files, settings, embedder)

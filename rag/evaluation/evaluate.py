@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 
 from rag.answer import verify
-from rag.config import REPO, Settings
-from rag.ops.database import fetch, utc_now, write_transaction
-from rag.errors import DatasetError
-from rag.evaluation.cache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
 from rag.answer.refusal import DEFAULT_GATE
 from rag.answer.render import UNVERIFIED
+from rag.config import REPO, Settings
+from rag.errors import DatasetError
+from rag.evaluation.cache import CorpusFile, Progress, baseline_folder, collect_docs, eval_store
+from rag.ops.database import fetch, utc_now, write_transaction
 from rag.text.sentences import split_sentences, strip_citations
 
 K = 5
@@ -383,9 +383,9 @@ def evaluate(
             from ``settings.backend``).
         progress: called as (stage, done, total, label).
     """
-    from rag.models.embeddings import MODEL_NAME, MiniLMEmbeddings
     from rag.answer.prompts import load_prompt
     from rag.index.retrieve import HybridSearch
+    from rag.models.embeddings import MODEL_NAME, MiniLMEmbeddings
 
     files = collect_docs(docs_dir)
     bases = {f.name: f.base for f in files}
@@ -409,8 +409,8 @@ def evaluate(
             encode = verify.CachingEncoder(embeddings.encode)
             answer = lambda case: _retrieval_row(case, search, encode, bases)  # noqa: E731
         else:
-            from rag.models.backends import make_chat_model, resolve_backend
             from rag.answer.chain import Assistant
+            from rag.models.backends import make_chat_model, resolve_backend
 
             own = store.settings
             if chat_model is None or choice is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import verify
+from rag.answer.refusal import DEFAULT_GATE, Gate, fit
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import collect_docs, eval_store
@@ -34,7 +35,6 @@ from rag.evaluation.evaluate import (
     retrieval_scores,
     retrieval_summary,
 )
-from rag.answer.refusal import DEFAULT_GATE, Gate, fit
 from rag.index.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
 
 METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")

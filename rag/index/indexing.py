@@ -20,14 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.index import registry
 from rag.config import Settings
-from rag.ops.database import write_transaction
-from rag.models.embeddings import count_tokens
 from rag.errors import GroundworkError, IngestError
+from rag.index import registry
+from rag.index.store import DocumentStore, StoredChunk
 from rag.ingest import chunk_document, load_file, safe_filename
 from rag.ingest.context import DocumentContext, derive_context, file_words, pdf_cues
-from rag.index.store import DocumentStore, StoredChunk
+from rag.models.embeddings import count_tokens
+from rag.ops.database import write_transaction
 from rag.types import ChunkDraft, LoadedDocument
 
 log = logging.getLogger(__name__)

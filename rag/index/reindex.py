@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from langchain_core.embeddings import Embeddings
 
-from rag.index import registry
 from rag.config import Settings
-from rag.ops.database import open_db, write_transaction
 from rag.errors import StoreError
+from rag.index import registry
 from rag.index.store import _client, _StoreLock
+from rag.ops.database import open_db, write_transaction
 
 BATCH = 256
 

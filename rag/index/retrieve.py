@@ -32,10 +32,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.answer import refusal
-from rag.text.factmatch import normalize_periods
 from rag.index.lexical import LexicalIndex, tokenize
-from rag.text.sentences import META_WORDS
 from rag.index.store import DocumentStore
+from rag.text.factmatch import normalize_periods
+from rag.text.sentences import META_WORDS
 from rag.types import Passage
 
 RRF_K = 60

@@ -23,10 +23,10 @@ from urllib.parse import urlparse
 import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
-from rag.index import registry
 from rag.config import Settings
-from rag.ops.database import open_db
 from rag.errors import EmbedderMismatch, StoreError, StoreLocked
+from rag.index import registry
+from rag.ops.database import open_db
 from rag.types import Passage
 
 READ_PAGE = 5000  # chunks per read: SQLite refuses a query with too many variables at once

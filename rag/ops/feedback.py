@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from rag.ops.database import fetch, open_db, time_bounds, to_iso, utc_now, write_transaction
 from rag.errors import FeedbackError
+from rag.ops.database import fetch, open_db, time_bounds, to_iso, utc_now, write_transaction
 from rag.ops.runlog import decode, dumps
 
 __all__ = [
