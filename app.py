@@ -41,8 +41,8 @@ pages = st.navigation(
 
 with st.sidebar:
     from pages.common import assistant, backend_override
-    from rag.answer.render import escape_markdown
     from rag.errors import GroundworkError
+    from rag.text.markup import escape_markdown
 
     st.caption("Model backend")
     try:

@@ -115,7 +115,7 @@ def _clean_env() -> None:
 
 def visible_text(answer: str) -> str:
     """The answer's words: Markdown escapes (``\\$65``) undone, then emphasis removed."""
-    from rag.answer.render import strip_markup
+    from rag.text.markup import strip_markup
 
     return strip_markup(re.sub(r"\\([^\w\s])", r"\1", answer))
 

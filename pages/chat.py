@@ -15,11 +15,12 @@ from pages.common import (
     session_id,
 )
 from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
-from rag.answer.render import escape_line, escape_markdown, highlight
+from rag.answer.render import highlight
 from rag.errors import GroundworkError
 from rag.index.indexing import sample_files
 from rag.ops.feedback import FEEDBACK_REASONS, record_feedback
 from rag.ops.runlog import log_run
+from rag.text.markup import escape_line, escape_markdown
 
 st.title("Ask your documents")
 store = current_store()

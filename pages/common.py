@@ -10,9 +10,9 @@ import uuid
 
 import streamlit as st
 
-from rag.answer.render import escape_markdown
 from rag.config import Settings
 from rag.errors import BackendUnavailable, GroundworkError
+from rag.text.markup import escape_markdown
 
 
 @st.cache_resource

@@ -7,7 +7,6 @@ from datetime import date
 import streamlit as st
 
 from pages.common import current_store, ingest_with_progress
-from rag.answer.render import escape_markdown
 from rag.errors import GroundworkError
 from rag.index.indexing import (
     IngestReport,
@@ -20,6 +19,7 @@ from rag.index.indexing import (
     update_metadata,
 )
 from rag.ingest import SUPPORTED_EXTENSIONS
+from rag.text.markup import escape_markdown
 
 st.title("Documents")
 store = current_store()

@@ -12,7 +12,6 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import current_assistant, database, settings
-from rag.answer.render import escape_markdown
 from rag.config import REPO
 from rag.errors import GroundworkError
 from rag.evaluation.evaluate import (
@@ -23,6 +22,7 @@ from rag.evaluation.evaluate import (
     load_dataset,
     record_run,
 )
+from rag.text.markup import escape_markdown
 
 
 @st.cache_resource(show_spinner="Loading the embedder…")

@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import current_user, database, settings
-from rag.answer.render import escape_line, escape_markdown, inert_markdown
 from rag.errors import GroundworkError
 from rag.ops.feedback import (
     FEEDBACK_REASONS,
@@ -23,6 +22,7 @@ from rag.ops.feedback import (
     list_feedback,
     mark_reviewed,
 )
+from rag.text.markup import escape_line, escape_markdown, inert_markdown
 
 ALL = "All"
 RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}

@@ -8,11 +8,11 @@ from datetime import timedelta
 import streamlit as st
 
 from pages.common import database, settings
-from rag.answer.render import escape_markdown
 from rag.errors import ConfigError, GroundworkError
 from rag.ops.feedback import export_feedback
 from rag.ops.insights import load_insights, run_days
 from rag.ops.pricing import PriceTable
+from rag.text.markup import escape_markdown
 
 st.title("Insights")
 try:

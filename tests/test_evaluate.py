@@ -27,6 +27,7 @@ from rag.evaluation.evaluate import (
     unflagged_unsupported,
 )
 from rag.ops.database import open_db
+from rag.text.markup import escape_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES_SET = REPO / "evals" / "samples.jsonl"
@@ -345,6 +346,6 @@ def test_full_run_with_the_embedded_model(settings, minilm, tmp_path):
 
 
 def test_shown_text_drops_the_word_joiner_that_keeps_urls_inert():
-    shown = render.escape_markdown("Report it at https://help.example.org/desk today.")
+    shown = escape_markdown("Report it at https://help.example.org/desk today.")
     assert "\u2060" in shown  # the escape that stops the URL from becoming a link
     assert key_fact_recall(shown, ["https://help.example.org/desk"]) == 1.0

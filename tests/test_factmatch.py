@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.text.factmatch import expands, normalize_periods
-from rag.text.sentences import FactIndex, extract_facts
+from rag.text.facts import FactIndex, extract_facts
 
 TABLE = (
     "CONSOLIDATED BALANCE SHEETS (in millions)\n"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from rag.answer.render import escape_markdown
 from rag.config import Settings
 from rag.index.indexing import ingest_file
 from rag.index.store import DocumentStore
 from rag.ops.database import open_db
 from rag.ops.feedback import list_feedback
+from rag.text.markup import escape_markdown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "chat.py")
 QUESTION = "How many days of annual leave do full-time employees get?"

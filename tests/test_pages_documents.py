@@ -11,9 +11,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from rag.answer.render import escape_markdown
 from rag.index.registry import content_hash
 from rag.ops.database import open_db
+from rag.text.markup import escape_markdown
 from tests.conftest import make_pdf
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")

@@ -18,16 +18,13 @@ from markdown_it import MarkdownIt
 
 from rag.answer.render import (
     UNVERIFIED,
-    escape_line,
-    escape_markdown,
     highlight,
-    inert_markdown,
     render_answer,
     render_quotes,
-    strip_markup,
     table_markdown,
 )
 from rag.answer.verify import SentenceCheck, Verification
+from rag.text.markup import escape_line, escape_markdown, inert_markdown, strip_markup
 
 COMMONMARK = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 LAYOUT_TAGS = {"p", "ul", "ol", "li", "em", "strong", "s", "br", "blockquote", "code"}

@@ -16,7 +16,8 @@ from rag.answer.verify import (
     verify_answer,
 )
 from rag.models.embeddings import MiniLMEmbeddings
-from rag.text.sentences import cited_numbers, extract_facts, split_sentences, strip_citations
+from rag.text.facts import extract_facts
+from rag.text.sentences import cited_numbers, split_sentences, strip_citations
 from rag.types import Passage
 
 

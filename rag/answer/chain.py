@@ -1,10 +1,10 @@
 """The answer pipeline: rewrite → hybrid retrieval → versioned prompt → model → verification.
 
-``Assistant.ask`` returns an ``AnswerStream``: iterate it for the model's text as it is generated
-(what ``st.write_stream`` consumes); when it is exhausted, ``.result`` holds the verified answer,
-its citations and everything measured about it (an :class:`~rag.answer.result.AnswerResult`). The run
-id exists before the model is called, so the trace, the run log and feedback all join on it. All
-backends run through this same chain.
+``Assistant.ask`` returns an ``AnswerStream``: iterate it for the model's text as it is
+generated (what ``st.write_stream`` consumes); when it is exhausted, ``.result`` holds the
+verified answer, its citations and everything measured about it (an
+:class:`~rag.answer.result.AnswerResult`). The run id exists before the model is called, so the
+trace, the run log and feedback all join on it. All backends run through this same chain.
 """
 
 from __future__ import annotations
@@ -22,16 +22,17 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from rag.answer import verify
 from rag.answer.prompts import load_prompt
-from rag.answer.refusal import DEFAULT_GATE
-from rag.answer.render import render_answer, render_quotes, strip_markup
+from rag.answer.refusal import DEFAULT_GATE, gate_features
+from rag.answer.render import render_answer, render_quotes
 from rag.answer.result import AnswerResult
 from rag.answer.rewrite import rewrite_query
 from rag.config import Settings
 from rag.errors import BackendUnavailable
-from rag.index.retrieve import GroundworkRetriever, HybridSearch, gate_features
+from rag.index.retrieve import GroundworkRetriever, HybridSearch
 from rag.index.store import DocumentStore
 from rag.models.backends import BackendChoice
 from rag.ops.telemetry import Telemetry
+from rag.text.markup import strip_markup
 from rag.types import Citation, Passage
 
 NOT_FOUND = "I could not find this in the documents."
@@ -149,8 +150,7 @@ class Assistant:
         yield {"passages": passages}
         # The gate reads the user's own question: a follow-up's search query carries the
         # previous question too, whose names need not be in these passages.
-        signals = self.search.signals(inputs["question"], passages)
-        features = gate_features(inputs["question"], signals, passages, self.encode)
+        features = gate_features(self.search, inputs["question"], passages, self.encode)
         probability = DEFAULT_GATE.probability(features) if passages else 0.0
         yield {"evidence": probability, "features": features}
         # Generating, a capable model says itself when the passages do not answer: the gate

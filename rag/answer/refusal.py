@@ -38,6 +38,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.verify import Encode, evidence_strength
+from rag.index.retrieve import HybridSearch, question_terms
+from rag.text.factmatch import expands, is_abbreviation, normalize_periods, passage_words
+from rag.text.sentences import split_sentences
+from rag.text.words import tokenize
+from rag.types import Passage
+
 FEATURES = ("coverage", "names_found", "period_match", "strength")
 
 
@@ -86,8 +93,6 @@ def question_focus(question: str) -> str:
     focus, so instructions ("round your answer", "use the balance sheet") do not count as
     terms the passages must hold.
     """
-    from rag.text.sentences import split_sentences
-
     asking = [s for s in split_sentences(question) if s.rstrip().endswith("?")]
     if not asking:
         return question
@@ -120,8 +125,6 @@ def names_found(names: Sequence[str], haystack: str) -> float:
     abbreviation, spelled out ("D&A": "depreciation and amortization")."""
     if not names:
         return 1.0
-    from rag.text.factmatch import expands, is_abbreviation, passage_words
-
     low = haystack.lower().replace("_", " ")
     words: list[str] | None = None
     found = 0
@@ -145,6 +148,28 @@ def period_match(question: str, contexts: Sequence[str]) -> float:
         return 1.0
     lo, hi = min(covered) - 2, max(covered)
     return round(sum(lo <= y <= hi for y in asked) / len(asked), 4)
+
+
+def signals(search: HybridSearch, query: str, passages: list[Passage]) -> Signals:
+    """How well ``passages`` match ``query``, relative to ``search``'s collection."""
+    query = question_focus(query)
+    terms = question_terms(query)
+    idf, max_idf = search.lexical.rarity(terms)
+    haystack = " ".join(f"{p.source} {p.context} {p.section} {p.text}" for p in passages)
+    names = question_names(normalize_periods(query))
+    return Signals(
+        coverage=term_coverage(terms, idf, max_idf, set(tokenize(haystack))),
+        names_found=names_found(names, normalize_periods(haystack)),
+        period_match=period_match(normalize_periods(query), [p.context for p in passages[:3]]),
+    )
+
+
+def gate_features(
+    search: HybridSearch, query: str, passages: list[Passage], encode: Encode
+) -> dict[str, float]:
+    """The gate's input: retrieval signals plus the evidence strength of ``passages``."""
+    strength = evidence_strength(question_focus(query), passages, encode) if passages else 0.0
+    return signals(search, query, passages).with_strength(strength)
 
 
 @dataclass(frozen=True)

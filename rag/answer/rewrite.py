@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.answer.prompts import load_prompt
 from rag.config import Settings
-from rag.index.lexical import tokenize
+from rag.text.words import tokenize
 
 _ROLE_PREFIX = re.compile(r"^(user|assistant|question|standalone question)\s*:\s*", re.I)
 _QUESTION_START = re.compile(

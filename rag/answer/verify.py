@@ -14,11 +14,11 @@ found:", questions back to the user, "The documents do not mention this.") are e
 :func:`is_claim`.
 
 Beyond overlap, a claim that contradicts the sentence it rests on (polarity, negation, unit,
-period, direction: :mod:`rag.answer.meaning`) is unsupported, and facts written another way (scale,
-precision, abbreviations, one-step arithmetic: :mod:`rag.text.factmatch`) are accepted. Whether to
-answer at all is the refusal gate's call (:mod:`rag.answer.refusal`; :func:`evidence_strength` is one
-of its signals); :func:`extractive_answer` quotes the best sentences. Showing the verdicts as
-Markdown is :mod:`rag.answer.render`'s job.
+period, direction: :mod:`rag.answer.meaning`) is unsupported, and facts written another way
+(scale, precision, abbreviations, one-step arithmetic: :mod:`rag.text.factmatch`) are accepted.
+Whether to answer at all is the refusal gate's call (:mod:`rag.answer.refusal`;
+:func:`evidence_strength` is one of its signals); :func:`extractive_answer` quotes the best
+sentences. Showing the verdicts as Markdown is :mod:`rag.answer.render`'s job.
 """
 
 from __future__ import annotations
@@ -33,19 +33,12 @@ from typing import Any
 import numpy as np
 
 from rag.answer import meaning
-from rag.answer.render import strip_markup
 from rag.ingest.table_rows import parse_row
 from rag.text.factmatch import FRAME_WORDS, is_abbreviation, passage_words
-from rag.text.sentences import (
-    STOPWORDS,
-    FactIndex,
-    cited_numbers,
-    content_words,
-    extract_facts,
-    segments,
-    split_sentences,
-    strip_citations,
-)
+from rag.text.facts import FactIndex, extract_facts
+from rag.text.markup import strip_markup
+from rag.text.sentences import cited_numbers, segments, split_sentences, strip_citations
+from rag.text.words import STOPWORDS, content_words
 from rag.types import Passage
 
 Encode = Callable[[list[str]], np.ndarray]

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer import verify
-from rag.answer.refusal import DEFAULT_GATE
+from rag.answer.refusal import DEFAULT_GATE, gate_features
 from rag.answer.render import UNVERIFIED
 from rag.config import REPO, Settings
 from rag.errors import DatasetError
@@ -351,7 +351,7 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
 def _retrieval_row(case: EvalCase, search, encode, bases: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     passages = search.search(case.question, K)
-    probability = DEFAULT_GATE.probability(search.features(case.question, passages, encode))
+    probability = DEFAULT_GATE.probability(gate_features(search, case.question, passages, encode))
     return {
         "retrieved": [(bases.get(p.source, p.source), p.page) for p in passages],
         "refused": not passages or probability < DEFAULT_GATE.threshold,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import verify
-from rag.answer.refusal import DEFAULT_GATE, Gate, fit
+from rag.answer.refusal import DEFAULT_GATE, Gate, fit, gate_features
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import collect_docs, eval_store
@@ -122,7 +122,7 @@ def _gate_rows(cases, rankings, search, embeddings) -> list[tuple[dict[str, floa
     rows = []
     for case, r in zip(cases, rankings, strict=True):
         passages = search.top(r, K, DEFAULT_FUSION)
-        rows.append((search.features(case.question, passages, encode), case.answerable))
+        rows.append((gate_features(search, case.question, passages, encode), case.answerable))
     return rows
 
 

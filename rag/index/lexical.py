@@ -14,36 +14,11 @@ That is what keeps the document ranking silent on collections where titles are o
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter
 
 from rag.index.store import DocumentStore
-
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-# A word list reads better as prose than as 117 quoted strings.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself just me more
-    most my no nor not now of off on once only or other our out over own same she should so some
-    such than that the their them then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your
-    yours""".split()  # noqa: SIM905
-)
-
-
-def _stem(word: str) -> str:
-    # A light suffix stripper: enough to match "policies"/"policy", "days"/"day".
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case content-word stems of ``text`` for lexical matching."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+from rag.text.words import tokenize
 
 
 class _BM25:

@@ -31,18 +31,16 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.answer import refusal
-from rag.index.lexical import LexicalIndex, tokenize
+from rag.index.lexical import LexicalIndex
 from rag.index.store import DocumentStore
-from rag.text.factmatch import normalize_periods
-from rag.text.sentences import META_WORDS
+from rag.text.words import META_WORDS, tokenize
 from rag.types import Passage
 
 RRF_K = 60
 FOCUS_DOCS = 3  # documents whose own nearest passages join the candidates
 FOCUS_PASSAGES = 10
 
-__all__ = ["DEFAULT_FUSION", "Fusion", "GroundworkRetriever", "HybridSearch", "fuse", "tokenize"]
+__all__ = ["DEFAULT_FUSION", "Fusion", "GroundworkRetriever", "HybridSearch", "fuse"]
 
 
 @dataclass(frozen=True)
@@ -184,26 +182,6 @@ class HybridSearch:
         """Return the best ``k`` passages for ``query``, best first."""
         return self.top(self.rankings(query), k)
 
-    def features(self, query: str, passages: list[Passage], encode) -> dict:
-        """The refusal gate's features for ``passages`` (retrieval signals and evidence)."""
-        return gate_features(query, self.signals(query, passages), passages, encode)
-
-    def signals(self, query: str, passages: list[Passage]) -> refusal.Signals:
-        """How well ``passages`` match ``query``, relative to this collection (see
-        :mod:`rag.answer.refusal`)."""
-        query = refusal.question_focus(query)
-        terms = question_terms(query)
-        idf, max_idf = self.lexical.rarity(terms)
-        haystack = " ".join(f"{p.source} {p.context} {p.section} {p.text}" for p in passages)
-        names = refusal.question_names(normalize_periods(query))
-        return refusal.Signals(
-            coverage=refusal.term_coverage(terms, idf, max_idf, set(tokenize(haystack))),
-            names_found=refusal.names_found(names, normalize_periods(haystack)),
-            period_match=refusal.period_match(
-                normalize_periods(query), [p.context for p in passages[:3]]
-            ),
-        )
-
     def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
         """Fuse gathered rankings into the best ``k`` passages, each with a cosine score."""
         chosen = fuse(r, fusion or self.fusion, k or self.top_k, self.per_doc)
@@ -218,17 +196,6 @@ class HybridSearch:
         vectors = np.asarray(self.store.embeddings.embed_documents([p.text for p in need]))
         for passage, score in zip(need, vectors @ np.asarray(query_vector), strict=True):
             passage.vector_score = float(score)
-
-
-def gate_features(
-    query: str, signals: refusal.Signals, passages: list[Passage], encode
-) -> dict[str, float]:
-    """Retrieval signals plus the evidence strength of ``passages``: the gate's input."""
-    from rag.answer import verify
-
-    focus = refusal.question_focus(query)
-    strength = verify.evidence_strength(focus, passages, encode) if passages else 0.0
-    return signals.with_strength(strength)
 
 
 _META_TERMS = frozenset(t for w in META_WORDS for t in tokenize(w))
