@@ -9,8 +9,7 @@
      ├── DatabaseError          the SQLite database is busy, read-only, damaged or unreachable
      ├── IngestError            a file could not be read into the store
      ├── DatasetError           a golden set or evaluation docs folder cannot be used
-     ├── FeedbackError          a rating, review or golden case cannot be recorded as given
-     └── GuardrailBlocked       a question or document was refused by a safety check
+     └── FeedbackError          a rating, review or golden case cannot be recorded as given
 
 Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
 """
@@ -69,7 +68,3 @@ class FeedbackError(GroundworkError, ValueError):
 
     Also a ``ValueError``: callers that validate input with ``except ValueError`` keep working.
     """
-
-
-class GuardrailBlocked(GroundworkError):
-    """A safety check refused the input."""

@@ -24,7 +24,7 @@ import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
-from rag.errors import EmbedderMismatch, StoreError, StoreLocked
+from rag.errors import BackendUnavailable, EmbedderMismatch, StoreError, StoreLocked
 from rag.index import registry
 from rag.ops.database import open_db
 from rag.types import Passage
@@ -342,3 +342,21 @@ class DocumentStore:
     def count(self) -> int:
         """Number of chunks in the collection (all versions)."""
         return self.collection.count()
+
+
+def open_store(settings: Settings, db: sqlite_utils.Database | None = None) -> DocumentStore:
+    """Open the document store at ``settings``' location, as the app and the CLI do.
+
+    A new store gets Ollama's embedder when Ollama serves it, else the embedded MiniLM (also
+    when the model server is down); an existing store keeps the embedder that built it.
+    """
+    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
+    from rag.models.embeddings import DEFAULT_EMBEDDER
+
+    try:
+        new_embedder = default_embedder(settings, resolve_backend(settings))
+    except BackendUnavailable:
+        new_embedder = DEFAULT_EMBEDDER
+    return DocumentStore(
+        settings, lambda name: make_embeddings(settings, name), new_embedder, db=db
+    )

@@ -160,11 +160,11 @@ def make_chat_model(settings: Settings, choice: BackendChoice) -> BaseChatModel:
 
 def default_embedder(settings: Settings, choice: BackendChoice) -> str:
     """The embedder a new store gets: Ollama's when it has the model, else the embedded one."""
-    from rag.models.embeddings import MODEL_NAME
+    from rag.models.embeddings import DEFAULT_EMBEDDER
 
     if choice.name == "ollama" and choice.ollama and choice.ollama.has(settings.ollama_embed_model):
         return f"ollama/{settings.ollama_embed_model}"
-    return f"embedded/{MODEL_NAME}"
+    return DEFAULT_EMBEDDER
 
 
 def make_embeddings(settings: Settings, embedder: str) -> Embeddings:

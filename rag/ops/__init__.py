@@ -1,1 +1,40 @@
-"""TODO"""
+"""Operations: the SQLite database, feedback, the run log, insights, prices and telemetry."""
+
+from rag.ops.database import open_db
+from rag.ops.feedback import (
+    FEEDBACK_REASONS,
+    append_golden,
+    count_feedback,
+    export_feedback,
+    feedback_facets,
+    feedback_span,
+    get_feedback,
+    golden_case,
+    list_feedback,
+    mark_reviewed,
+    record_feedback,
+)
+from rag.ops.insights import load_insights, run_days
+from rag.ops.pricing import PriceTable
+from rag.ops.runlog import log_run
+from rag.ops.telemetry import Telemetry
+
+__all__ = [
+    "FEEDBACK_REASONS",
+    "PriceTable",
+    "Telemetry",
+    "append_golden",
+    "count_feedback",
+    "export_feedback",
+    "feedback_facets",
+    "feedback_span",
+    "get_feedback",
+    "golden_case",
+    "list_feedback",
+    "load_insights",
+    "log_run",
+    "mark_reviewed",
+    "open_db",
+    "record_feedback",
+    "run_days",
+]

@@ -121,6 +121,7 @@ def test_safe_filename(raw, safe):
 def test_public_api_is_exported():
     assert set(rag.ingest.__all__) == {
         "SUPPORTED_EXTENSIONS",
+        "DocumentContext",
         "chunk_document",
         "load_file",
         "safe_filename",

@@ -18,7 +18,7 @@ from rag.ops.insights import (
 )
 from rag.ops.pricing import Price, PriceTable
 from rag.ops.runlog import log_run
-from tests.test_runlog import make_run
+from tests.ops.test_runlog import make_run
 
 DAY1, DAY2 = "2026-03-01", "2026-03-02"
 

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from rag.ops.database import open_db
 from rag.ops.feedback import get_feedback, mark_reviewed, record_feedback
-from tests.test_runlog import make_run
+from tests.ops.test_runlog import make_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "feedback.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "feedback.py")
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 from rag.ops.database import open_db
 from rag.ops.feedback import record_feedback
 from rag.ops.runlog import log_run
-from tests.test_runlog import make_run
+from tests.ops.test_runlog import make_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "insights.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "insights.py")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rag.ops.database import open_db
 from rag.text.markup import escape_markdown
 from tests.conftest import make_pdf
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "documents.py")
 PDF = "expenses.pdf"
 
 

@@ -29,7 +29,7 @@ from rag.evaluation.evaluate import (
 from rag.ops.database import open_db
 from rag.text.markup import escape_markdown
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES_SET = REPO / "evals" / "samples.jsonl"
 SAMPLES_DIR = REPO / "rag" / "samples"
 

@@ -13,7 +13,7 @@ from rag.errors import DatasetError
 from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise
 from rag.models.embeddings import MiniLMEmbeddings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "claims-samples.jsonl"
 
 

@@ -14,7 +14,7 @@ from rag.ops.database import open_db
 from rag.ops.feedback import list_feedback
 from rag.text.markup import escape_markdown
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "chat.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "chat.py")
 QUESTION = "How many days of annual leave do full-time employees get?"
 
 

@@ -16,7 +16,7 @@ import pytest
 from rag.errors import ConfigError
 from rag.models.embeddings import MAX_TOKENS, MiniLMEmbeddings, onnx_available
 
-REFERENCE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "minilm_reference.json"
 LONG_TEXT = " ".join(
     f"Clause {i}. The supplier shall deliver the goods within {i} business days of the order."
     for i in range(40)

@@ -11,7 +11,7 @@ from rag.cli import main
 from rag.errors import DatasetError
 from rag.evaluation.suite import CorpusResult, best_overall, leave_one_out, load_suite
 
-SUITE = Path(__file__).resolve().parents[1] / "evals" / "suite.json"
+SUITE = Path(__file__).resolve().parents[2] / "evals" / "suite.json"
 
 
 def test_suite_runs_a_corpus_with_baseline_and_ablations(tmp_path, monkeypatch, capsys):

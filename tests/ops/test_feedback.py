@@ -25,8 +25,8 @@ from rag.ops.feedback import (
     record_feedback,
 )
 from tests.conftest import run_in_threads
-from tests.test_database import held_exclusive
-from tests.test_runlog import make_run
+from tests.ops.test_database import held_exclusive
+from tests.ops.test_runlog import make_run
 
 
 @pytest.fixture

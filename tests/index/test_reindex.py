@@ -69,7 +69,7 @@ def test_the_app_offers_the_reindex(ollama_built_store, monkeypatch):
     monkeypatch.setenv("GROUNDWORK_BACKEND", "embedded")
     st.cache_resource.clear()
     try:
-        page = str(Path(__file__).resolve().parents[1] / "pages" / "documents.py")
+        page = str(Path(__file__).resolve().parents[2] / "pages" / "documents.py")
         at = AppTest.from_file(page, default_timeout=120).run()
         assert "not reachable" in at.error[0].value
         [button] = [b for b in at.button if b.label == "Re-index with the embedded embedder"]

@@ -91,7 +91,7 @@ def test_log_run_normalises_timestamps_and_fills_missing(db):
 
 
 def test_log_run_on_a_locked_database_raises_database_error(tmp_path):
-    from tests.test_database import held_exclusive
+    from tests.ops.test_database import held_exclusive
 
     path = tmp_path / "app.db"
     db = open_db(path, busy_timeout=0.1)

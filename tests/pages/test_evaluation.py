@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from rag.evaluation.evaluate import list_runs
 from rag.ops.database import open_db
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "evaluation.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "evaluation.py")
 
 
 def run_page() -> AppTest:

@@ -16,7 +16,7 @@ import pytest
 from rag.index import registry
 from rag.index.indexing import ingest_file, read_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _policy(days: int, paragraphs: int) -> bytes:
