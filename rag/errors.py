@@ -63,8 +63,5 @@ class DatasetError(GroundworkError):
     """A golden set or docs folder cannot be used; the message names the file and line."""
 
 
-class FeedbackError(GroundworkError, ValueError):
-    """A rating, review or golden case is incomplete or refers to nothing stored.
-
-    Also a ``ValueError``: callers that validate input with ``except ValueError`` keep working.
-    """
+class FeedbackError(GroundworkError):
+    """A rating, review or golden case is incomplete or refers to nothing stored."""

@@ -1,15 +1,15 @@
-"""Operations: the SQLite database, feedback, the run log, insights, prices and telemetry."""
+"""Operations: the SQLite database and its migrations, feedback and the corrections it yields,
+the run log, insights, prices and telemetry."""
 
+from rag.ops.corrections import append_golden, golden_case
 from rag.ops.database import open_db
 from rag.ops.feedback import (
     FEEDBACK_REASONS,
-    append_golden,
     count_feedback,
     export_feedback,
     feedback_facets,
     feedback_span,
     get_feedback,
-    golden_case,
     list_feedback,
     mark_reviewed,
     record_feedback,

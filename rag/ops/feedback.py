@@ -1,30 +1,29 @@
-"""User feedback on answers: record ratings, review them, export them, grow the golden set.
+"""User feedback on answers: record ratings, filter and review them, export them.
 
 A rating stores a denormalised copy of what is needed to reproduce the rated answer (question,
 rewritten query, answer, passages with scores, citations, verification, model, prompt and index
 versions, latency, tokens), so it stays readable after the run log is pruned or the index is
 rebuilt. One user has one rating per run: rating again updates it (and reopens its review).
 Bad input raises ``FeedbackError``; a database that cannot be written raises ``DatabaseError``.
+Turning a reviewed rating into a golden-set case lives in :mod:`rag.ops.corrections`.
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
-import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
 from rag.errors import FeedbackError
-from rag.ops.database import fetch, open_db, time_bounds, to_iso, utc_now, write_transaction
+from rag.ops.corrections import append_golden, golden_case
+from rag.ops.database import fetch, time_bounds, to_iso, utc_now, write_transaction
 from rag.ops.runlog import decode, dumps
 
-__all__ = [
+__all__ = [  # golden_case and append_golden: still imported from here by pages/feedback.py
     "FEEDBACK_REASONS",
     "append_golden",
     "count_feedback",
@@ -35,7 +34,6 @@ __all__ = [
     "golden_case",
     "list_feedback",
     "mark_reviewed",
-    "open_db",
     "record_feedback",
 ]
 
@@ -81,6 +79,15 @@ def record_feedback(
     user: str,
 ) -> int:
     """Store ``user``'s rating of ``run`` (1 thumbs up, 0 down); return the feedback id."""
+    _check_rating(run, score, reason)
+    row = _rating_row(run, score, reason, comment, user)
+    columns = ", ".join(f"[{c}]" for c in row)
+    sql = f"INSERT INTO feedback ({columns}) VALUES ({', '.join('?' * len(row))})" + _UPSERT_TAIL
+    with write_transaction(db):
+        return db.conn.execute(sql, list(row.values())).fetchone()[0]
+
+
+def _check_rating(run: Mapping[str, Any], score: int, reason: str | None) -> None:
     if score not in (0, 1):
         raise FeedbackError(
             f"Not recorded: the score must be 1 (thumbs up) or 0 (thumbs down), not {score!r}."
@@ -96,6 +103,11 @@ def record_feedback(
             "Not recorded: this answer has no run id. Ask the question again and rate the new "
             "answer."
         )
+
+
+def _rating_row(
+    run: Mapping[str, Any], score: int, reason: str | None, comment: str | None, user: str
+) -> dict[str, Any]:
     now = utc_now()
     row: dict[str, Any] = {
         "run_id": run["run_id"],
@@ -111,18 +123,26 @@ def record_feedback(
     }
     row.update({name: run.get(name) for name in _COPIED})
     row.update({name: dumps(list(run.get(name) or [])) for name in _COPIED_JSON})
-    columns = ", ".join(f"[{c}]" for c in row)
-    sql = f"INSERT INTO feedback ({columns}) VALUES ({', '.join('?' * len(row))})" + _UPSERT_TAIL
-    with write_transaction(db):
-        return db.conn.execute(sql, list(row.values())).fetchone()[0]
+    return row
 
 
-def _document_clause(alias: str = "feedback") -> str:
-    return (
-        f"(EXISTS (SELECT 1 FROM json_each({alias}.cited_sources) WHERE value = :document)"
-        f" OR EXISTS (SELECT 1 FROM json_each({alias}.passages)"
-        " WHERE json_extract(value, '$.source') = :document))"
-    )
+# A rating is about a document when it cites it or one of its retrieved passages came from it.
+_DOCUMENT_CLAUSE = (
+    "(EXISTS (SELECT 1 FROM json_each(feedback.cited_sources) WHERE value = :document)"
+    " OR EXISTS (SELECT 1 FROM json_each(feedback.passages)"
+    " WHERE json_extract(value, '$.source') = :document))"
+)
+_FILTERS = (  # (parameter, the condition it adds when given)
+    ("rating", "score = :rating"),
+    ("reason", "reason = :reason"),
+    ("lo", "created_at >= :lo"),
+    ("hi", "created_at < :hi"),
+    ("prompt_version", "prompt_version = :prompt_version"),
+    ("model", "model = :model"),
+    ("user", "user = :user"),
+    ("document", _DOCUMENT_CLAUSE),
+    ("reviewed", "reviewed = :reviewed"),
+)
 
 
 def list_feedback(
@@ -156,20 +176,7 @@ def list_feedback(
         "reviewed": None if reviewed is None else int(reviewed),
         "limit": limit,
     }
-    where = []
-    for name, clause in (
-        ("rating", "score = :rating"),
-        ("reason", "reason = :reason"),
-        ("lo", "created_at >= :lo"),
-        ("hi", "created_at < :hi"),
-        ("prompt_version", "prompt_version = :prompt_version"),
-        ("model", "model = :model"),
-        ("user", "user = :user"),
-        ("document", _document_clause()),
-        ("reviewed", "reviewed = :reviewed"),
-    ):
-        if params[name] is not None:
-            where.append(clause)
+    where = [clause for name, clause in _FILTERS if params[name] is not None]
     sql = "SELECT * FROM feedback"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -262,52 +269,3 @@ def export_feedback(rows: Iterable[Mapping[str, Any]], fmt: Literal["csv", "json
     for row in rows:
         writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     return out.getvalue()
-
-
-def golden_case(
-    row: Mapping[str, Any],
-    corrected_answer: str,
-    expected_sources: Iterable[str],
-    *,
-    key_facts: Iterable[str] = (),
-) -> dict[str, Any]:
-    """Turn a reviewed rating into an evaluation case for the golden set."""
-    question = (row.get("question") or "").strip()
-    answer = (corrected_answer or "").strip()
-    if not question or not answer:
-        raise FeedbackError(
-            "a golden case needs the question and a corrected answer; write the corrected answer"
-        )
-    case_id = f"feedback-{(row.get('run_id') or str(row.get('id')))[:12]}"
-    return {
-        "id": case_id,
-        "question": question,
-        "answer": answer,
-        "key_facts": [f.strip() for f in key_facts if f.strip()],
-        "sources": list(dict.fromkeys(expected_sources)),
-        "answerable": True,
-    }
-
-
-def _question_key(question: str) -> str:
-    return " ".join(question.casefold().split())
-
-
-def append_golden(path: str | Path, case: Mapping[str, Any]) -> bool:
-    """Append ``case`` to a JSONL golden set; False (nothing written) if its question is there."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = _question_key(case["question"])
-    with path.open("a+", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # two reviewers adding at once must not interleave lines
-        try:
-            f.seek(0)
-            text = f.read()
-            for line in text.splitlines():
-                if line.strip() and _question_key(json.loads(line).get("question", "")) == key:
-                    return False
-            # a hand-edited file may lack its final newline; do not glue two cases together
-            f.write(("\n" if text and not text.endswith("\n") else "") + dumps(dict(case)) + "\n")
-            return True
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)

@@ -1,4 +1,4 @@
-"""Feedback storage: migrations, ratings, filters, review, export and the golden set."""
+"""Feedback storage: ratings, filters, review, export, and writers that never lose a rating."""
 
 from __future__ import annotations
 
@@ -8,18 +8,15 @@ import json
 import multiprocessing
 
 import pytest
-from sqlite_utils import Database
 
 from rag.errors import DatabaseError, FeedbackError
-from rag.ops.database import MIGRATIONS, apply_migrations, open_db
+from rag.ops.database import open_db
 from rag.ops.feedback import (
     FEEDBACK_REASONS,
-    append_golden,
     count_feedback,
     export_feedback,
     feedback_facets,
     get_feedback,
-    golden_case,
     list_feedback,
     mark_reviewed,
     record_feedback,
@@ -27,47 +24,6 @@ from rag.ops.feedback import (
 from tests.conftest import run_in_threads
 from tests.ops.test_database import held_exclusive
 from tests.ops.test_runlog import make_run
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "app.db")
-    yield database
-    database.close()
-
-
-def test_open_db_creates_folder_wal_timeout_and_schema(tmp_path):
-    db = open_db(tmp_path / "new" / "dir" / "app.db")
-    assert db.journal_mode == "wal"
-    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    assert {"runs", "feedback"} <= set(db.table_names())
-    assert not MIGRATIONS.pending(db)
-    open_db(tmp_path / "new" / "dir" / "app.db")  # reopening is a no-op
-
-
-def test_database_from_first_migration_migrates_forward_in_place(tmp_path):
-    path = tmp_path / "app.db"
-    old = Database(path)
-    apply_migrations(old, stop_before="m002_feedback_review")
-    assert "reviewed" not in old["feedback"].columns_dict
-    old["runs"].insert({"run_id": "r1", "created_at": "2026-01-05T10:00:00+00:00",
-                        "question": "Old question?", "passages": "[]"})  # fmt: skip
-    old["feedback"].insert({"run_id": "r1", "user": "ana", "score": 0, "reason": "incomplete",
-                            "created_at": "2026-01-05T10:01:00+00:00", "question": "Old question?",
-                            "passages": "[]", "cited_sources": '["a.pdf"]'})  # fmt: skip
-    old.close()
-
-    db = open_db(path)
-    assert not MIGRATIONS.pending(db)
-    assert [m.name for m in MIGRATIONS.applied(db)][0] == "m001_runs_and_feedback"
-    assert {"reviewed", "resolution_note", "support_score"} <= set(db["feedback"].columns_dict)
-    assert "extra" in db["runs"].columns_dict
-    [row] = list_feedback(db)
-    assert row["question"] == "Old question?" and row["reviewed"] == 0
-    assert db["runs"].get("r1")["question"] == "Old question?"
-    mark_reviewed(db, row["id"], "added to the handbook", "lead")
-    assert get_feedback(db, row["id"])["reviewer"] == "lead"
-    assert list_feedback(db, document="a.pdf")[0]["id"] == row["id"]
 
 
 def test_record_feedback_keeps_what_reproduces_the_answer(db):
@@ -119,30 +75,6 @@ def test_rating_on_a_locked_database_raises_database_error(tmp_path):
     assert str(path) in str(caught.value) and "Try again" in str(caught.value)
     assert count_feedback(db) == 1 and get_feedback(db, fid)["reviewed"] == 0
     db.close()
-
-
-@pytest.fixture
-def rated(db, monkeypatch):
-    """Five ratings with known attributes, given on known days."""
-    import rag.ops.feedback as feedback
-
-    specs = [  # (id tag, day, score, reason, prompt, model, user, sources)
-        ("a", "2026-03-01", 1, None, "v1", "m-small", "ana", ["handbook.pdf"]),
-        ("b", "2026-03-02", 0, "incorrect", "v1", "m-small", "ben", ["handbook.pdf"]),
-        ("c", "2026-03-03", 0, "incomplete", "v2", "m-big", "ana", ["vpn.md"]),
-        ("d", "2026-03-04", 0, "out of date", "v2", "m-big", "cy", []),
-        ("e", "2026-03-05", 1, None, "v2", "m-small", "cy", ["policy.docx"]),
-    ]
-    ids = {}
-    for tag, day, score, reason, prompt, model, user, sources in specs:
-        monkeypatch.setattr(feedback, "utc_now", lambda d=day: f"{d}T12:00:00.000000+00:00")
-        run = make_run(run_id=f"run-{tag}", prompt_version=prompt, model=model,
-                       cited_sources=sources, question=f"question {tag}",
-                       passages=[{"chunk_id": "x", "source": "retrieved-only.pdf", "page": 1,
-                                  "score": 0.2}] if tag == "d" else [])  # fmt: skip
-        ids[tag] = record_feedback(db, run, score, reason, None, user)
-    mark_reviewed(db, ids["b"], "known issue", "lead")
-    return ids
 
 
 @pytest.mark.parametrize(
@@ -222,25 +154,6 @@ def test_csv_export_neutralises_formulas_and_jsonl_stays_exact(text):
     assert back["comment"] == f"see {text}"  # only a leading formula character matters
     assert (back["id"], back["score"], back["ms"]) == ("7", "-1", "-2.5")  # numbers stay numbers
     assert [json.loads(export_feedback(rows, "jsonl"))] == rows
-
-
-def test_golden_case_and_append(db, tmp_path, rated):
-    row = get_feedback(db, rated["b"])
-    case = golden_case(row, " Staff get 27 days. ", ["handbook.pdf", "handbook.pdf"],
-                       key_facts=["27 days", " "])  # fmt: skip
-    assert case == {"id": "feedback-run-b", "question": "question b",
-                    "answer": "Staff get 27 days.", "key_facts": ["27 days"],
-                    "sources": ["handbook.pdf"], "answerable": True}  # fmt: skip
-    path = tmp_path / "golden" / "feedback.jsonl"
-    assert append_golden(path, case)
-    assert not append_golden(path, case | {"question": "  QUESTION   b "})  # same question
-    path.write_text(path.read_text().rstrip("\n"))  # a hand edit dropped the final newline
-    assert append_golden(path, golden_case(get_feedback(db, rated["c"]), "x", []))
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [c["question"] for c in lines] == ["question b", "question c"]
-    with pytest.raises(FeedbackError, match="corrected answer") as caught:
-        golden_case(row, "  ", [])
-    assert isinstance(caught.value, ValueError)  # the Feedback page still catches ValueError
 
 
 def test_feedback_reasons_are_the_agreed_list():

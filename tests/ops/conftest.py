@@ -1,0 +1,41 @@
+"""Fixtures shared by the operations tests: a fresh database and a set of known ratings."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.ops.database import open_db
+from rag.ops.feedback import mark_reviewed, record_feedback
+from tests.ops.test_runlog import make_run
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh database under the test's folder."""
+    database = open_db(tmp_path / "app.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def rated(db, monkeypatch):
+    """Five ratings with known attributes, given on known days."""
+    import rag.ops.feedback as feedback
+
+    specs = [  # (id tag, day, score, reason, prompt, model, user, sources)
+        ("a", "2026-03-01", 1, None, "v1", "m-small", "ana", ["handbook.pdf"]),
+        ("b", "2026-03-02", 0, "incorrect", "v1", "m-small", "ben", ["handbook.pdf"]),
+        ("c", "2026-03-03", 0, "incomplete", "v2", "m-big", "ana", ["vpn.md"]),
+        ("d", "2026-03-04", 0, "out of date", "v2", "m-big", "cy", []),
+        ("e", "2026-03-05", 1, None, "v2", "m-small", "cy", ["policy.docx"]),
+    ]
+    ids = {}
+    for tag, day, score, reason, prompt, model, user, sources in specs:
+        monkeypatch.setattr(feedback, "utc_now", lambda d=day: f"{d}T12:00:00.000000+00:00")
+        run = make_run(run_id=f"run-{tag}", prompt_version=prompt, model=model,
+                       cited_sources=sources, question=f"question {tag}",
+                       passages=[{"chunk_id": "x", "source": "retrieved-only.pdf", "page": 1,
+                                  "score": 0.2}] if tag == "d" else [])  # fmt: skip
+        ids[tag] = record_feedback(db, run, score, reason, None, user)
+    mark_reviewed(db, ids["b"], "known issue", "lead")
+    return ids
