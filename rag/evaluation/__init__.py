@@ -8,14 +8,10 @@ from rag.evaluation.claims import (
     load_claims,
     summarise,
 )
-from rag.evaluation.evaluate import (
-    allowed_eval_path,
-    evaluate,
-    golden_sets,
-    list_runs,
-    load_dataset,
-    record_run,
-)
+from rag.evaluation.evaluate import evaluate
+from rag.evaluation.golden import allowed_eval_path, golden_sets, load_dataset
+from rag.evaluation.metrics import key_fact_recall
+from rag.evaluation.runs import list_runs, record_run
 from rag.evaluation.suite import (
     format_suite,
     gate_leave_one_out,
@@ -33,6 +29,7 @@ __all__ = [
     "format_summary",
     "gate_leave_one_out",
     "golden_sets",
+    "key_fact_recall",
     "leave_one_out",
     "list_runs",
     "load_claims",

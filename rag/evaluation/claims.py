@@ -30,7 +30,7 @@ from rag.answer import verify
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import CACHE_FORMAT
-from rag.evaluation.evaluate import jsonl_records
+from rag.evaluation.golden import jsonl_records
 from rag.types import Passage
 
 SUPPORTED_KINDS = ("verbatim", "paraphrase", "abbreviation", "computed")

@@ -27,14 +27,9 @@ from rag.answer.refusal import DEFAULT_GATE, Gate, fit, gate_features
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import collect_docs, eval_store
-from rag.evaluation.evaluate import (
-    EvalCase,
-    K,
-    baseline_retrieval,
-    load_dataset,
-    retrieval_scores,
-    retrieval_summary,
-)
+from rag.evaluation.evaluate import baseline_retrieval
+from rag.evaluation.golden import EvalCase, load_dataset
+from rag.evaluation.metrics import K, retrieval_scores, retrieval_summary
 from rag.index.retrieve import DEFAULT_FUSION, Fusion, HybridSearch, Rankings, fuse
 
 METRICS = ("source_hit_at_1", "source_hit_at_5", "mrr", "page_hit_at_5")
@@ -165,32 +160,43 @@ def run_corpus(
     result = CorpusResult(spec.name, len(cases), len(answerable))
     with eval_store(settings, files, embeddings, progress) as cached:
         search = HybridSearch(cached.store, top_k=K)
-        every: list[Rankings] = []
-        for i, case in enumerate(cases):
-            if progress:
-                progress(f"{spec.name} questions", i, len(cases), case.question)
-            every.append(search.rankings(case.question))
-        gathered = [r for r, c in zip(every, cases, strict=True) if c.answerable]
+        every = _rankings(spec.name, cases, search, progress)
         result.gate_rows = _gate_rows(cases, every, search, embeddings)
         result.refusal["previous (cosine 0.61)"] = refusal_scores(result.gate_rows, _previous_gate)
         result.refusal["groundwork"] = refusal_scores(result.gate_rows, DEFAULT_GATE.refuses)
-
-        def score(fusion: Fusion) -> dict[str, Any]:
-            got = [
-                [(bases.get(p.source, p.source), p.page) for p in fuse(r, fusion, K)]
-                for r in gathered
-            ]
-            return _summary(answerable, got)
-
-        for label, fusion in ABLATIONS.items():
-            result.scores[label] = score(fusion)
-        result.scores["groundwork"] = score(DEFAULT_FUSION)
+        gathered = [r for r, c in zip(every, cases, strict=True) if c.answerable]
+        fusions = {**ABLATIONS, "groundwork": DEFAULT_FUSION}
+        for label, fusion in fusions.items():
+            result.scores[label] = _fusion_summary(answerable, gathered, fusion, bases)
         if tune:
-            result.grid = {f.label(): score(f) for f in GRID}
+            result.grid = {f.label(): _fusion_summary(answerable, gathered, f, bases) for f in GRID}
     stage = f"{spec.name} baseline"
     got = baseline_retrieval(settings, files, answerable, embeddings, progress, stage)
     result.scores["baseline"] = _summary(answerable, got)
     return result
+
+
+def _rankings(
+    name: str,
+    cases: list[EvalCase],
+    search: HybridSearch,
+    progress: Callable[[str, int, int, str], None] | None,
+) -> list[Rankings]:
+    """Every question's rankings, gathered once and fused under each configuration."""
+    every = []
+    for i, case in enumerate(cases):
+        if progress:
+            progress(f"{name} questions", i, len(cases), case.question)
+        every.append(search.rankings(case.question))
+    return every
+
+
+def _fusion_summary(
+    cases: list[EvalCase], rankings: list[Rankings], fusion: Fusion, bases: dict[str, str]
+) -> dict[str, Any]:
+    """Retrieval scores of the answerable ``cases`` with their ``rankings`` fused by ``fusion``."""
+    got = [[(bases.get(p.source, p.source), p.page) for p in fuse(r, fusion, K)] for r in rankings]
+    return _summary(cases, got)
 
 
 def leave_one_out(results: list[CorpusResult]) -> dict[str, dict[str, Any]]:
