@@ -41,8 +41,7 @@ pages = st.navigation(
 
 with st.sidebar:
     from pages.common import assistant, backend_override
-    from rag.errors import GroundworkError
-    from rag.text.markup import escape_markdown
+    from rag import GroundworkError, escape_markdown
 
     st.caption("Model backend")
     try:

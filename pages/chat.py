@@ -14,13 +14,26 @@ from pages.common import (
     ingest_with_progress,
     session_id,
 )
-from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
-from rag.answer.render import highlight
-from rag.errors import GroundworkError
-from rag.index.indexing import sample_files
-from rag.ops.feedback import FEEDBACK_REASONS, record_feedback
-from rag.ops.runlog import log_run
-from rag.text.markup import escape_line, escape_markdown
+from rag import (
+    FEEDBACK_REASONS,
+    GroundworkError,
+    Outcome,
+    answer_message,
+    answer_outcome,
+    escape_line,
+    escape_markdown,
+    follow_up_history,
+    highlight,
+    log_run,
+    offers_generation,
+    rating_details,
+    read_answer,
+    record_feedback,
+    sample_files,
+    searched_as,
+    section_heading,
+    sentence_support,
+)
 
 st.title("Ask your documents")
 store = current_store()
@@ -65,35 +78,36 @@ def _save_feedback(run: dict, key: str) -> None:
     value = st.session_state.get(key)
     if value is None:
         return
-    rid = run["run_id"]
-    down = int(value) == 0
-    reason = st.session_state.get(f"reason_{rid}") if down else None
-    comment = (st.session_state.get(f"comment_{rid}") or "").strip() if down else ""
+    rid, score = run["run_id"], int(value)
+    reason, comment = rating_details(
+        score, st.session_state.get(f"reason_{rid}"), st.session_state.get(f"comment_{rid}")
+    )
     try:
-        record_feedback(database(), run, int(value), reason, comment or None, current_user())
-        assistant.telemetry.send_feedback(rid, int(value), reason, comment or None)
-        st.session_state[f"saved_{rid}"] = "reason" if down and reason else "thumbs"
+        record_feedback(database(), run, score, reason, comment, current_user())
+        assistant.telemetry.send_feedback(rid, score, reason, comment)
+        st.session_state[f"saved_{rid}"] = "reason" if reason else "thumbs"
     except GroundworkError as exc:
         st.session_state[f"saved_{rid}"] = f"error: {exc}"
 
 
+OUTCOME_CAPTIONS = {
+    Outcome.NO_PASSAGES: "no matching passages",
+    Outcome.NOT_FOUND: "not found · closest passages quoted, they may not answer it",
+    Outcome.QUOTED: "quoted from the documents",
+    Outcome.MODEL_FOUND_NOTHING: "quoted from the documents: the model found no answer in them",
+    Outcome.NOT_VERIFIED: "quoted from the documents: the generated answer failed the check",
+}
+
+
 def _support_caption(message: dict) -> str:
     seconds = (message["run"].get("timings") or {}).get("total_ms", 0) / 1000
-    if message.get("refused") or message.get("extractive"):
-        if not message.get("citations"):
-            return f"no matching passages · {seconds:.1f} s"
-        if message["content"].startswith(NOT_FOUND):
-            return f"not found · closest passages quoted, they may not answer it · {seconds:.1f} s"
-        if message["content"].startswith(QUOTED):
-            return f"quoted from the documents · {seconds:.1f} s"
-        if message["content"].startswith(MODEL_FOUND_NOTHING):
-            return f"quoted from the documents: the model found no answer in them · {seconds:.1f} s"
-        return f"quoted from the documents: the generated answer failed the check · {seconds:.1f} s"
-    claims = [s for s in message["run"].get("verification") or [] if s.get("is_claim", True)]
-    supported = sum(1 for s in claims if s.get("supported"))
-    caption = f"verified {supported}/{len(claims)} sentences · {seconds:.1f} s"
-    if supported < len(claims):
-        caption += f" · :orange[{len(claims) - supported} unverified, struck through]"
+    outcome = answer_outcome(message)
+    if outcome is not Outcome.VERIFIED:
+        return f"{OUTCOME_CAPTIONS[outcome]} · {seconds:.1f} s"
+    supported, checked = sentence_support(message["run"])
+    caption = f"verified {supported}/{checked} sentences · {seconds:.1f} s"
+    if supported < checked:
+        caption += f" · :orange[{checked - supported} unverified, struck through]"
     return caption
 
 
@@ -105,8 +119,7 @@ def citation_label(c: dict) -> str:
     label = f"[{c['number']}] {escape_line(c['source'])}"
     if c.get("page"):
         label += f", p. {c['page']}"
-    section = " ".join((c.get("section") or "").split()).rsplit(" > ", 1)[-1]
-    if section and section != c["source"]:
+    if section := section_heading(c):
         label += f" — {escape_line(section, limit=60)}"
     if c.get("overdue"):
         label += " · ⚠️ review overdue"
@@ -115,18 +128,14 @@ def citation_label(c: dict) -> str:
 
 def show_answer_text(message: dict) -> None:
     """The verified answer; a refusal or extractive answer leads with a clear note."""
-    content = message["content"]
-    if not (message.get("refused") or message.get("extractive")):
-        st.markdown(content)
+    shown = read_answer(message)
+    if not shown.notice:
+        st.markdown(shown.body)
         return
-    head, _, rest = content.partition("\n")
-    if head == QUOTED:  # the documents' own sentences are the answer: no warning to show
-        st.markdown(rest)
-        return
-    not_found = content.startswith(NOT_FOUND)
-    st.info(head, icon=":material/search_off:" if not_found else ":material/format_quote:")
-    if rest.strip():
-        st.markdown(rest)
+    icon = ":material/search_off:" if shown.not_found else ":material/format_quote:"
+    st.info(shown.notice, icon=icon)
+    if shown.body.strip():
+        st.markdown(shown.body)
 
 
 def show_feedback(run: dict) -> None:
@@ -177,7 +186,7 @@ def render_answer(message: dict) -> None:
             if c.get("overdue"):
                 st.warning("This document is past its review-by date: check it is still current.")
             st.markdown(highlight(c["text"], c.get("quote", "")))
-    if run.get("mode") == "quote" and not message.get("refused"):
+    if offers_generation(message):
         st.button(
             "Write an answer with the model",
             key=f"generate_{run['run_id']}",
@@ -187,10 +196,10 @@ def render_answer(message: dict) -> None:
             on_click=st.session_state.__setitem__,
             args=("generate_for", run["question"]),
         )
-    if message.get("rewritten") and message["rewritten"] != run["question"]:
+    if rewritten := searched_as(message):
         with st.expander("Details", icon=":material/info:"):
             st.caption("This follow-up was searched as:")
-            st.markdown(f"> {escape_line(message['rewritten'])}")
+            st.markdown(f"> {escape_line(rewritten)}")
     show_feedback(run)
 
 
@@ -213,11 +222,7 @@ def _show_draft(stream: Iterable[str], note, draft) -> None:
 
 def answer(question: str, mode: str | None = None) -> None:
     """Stream the draft, then replace it with the verified answer and its citations."""
-    history = [
-        (messages[j]["content"], messages[j + 1]["content"])
-        for j in range(0, len(messages) - 2, 2)
-        if messages[j + 1]["role"] == "assistant" and "run" in messages[j + 1]
-    ]
+    history = follow_up_history(messages)
     with st.chat_message("assistant"):
         note, draft = st.empty(), st.empty()
         note.caption(":material/search: Searching the documents…")
@@ -231,31 +236,9 @@ def answer(question: str, mode: str | None = None) -> None:
             draft.error(escape_markdown(str(exc)), icon=":material/error:")
             messages.append({"role": "assistant", "content": "", "error": str(exc)})
             return
-        result = stream.result
         note.empty()
         draft.empty()
-        overdue = {d["doc_id"] for d in documents if d["overdue"]}
-        message = {
-            "role": "assistant",
-            "content": result.answer,
-            "refused": result.refused,
-            "extractive": result.extractive,
-            "rewritten": result.rewritten_query,
-            "run": result.record(),
-            "citations": [
-                {
-                    "number": c.number,
-                    "source": c.passage.source,
-                    "page": c.passage.page,
-                    "section": c.passage.section,
-                    "context": c.passage.context,
-                    "text": c.passage.text,
-                    "quote": c.quote,
-                    "overdue": c.passage.doc_id in overdue,
-                }
-                for c in result.citations
-            ],
-        }
+        message = answer_message(stream.result, documents)
         try:
             log_run(database(), message["run"])
         except GroundworkError as exc:

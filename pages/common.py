@@ -10,9 +10,7 @@ import uuid
 
 import streamlit as st
 
-from rag.config import Settings
-from rag.errors import BackendUnavailable, GroundworkError
-from rag.text.markup import escape_markdown
+from rag import BackendUnavailable, EmbedderMismatch, GroundworkError, Settings, escape_markdown
 
 
 @st.cache_resource
@@ -24,7 +22,7 @@ def settings() -> Settings:
 @st.cache_resource
 def database():
     """Open the SQLite database (feedback, run log, registry) and apply migrations."""
-    from rag.ops.database import open_db
+    from rag import open_db
 
     return open_db(settings().db_path)
 
@@ -32,23 +30,15 @@ def database():
 @st.cache_resource(show_spinner="Opening the document store…")
 def store():
     """Open the document store (Chroma + registry)."""
-    from rag.index.store import DocumentStore
-    from rag.models.backends import default_embedder, make_embeddings, resolve_backend
+    from rag import open_store
 
-    s = settings()
-    try:
-        choice = resolve_backend(s)
-        new_embedder = default_embedder(s, choice)
-    except BackendUnavailable:
-        new_embedder = "embedded/all-MiniLM-L6-v2"
-    return DocumentStore(s, lambda name: make_embeddings(s, name), new_embedder, db=database())
+    return open_store(settings(), db=database())
 
 
 @st.cache_resource(show_spinner="Loading the model…")
 def assistant(backend: str):
     """Build the assistant for ``backend`` ('auto', 'ollama' or 'embedded')."""
-    from rag.answer.chain import Assistant
-    from rag.models.backends import make_chat_model, resolve_backend
+    from rag import Assistant, make_chat_model, resolve_backend
 
     s = settings().model_copy(update={"backend": backend})
     choice = resolve_backend(s)
@@ -64,46 +54,52 @@ def current_assistant():
     """Return the assistant for this session, or show what is wrong and stop the page."""
     try:
         return assistant(backend_override())
-    except BackendUnavailable as exc:
-        st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
-        if backend_override() != "embedded" and st.button("Use the embedded model instead"):
-            st.session_state["backend_override"] = "embedded"
-            st.rerun()
-        st.stop()
     except GroundworkError as exc:
+        if isinstance(exc, BackendUnavailable):
+            _offer_embedded_model(exc)
         st.error(escape_markdown(str(exc)))
         st.stop()
 
 
+def _offer_embedded_model(exc: BackendUnavailable) -> None:
+    """Say the model server is unavailable, offer the embedded model, and stop the page."""
+    st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
+    if backend_override() != "embedded" and st.button("Use the embedded model instead"):
+        st.session_state["backend_override"] = "embedded"
+        st.rerun()
+    st.stop()
+
+
 def current_store():
     """Return the store, or show why it cannot be opened and stop the page."""
-    from rag.errors import EmbedderMismatch
-
     try:
         return store()
-    except (BackendUnavailable, EmbedderMismatch) as exc:
-        # The store's embedder cannot be used here: offer to rebuild it with the embedded one.
-        st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
-        if st.button("Re-index with the embedded embedder", icon=":material/autorenew:"):
-            reindex_with_embedded()
-            st.rerun()
-        st.stop()
     except GroundworkError as exc:
+        if isinstance(exc, (BackendUnavailable, EmbedderMismatch)):
+            _offer_reindex(exc)
         st.error(escape_markdown(str(exc)), icon=":material/lock:")
         st.stop()
 
 
+def _offer_reindex(exc: GroundworkError) -> None:
+    """Say the store's embedder cannot be used here, offer to rebuild it with the embedded
+    one, and stop the page."""
+    st.error(escape_markdown(str(exc)), icon=":material/cloud_off:")
+    if st.button("Re-index with the embedded embedder", icon=":material/autorenew:"):
+        reindex_with_embedded()
+        st.rerun()
+    st.stop()
+
+
 def reindex_with_embedded() -> None:
     """Re-embed every document with the embedded MiniLM model, with a progress bar."""
-    from rag.index.reindex import reindex
-    from rag.models.backends import make_embeddings
-    from rag.models.embeddings import MODEL_NAME
+    from rag import DEFAULT_EMBEDDER, make_embeddings, reindex
 
     s = settings()
     bar = st.progress(0.0, text="Re-indexing…")
     count = reindex(
         s,
-        f"embedded/{MODEL_NAME}",
+        DEFAULT_EMBEDDER,
         lambda name: make_embeddings(s, name),
         lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} passages"),
     )
@@ -128,7 +124,7 @@ def ingest_with_progress(
     store, files: list[tuple[str, bytes]], meta: dict[str, str] | None = None, replace: bool = False
 ):
     """Ingest ``files`` under a progress bar that names the file being embedded."""
-    from rag.index.indexing import ingest_files
+    from rag import ingest_files
 
     bar = st.progress(0.0, text=f"Reading {len(files)} file{'s' * (len(files) != 1)}…")
     seen: list[str] = []

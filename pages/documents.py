@@ -7,19 +7,19 @@ from datetime import date
 import streamlit as st
 
 from pages.common import current_store, ingest_with_progress
-from rag.errors import GroundworkError
-from rag.index.indexing import (
+from rag import (
+    SUPPORTED_EXTENSIONS,
+    GroundworkError,
     IngestReport,
     delete_document,
     edit_context,
+    escape_markdown,
     previous_version,
     reingest_document,
     restore_previous,
     sample_files,
     update_metadata,
 )
-from rag.ingest import SUPPORTED_EXTENSIONS
-from rag.text.markup import escape_markdown
 
 st.title("Documents")
 store = current_store()

@@ -12,23 +12,23 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import current_assistant, database, settings
-from rag.config import REPO
-from rag.errors import GroundworkError
-from rag.evaluation.evaluate import (
+from rag import (
+    REPO,
+    GroundworkError,
     allowed_eval_path,
+    escape_markdown,
     evaluate,
     golden_sets,
     list_runs,
     load_dataset,
     record_run,
 )
-from rag.text.markup import escape_markdown
 
 
 @st.cache_resource(show_spinner="Loading the embedder…")
 def embedder():
     """The MiniLM embedder evaluations use (the baseline uses the same one)."""
-    from rag.models.embeddings import MiniLMEmbeddings
+    from rag import MiniLMEmbeddings
 
     return MiniLMEmbeddings()
 

@@ -9,20 +9,22 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import current_user, database, settings
-from rag.errors import GroundworkError
-from rag.ops.feedback import (
+from rag import (
     FEEDBACK_REASONS,
+    GroundworkError,
     append_golden,
     count_feedback,
+    escape_line,
+    escape_markdown,
     export_feedback,
     feedback_facets,
     feedback_span,
     get_feedback,
     golden_case,
+    inert_markdown,
     list_feedback,
     mark_reviewed,
 )
-from rag.text.markup import escape_line, escape_markdown, inert_markdown
 
 ALL = "All"
 RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}

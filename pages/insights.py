@@ -8,11 +8,14 @@ from datetime import timedelta
 import streamlit as st
 
 from pages.common import database, settings
-from rag.errors import ConfigError, GroundworkError
-from rag.ops.feedback import export_feedback
-from rag.ops.insights import load_insights, run_days
-from rag.ops.pricing import PriceTable
-from rag.text.markup import escape_markdown
+from rag import (
+    GroundworkError,
+    PriceTable,
+    escape_markdown,
+    export_feedback,
+    load_insights,
+    run_days,
+)
 
 st.title("Insights")
 try:
@@ -33,7 +36,7 @@ if first is None:
 price_file = settings().prices_path
 try:
     prices = PriceTable.load(price_file)
-except ConfigError as exc:
+except GroundworkError as exc:  # a price file that is missing or invalid
     st.warning(escape_markdown(f"{exc} Using the default prices."))
     prices = PriceTable()
 
