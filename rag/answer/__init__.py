@@ -1,11 +1,13 @@
 """Answering: the chain (rewrite, retrieval, refusal gate, model), sentence verification,
 rendering and the versioned prompts."""
 
-from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED, Assistant
+from rag.answer.chain import Assistant
+from rag.answer.encoder import CachingEncoder
+from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
 from rag.answer.prompts import load_prompt
 from rag.answer.render import highlight
 from rag.answer.result import AnswerResult
-from rag.answer.verify import CachingEncoder, Verification
+from rag.answer.verdict import Verification
 
 __all__ = [
     "AnswerResult",

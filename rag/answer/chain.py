@@ -20,10 +20,10 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
-from rag.answer import verify
+from rag.answer.encoder import CachingEncoder
+from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED, settle
 from rag.answer.prompts import load_prompt
 from rag.answer.refusal import DEFAULT_GATE, gate_features
-from rag.answer.render import render_answer, render_quotes
 from rag.answer.result import AnswerResult
 from rag.answer.rewrite import rewrite_query
 from rag.config import Settings
@@ -33,14 +33,18 @@ from rag.index.store import DocumentStore
 from rag.models.backends import BackendChoice
 from rag.ops.telemetry import Telemetry
 from rag.text.markup import strip_markup
-from rag.types import Citation, Passage
+from rag.types import Passage
 
-NOT_FOUND = "I could not find this in the documents."
-QUOTED = "From the documents:"
-NOT_VERIFIED = (
-    "I could not verify a generated answer against the documents, so here is what they say:"
-)
-MODEL_FOUND_NOTHING = "The model found no answer in these passages. The most relevant say:"
+# The answer texts live in rag.answer.outcome; pages, the benchmarks and tests import them here.
+__all__ = [
+    "MODEL_FOUND_NOTHING",
+    "NOT_FOUND",
+    "NOT_VERIFIED",
+    "QUOTED",
+    "AnswerStream",
+    "Assistant",
+    "format_context",
+]
 
 
 def format_context(passages: Sequence[Passage]) -> str:
@@ -94,7 +98,7 @@ class Assistant:
             if isinstance(store.embeddings, MiniLMEmbeddings)
             else MiniLMEmbeddings()
         )
-        self._sentence_cache = verify.CachingEncoder(minilm.encode)
+        self._sentence_cache = CachingEncoder(minilm.encode)
         self._encode_lock = threading.Lock()
         self.pipeline = RunnableLambda(self._pipeline).with_config(run_name="groundwork-answer")
 
@@ -153,15 +157,23 @@ class Assistant:
         features = gate_features(self.search, inputs["question"], passages, self.encode)
         probability = DEFAULT_GATE.probability(features) if passages else 0.0
         yield {"evidence": probability, "features": features}
-        # Generating, a capable model says itself when the passages do not answer: the gate
-        # then only stops the clearly empty case.
-        floor = self.settings.refusal_threshold
-        if inputs["mode"] == "generate":
-            floor *= GENERATE_FLOOR
-        if not passages or probability < floor or inputs["mode"] != "generate":
-            return
+        if inputs["mode"] == "generate" and self._worth_generating(passages, probability):
+            yield from self._generate(inputs["question"], passages, config)
+
+    def _worth_generating(self, passages: list[Passage], probability: float) -> bool:
+        """Whether the gate lets the model answer from ``passages``.
+
+        Generating, a capable model says itself when the passages do not answer: the gate then
+        only stops the clearly empty case.
+        """
+        return bool(passages) and probability >= self.settings.refusal_threshold * GENERATE_FLOOR
+
+    def _generate(
+        self, question: str, passages: list[Passage], config: RunnableConfig
+    ) -> Iterator[dict[str, Any]]:
+        """Prompt the model with the numbered passages; pass on its chunks as they come."""
         messages = self.template.invoke(
-            {"context": format_context(passages), "question": inputs["question"]}, config
+            {"context": format_context(passages), "question": question}, config
         )
         yield {"prompt": "\n".join(m.text for m in messages.to_messages())}
         for chunk in self.model.stream(messages, config):
@@ -189,17 +201,34 @@ class AnswerStream:
         )
         self.done = False
         self.prompt_text = ""
+        self._usage: AIMessageChunk | None = None  # the model's chunks summed: token usage
 
     def __iter__(self) -> Iterator[str]:
-        a, r = self.assistant, self.result
         started = time.perf_counter()
         cpu_started = time.process_time()
-        timings = r.timings
+        self._rewrite(started)
+        yield from self._stream(started)
+        self._count_tokens()
+        verify_started = time.perf_counter()
+        settle(self.result, self.assistant.settings, self.assistant.encode)
+        timings = self.result.timings
+        timings["verify_ms"] = _ms(verify_started)
+        self.result.cpu_seconds = round(time.process_time() - cpu_started, 3)
+        timings["total_ms"] = _ms(started)
+        self.done = True
+
+    def _rewrite(self, started: float) -> None:
+        """Turn a follow-up into a standalone search query (only Ollama's model rewrites it)."""
+        a, r = self.assistant, self.result
         if self.history:
             rewriter = a.model if a.backend.name == "ollama" else None
             r.rewritten_query = rewrite_query(rewriter, a.settings, r.question, self.history)
-        timings["rewrite_ms"] = _ms(started)
-        config: RunnableConfig = {
+        r.timings["rewrite_ms"] = _ms(started)
+
+    def _config(self) -> RunnableConfig:
+        """The traced run: its id (the run log's and feedback's too), tags and metadata."""
+        a, r = self.assistant, self.result
+        return {
             "run_id": uuid.UUID(r.run_id),
             "run_name": "groundwork-answer",
             "callbacks": a.telemetry.callbacks(),
@@ -214,15 +243,14 @@ class AnswerStream:
                 "user_hash": a.telemetry.pseudonym(r.user),
             },
         }
+
+    def _stream(self, started: float) -> Iterator[str]:
+        """Run the pipeline, recording what each step reports; yield the model's text."""
+        r, timings = self.result, self.result.timings
+        inputs = {"question": r.question, "query": r.rewritten_query, "mode": r.mode}
         pieces: list[str] = []
-        usage: AIMessageChunk | None = None
         generation_started = None
-        for event in _guarded(
-            a.pipeline.stream(
-                {"question": r.question, "query": r.rewritten_query, "mode": r.mode}, config
-            ),
-            r,
-        ):
+        for event in _guarded(self.assistant.pipeline.stream(inputs, self._config()), r):
             if "passages" in event:
                 r.passages = event["passages"]
                 timings["retrieve_ms"] = _ms(started) - timings["rewrite_ms"]
@@ -234,7 +262,7 @@ class AnswerStream:
                 self.prompt_text = event["prompt"]
             elif "chunk" in event:
                 chunk: AIMessageChunk = event["chunk"]
-                usage = chunk if usage is None else usage + chunk
+                self._usage = chunk if self._usage is None else self._usage + chunk
                 if chunk.text:
                     if not pieces:
                         timings["ttft_ms"] = _ms(started)
@@ -243,59 +271,16 @@ class AnswerStream:
         if generation_started is not None and self.prompt_text:  # the model was called
             timings["generate_ms"] = _ms(generation_started)
         r.raw_answer = "".join(pieces).strip()
+
+    def _count_tokens(self) -> None:
+        """Record the tokens in and out: as the backend reports them, else counted."""
+        r, usage = self.result, self._usage
         if usage is not None and usage.usage_metadata:
             r.tokens_in = usage.usage_metadata.get("input_tokens", 0)
             r.tokens_out = usage.usage_metadata.get("output_tokens", 0)
         elif self.prompt_text:  # the backend reported no usage: count with its tokenizer
-            r.tokens_in = a.count_tokens(self.prompt_text)
-            r.tokens_out = a.count_tokens(r.raw_answer)
-        verify_started = time.perf_counter()
-        self._finish()
-        timings["verify_ms"] = _ms(verify_started)
-        r.cpu_seconds = round(time.process_time() - cpu_started, 3)
-        timings["total_ms"] = _ms(started)
-        self.done = True
-
-    def _finish(self) -> None:
-        """Verify the model's answer; quote the documents when there is none or it fails."""
-        a, r = self.assistant, self.result
-        if not r.passages:
-            r.refused, r.answer = True, f"{NOT_FOUND} No documents matched the question."
-            return
-        found = r.evidence >= a.settings.refusal_threshold
-        model_refused = bool(r.raw_answer) and _is_refusal(r.raw_answer)
-        if r.raw_answer and not model_refused:
-            r.verification = verify.verify_answer(r.raw_answer, r.passages, a.encode)
-            if r.verification.support_score > 0 and verify.answers_question(
-                r.question, r.verification, r.passages, a.encode
-            ):
-                r.answer = render_answer(r.verification, mode=a.settings.unsupported)
-                used = sorted(
-                    {s.passage for s in r.verification.sentences if s.supported and s.passage}
-                )
-                r.citations = [
-                    Citation(n, r.passages[n - 1], _quote(r.verification, n)) for n in used
-                ]
-                return
-        # Quote the documents: as the answer (quote mode), instead of a draft that failed the
-        # check, or as the closest evidence. "Not found" only when the gate (or the model, with
-        # the gate agreeing) says the passages do not answer it.
-        picks = verify.extractive_answer(r.question, r.passages, a.encode)
-        r.extractive = True
-        r.refused = not picks or not found
-        if r.refused:
-            head = f"{NOT_FOUND} The closest passages say:"
-        elif model_refused:
-            head = MODEL_FOUND_NOTHING
-        elif r.raw_answer:
-            head = NOT_VERIFIED
-        else:
-            head = QUOTED
-        r.answer = f"{head}\n{render_quotes(picks)}" if picks else NOT_FOUND
-        used = sorted({n for _, n in picks})
-        r.citations = [
-            Citation(n, r.passages[n - 1], next(s for s, m in picks if m == n)) for n in used
-        ]
+            r.tokens_in = self.assistant.count_tokens(self.prompt_text)
+            r.tokens_out = self.assistant.count_tokens(r.raw_answer)
 
 
 def _guarded(events: Iterator[dict[str, Any]], r: AnswerResult) -> Iterator[dict[str, Any]]:
@@ -314,19 +299,6 @@ def _guarded(events: Iterator[dict[str, Any]], r: AnswerResult) -> Iterator[dict
             f"The {r.backend} model server stopped answering ({r.error}). Check that it is "
             "running (`ollama serve`) and has the model, or switch to the embedded model."
         ) from exc
-
-
-def _quote(v: verify.Verification, n: int) -> str:
-    return next((s.evidence for s in v.sentences if s.supported and s.passage == n), "")
-
-
-def _is_refusal(text: str) -> bool:
-    lowered = text.lower()
-    return (
-        "could not find" in lowered
-        or "couldn't find" in lowered
-        or "not in the documents" in lowered
-    )
 
 
 def _ms(since: float) -> float:

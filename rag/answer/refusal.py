@@ -13,7 +13,7 @@ its length and its language. The gate instead reads signals relative to the coll
   cover (their stated periods, and the two years before, which reports compare against); 1.0
   when the question or the documents name no year. A question about 2019 put to reports that
   end in 2017 is not answered by them;
-* ``strength``: the best question/sentence cosine and word coverage (:func:`rag.answer.verify.
+* ``strength``: the best question/sentence cosine and word coverage (:func:`rag.answer.evidence.
   evidence_strength`), the last release's absolute cut, kept as one signal among several (alone
   it does not transfer: on FinanceBench, questions wrapped in instructions score lower than
   off-collection ones).
@@ -38,7 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.verify import Encode, evidence_strength
+from rag.answer.encoder import Encode
+from rag.answer.evidence import evidence_strength
 from rag.index.retrieve import HybridSearch, question_terms
 from rag.text.factmatch import expands, is_abbreviation, normalize_periods, passage_words
 from rag.text.sentences import split_sentences

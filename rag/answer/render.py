@@ -1,6 +1,6 @@
 """Markdown rendering of checked answers and passages for the chat page.
 
-``render_answer`` lays out a :class:`~rag.answer.verify.Verification` as Markdown: supported
+``render_answer`` lays out a :class:`~rag.answer.verdict.Verification` as Markdown: supported
 sentences with their (corrected) citations, unsupported ones flagged behind ``UNVERIFIED`` or
 removed. ``highlight`` shows a passage with its evidence sentence(s) marked, and quoted table
 rows (``label | header: value | ...`` lines written by the PDF loader) as a table first
@@ -22,7 +22,7 @@ from rag.text.markup import escape_markdown, escape_sentence, strip_markup
 from rag.text.sentences import split_sentences, strip_citations
 
 if TYPE_CHECKING:
-    from rag.answer.verify import Verification
+    from rag.answer.verdict import Verification
 
 UNVERIFIED = "⚠️ *unverified:*"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rag.types import Citation, Passage
 
 if TYPE_CHECKING:
-    from rag.answer.verify import Verification
+    from rag.answer.verdict import Verification
 
 
 @dataclass

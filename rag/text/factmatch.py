@@ -24,10 +24,12 @@ from functools import lru_cache
 
 import numpy as np
 
-_SCALES = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6,
-           "billion": 1e9, "billions": 1e9}  # fmt: skip
+from rag.text.words import wordlist
+
+SCALES = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6,
+          "billion": 1e9, "billions": 1e9}  # fmt: skip
 _DECLARED = re.compile(r"\bin (thousands|millions|billions)\b", re.I)
-_NUMBER = re.compile(
+NUMBER = re.compile(
     r"(?<![\w.,])[$€£]?\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]*\.\d)"
     r"(?:\s*(thousand|million|billion|bn|mn)\b)?"
 )
@@ -39,10 +41,6 @@ _HEDGES = re.compile(
 )
 _JOINERS = frozenset(("of", "and", "the", "for", "in", "on", "to"))
 _MAX_OPERANDS = 16
-
-
-def _split(text: str) -> list[str]:
-    return text.split()
 
 
 def normalize_periods(text: str) -> str:
@@ -67,7 +65,7 @@ def written_number(text: str, start: int, mantissa: str, scale: str, end: int) -
     """Read one number of ``text`` (``mantissa`` as printed, ``scale`` word, ``end`` offset)."""
     digits = mantissa.replace(",", "")
     decimals = len(digits.split(".")[1]) if "." in digits else 0
-    factor = _SCALES.get(scale.lower(), 1e9 if scale.lower() == "bn" else 1e6 if scale else 1.0)
+    factor = SCALES.get(scale.lower(), 1e9 if scale.lower() == "bn" else 1e6 if scale else 1.0)
     after = text[end : end + 12].lower()
     percent = after.lstrip().startswith(("%", "percent"))
     hedged = bool(_HEDGES.search(text[max(0, start - 16) : start]))
@@ -78,11 +76,11 @@ def _values(text: str) -> tuple[list[float], list[float], list[int]]:
     """(bare values, explicitly scaled values, line of each bare value) of a passage."""
     bare, scaled, lines = [], [], []
     for line_no, line in enumerate(text.splitlines()):
-        for m in _NUMBER.finditer(line):
+        for m in NUMBER.finditer(line):
             value = float(m.group(1).replace(",", ""))
             if m.group(2):
                 word = m.group(2).lower()
-                scaled.append(value * _SCALES.get(word, 1e9 if word == "bn" else 1e6))
+                scaled.append(value * SCALES.get(word, 1e9 if word == "bn" else 1e6))
             else:
                 bare.append(value)
                 lines.append(line_no)
@@ -95,7 +93,7 @@ class NumberPool:
     def __init__(self, text: str):
         self.lines = [line.lower() for line in text.splitlines()]
         self.bare, self.scaled, self.line_of = _values(text)
-        declared = {_SCALES[m.lower()] for m in _DECLARED.findall(text)}
+        declared = {SCALES[m.lower()] for m in _DECLARED.findall(text)}
         # Undeclared: a bare number may stand for any scale (a table's header is elsewhere).
         self.factors = sorted({1.0} | (declared or {1e3, 1e6, 1e9}))
         self._all = np.array(
@@ -147,7 +145,7 @@ class NumberPool:
                     if label in ("sum", "difference"):
                         value *= f
                     if abs(value - w.value) <= tolerance:
-                        return f"{label} of {_fmt(a)} and {_fmt(b)}"
+                        return f"{label} of {format_number(a)} and {format_number(b)}"
         return ""
 
 
@@ -181,10 +179,11 @@ def _asked_steps(claim: str, w: Written) -> set[str]:
     return steps
 
 
-_YEARS = frozenset(float(y) for y in range(1990, 2041))
+YEARS = range(1990, 2041)  # a bare number in this span dates a figure rather than being one
+_YEARS = frozenset(float(y) for y in YEARS)
 # Words that date or frame a figure rather than say what it is.
 FRAME_WORDS = frozenset(
-    _split(
+    wordlist(
         "january february march april may june july august september october november december "
         "fiscal year years quarter quarters month months ended ending end period total net "
         "million millions billion billions thousand thousands"
@@ -203,7 +202,8 @@ def _steps(a: float, b: float, asked: set[str]) -> list[tuple[str, float]]:
     return [(k, candidates[k]()) for k in asked if b or k in ("sum", "difference")]
 
 
-def _fmt(value: float) -> str:
+def format_number(value: float) -> str:
+    """Write ``value`` with thousands separators and no trailing zeros ("1,500", "4.72")."""
     return f"{value:,.10g}"
 
 

@@ -1,6 +1,6 @@
 """Hard facts in a claim (numbers, names, quoted phrases) and whether a passage states them.
 
-Pure Python and deterministic; :mod:`rag.answer.verify` requires every fact of an answer
+Pure Python and deterministic; :mod:`rag.answer.support` requires every fact of an answer
 sentence to be stated by (or, for numbers, computed from) its evidence.
 """
 

@@ -78,16 +78,8 @@ def test_a_sentence_pair_of_two_rows_quotes_both():
     assert quoted_rows(PASSAGE, f"{REVENUE} And more words.") == []
 
 
-@pytest.fixture(scope="module")
-def encode():
-    from rag.answer.verify import CachingEncoder
-    from rag.models.embeddings import MiniLMEmbeddings
-
-    return CachingEncoder(MiniLMEmbeddings().encode)
-
-
 def test_extractive_answer_keeps_rows_that_differ_only_in_their_values(encode):
-    from rag.answer.verify import extractive_answer
+    from rag.answer.evidence import extractive_answer
 
     passage = Passage(chunk_id="c1", doc_id="d", source="10-k.pdf", page=62, section="",
                       text=PASSAGE)  # fmt: skip

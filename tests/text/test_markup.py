@@ -23,7 +23,7 @@ from rag.answer.render import (
     render_quotes,
     table_markdown,
 )
-from rag.answer.verify import SentenceCheck, Verification
+from rag.answer.verdict import SentenceCheck, Verification
 from rag.text.markup import escape_line, escape_markdown, inert_markdown, strip_markup
 
 COMMONMARK = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
