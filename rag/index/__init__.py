@@ -1,38 +1,58 @@
 """The index: the document store (Chroma + registry), ingestion into it, re-indexing, and
-hybrid retrieval (vectors + BM25)."""
+hybrid retrieval (vectors + BM25).
 
-from rag.index.indexing import (
-    IngestReport,
+Modules, lowest first: ``chroma`` (client, collections, the embedded store's lock), ``registry``
+(what is served), ``store`` (``DocumentStore``), ``reading`` (a file read and chunked),
+``report``, ``originals`` (kept uploads), ``commit`` (a version written and switched to),
+``indexing`` (files and batches in), ``edits`` (re-ingest, restore, edit, delete), ``reindex``,
+``lexical`` (BM25) and ``retrieve`` (rankings and their fusion).
+"""
+
+from rag.index.edits import (
     delete_document,
-    document_names,
     edit_context,
-    ingest_file,
-    ingest_files,
-    previous_version,
     reingest_document,
     restore_previous,
-    sample_files,
     update_metadata,
 )
+from rag.index.indexing import document_names, ingest_file, ingest_files, sample_files
+from rag.index.originals import previous_version
+from rag.index.reading import read_document
 from rag.index.reindex import reindex
-from rag.index.retrieve import Fusion, HybridSearch
-from rag.index.store import DocumentStore, open_store
+from rag.index.report import IngestReport
+from rag.index.retrieve import (
+    DEFAULT_FUSION,
+    Fusion,
+    GroundworkRetriever,
+    HybridSearch,
+    Rankings,
+    fuse,
+    question_terms,
+)
+from rag.index.store import DocumentStore, StoredChunk, open_store
 
 __all__ = [
+    "DEFAULT_FUSION",
     "DocumentStore",
     "Fusion",
+    "GroundworkRetriever",
     "HybridSearch",
     "IngestReport",
+    "Rankings",
+    "StoredChunk",
     "delete_document",
     "document_names",
     "edit_context",
+    "fuse",
     "ingest_file",
     "ingest_files",
+    "open_store",
     "previous_version",
+    "question_terms",
+    "read_document",
     "reindex",
     "reingest_document",
     "restore_previous",
     "sample_files",
-    "open_store",
     "update_metadata",
 ]

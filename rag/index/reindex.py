@@ -16,15 +16,10 @@ from langchain_core.embeddings import Embeddings
 from rag.config import Settings
 from rag.errors import StoreError
 from rag.index import registry
-from rag.index.store import _client, _StoreLock
+from rag.index.chroma import connect, create_collection, lock_store, rebuild_name
 from rag.ops.database import open_db, write_transaction
 
 BATCH = 256
-
-
-def rebuild_name(collection: str) -> str:
-    """Name of the collection a re-index builds before swapping it in."""
-    return f"{collection}-reindex"
 
 
 def reindex(
@@ -38,10 +33,10 @@ def reindex(
     The store must not be open elsewhere (the app holds it: stop it, or use its re-index
     button). Returns the number of chunks re-embedded.
     """
-    lock = None if settings.chroma_url else _StoreLock(settings.data_dir / "chroma.lock")
+    lock = lock_store(settings)
     client = None
     try:
-        client = _client(settings)
+        client = connect(settings)
         names = {c.name for c in client.list_collections()}
         old, new = settings.collection, rebuild_name(settings.collection)
         if new in names:  # an interrupted earlier rebuild: start it again
@@ -51,9 +46,7 @@ def reindex(
         source = client.get_collection(old)
         got = source.get(include=["documents", "metadatas"])
         embeddings = embeddings_for(embedder)
-        target = client.create_collection(
-            new, metadata={"embedder": embedder, "hnsw:space": "cosine"}
-        )
+        target = create_collection(client, new, embedder)
         total = len(got["ids"])
         for start in range(0, total, BATCH):
             ids = got["ids"][start : start + BATCH]

@@ -1,31 +1,29 @@
 """The vector store: Chroma (through langchain-chroma) plus the SQLite document registry.
 
-One ``DocumentStore`` per process. The embedded store is guarded by an exclusive file lock,
-because two processes writing one persist directory silently lose vectors; several processes
-share a ``chroma run`` server instead (``CHROMA_URL``). The collection records which embedding
-model built it, and opening it with another is refused: vectors from two models never mix.
+One ``DocumentStore`` per process; the embedded store is held under a lock file and several
+processes share a ``chroma run`` server instead (:mod:`rag.index.chroma`). The collection
+records which embedding model built it, and opening it with another is refused: vectors from
+two models never mix.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlparse
+from typing import Any
 
 import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
-from rag.errors import BackendUnavailable, EmbedderMismatch, StoreError, StoreLocked
+from rag.errors import BackendUnavailable, EmbedderMismatch
 from rag.index import registry
+from rag.index.chroma import connect, create_collection, lock_store, rebuild_name
 from rag.ops.database import open_db
 from rag.types import Passage
 
@@ -64,64 +62,6 @@ class StoredChunk:
         )
 
 
-class _StoreLock:
-    """An exclusive, non-blocking lock file beside the embedded store."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file: IO[str] | None = open(path, "a+")  # noqa: SIM115 - held for the store's life
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._file.seek(0)
-            holder = self._file.read().strip() or "unknown"
-            self._file.close()
-            self._file = None
-            raise StoreLocked(
-                f"The document store at {path.parent} is open in another Groundwork process "
-                f"(pid {holder}). Stop that process, or share the store between processes by "
-                f"running `chroma run --path {path.parent / 'chroma'}` and setting CHROMA_URL."
-            ) from None
-        self._file.seek(0)
-        self._file.truncate()
-        self._file.write(str(os.getpid()))
-        self._file.flush()
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-
-
-def _client(settings: Settings):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise StoreError(
-                f"CHROMA_URL {settings.chroma_url!r} is not a URL like http://host:8000."
-            )
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as exc:  # chromadb raises bare ValueError/ConnectError variants
-            raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). Start it with "
-                "`chroma run --path data/chroma`, or unset CHROMA_URL to use the embedded store."
-            ) from exc
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-
-
 class DocumentStore:
     """Chunks in Chroma, documents in the registry; retrieval sees only active versions."""
 
@@ -145,11 +85,11 @@ class DocumentStore:
         from langchain_chroma import Chroma
 
         self.settings = settings
-        self._lock = None if settings.chroma_url else _StoreLock(settings.data_dir / "chroma.lock")
+        self._lock = lock_store(settings)
         try:
-            self.client = _client(settings)
+            self.client = connect(settings)
             names = {c.name for c in self.client.list_collections()}
-            rebuilt = f"{settings.collection}-reindex"
+            rebuilt = rebuild_name(settings.collection)
             if settings.collection not in names and rebuilt in names:
                 # A re-index finished its copy but stopped before the swap: finish the swap.
                 self.client.get_collection(rebuilt).modify(name=settings.collection)
@@ -157,10 +97,7 @@ class DocumentStore:
             if settings.collection in names:
                 collection = self.client.get_collection(settings.collection)
             else:
-                collection = self.client.create_collection(
-                    settings.collection,
-                    metadata={"embedder": new_embedder, "hnsw:space": "cosine"},
-                )
+                collection = create_collection(self.client, settings.collection, new_embedder)
             self.embedder = str((collection.metadata or {}).get("embedder") or new_embedder)
             if expect_embedder and expect_embedder != self.embedder:
                 raise EmbedderMismatch(
@@ -241,16 +178,12 @@ class DocumentStore:
                 metadatas=[c.metadata for c in batch],
             )
 
-    def delete_chunks_where(self, where: dict[str, Any]) -> None:
-        """Delete every chunk matching a Chroma ``where`` filter."""
-        self.collection.delete(where=where)
-
-    def chunks(self, active_only: bool = True) -> list[StoredChunk]:
-        """Every stored chunk (only served versions by default)."""
+    def chunks(self) -> list[StoredChunk]:
+        """Every chunk of a served version."""
         active = registry.active_versions(self.db)
         out = []
-        for cid, text, meta in self._read_all(["documents", "metadatas"]):
-            if active_only and active.get(str(meta.get("doc_id"))) != meta.get("version"):
+        for cid, text, meta in self._read_all():
+            if active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
         return out
@@ -263,7 +196,7 @@ class DocumentStore:
         if not active:
             return []
         where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None
-        # Stale versions can sit in the index until reconciled: over-fetch, then filter.
+        # Stale versions can sit in the index until purged: over-fetch, then filter.
         # langchain-chroma returns the raw cosine distance here despite the method's name.
         results = self.vectors.similarity_search_by_vector_with_relevance_scores(
             vector, k=k * 2 + 4, filter=where
@@ -279,14 +212,16 @@ class DocumentStore:
             out.append(passage)
         return out[:k]
 
-    def _read_all(self, include: list[str]) -> Iterator[tuple]:
-        """Yield (id, *included fields) for every chunk, a page at a time."""
+    def _read_all(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """Yield (id, text, metadata) for every chunk, a page at a time."""
         offset = 0
         while True:
-            got = self.collection.get(include=include, limit=READ_PAGE, offset=offset)
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
+            )
             if not got["ids"]:
                 return
-            yield from zip(got["ids"], *(got[field] for field in include), strict=True)
+            yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
             if len(got["ids"]) < READ_PAGE:
                 return
             offset += READ_PAGE
@@ -325,19 +260,6 @@ class DocumentStore:
         purged = self.purge_stale(writing_before=cutoff.isoformat(timespec="seconds"))
         if purged:
             log.info("purged the chunks of %d stale or abandoned document versions", purged)
-
-    def reconcile(self) -> int:
-        """Purge every chunk of a version the registry does not serve (a full scan); return how
-        many were removed. Only safe while no other process writes to the store."""
-        active = registry.active_versions(self.db)
-        stale = [
-            cid
-            for cid, meta in self._read_all(["metadatas"])
-            if active.get(str((meta or {}).get("doc_id"))) != (meta or {}).get("version")
-        ]
-        for start in range(0, len(stale), 500):
-            self.vectors.delete(ids=stale[start : start + 500])
-        return len(stale)
 
     def count(self) -> int:
         """Number of chunks in the collection (all versions)."""

@@ -238,16 +238,16 @@ def test_two_sessions_uploading_one_file_never_mix_versions(store):
 
 
 def test_a_parser_crash_fails_that_file_only(store, monkeypatch):
-    import rag.index.indexing as indexing
+    import rag.index.reading as reading
 
-    real = indexing.load_file
+    real = reading.load_file
 
     def flaky(name, data, settings):
         if name == "bad.md":
             raise KeyError("xref")  # a parser bug, not an IngestError
         return real(name, data, settings)
 
-    monkeypatch.setattr(indexing, "load_file", flaky)
+    monkeypatch.setattr(reading, "load_file", flaky)
     reports = ingest_files(store, [("bad.md", POLICY_V1), ("good.md", POLICY_V2)])
     assert [r.status for r in reports] == ["failed", "ingested"]
     assert "bad.md" in reports[0].error and "KeyError" in reports[0].error

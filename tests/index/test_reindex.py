@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 from rag.config import Settings
 from rag.errors import BackendUnavailable
 from rag.index.indexing import ingest_file
-from rag.index.reindex import rebuild_name, reindex
+from rag.index.chroma import rebuild_name
+from rag.index.reindex import reindex
 from rag.index.retrieve import HybridSearch
 from rag.index.store import DocumentStore
 from rag.models.backends import make_embeddings

@@ -135,4 +135,3 @@ def test_reads_past_sqlite_variable_limit(store):
         store.db["documents"].insert({"doc_id": "big", "filename": "b", "version": 1})
         registry.bump_index_version(store.db)
     assert len(store.chunks()) == n
-    assert store.reconcile() == 0

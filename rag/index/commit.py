@@ -1,0 +1,156 @@
+"""Writing a read file into the store as a new version, and switching to it.
+
+The steps, in order: allocate a version number, write its chunks, keep its original, then
+switch the registry to it and advance the index version in one SQLite transaction; the old
+version's chunks are purged after. A crash before the switch leaves the previous version
+served and this attempt's chunks to the purge at the next open; after it, the new version is
+complete and served.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rag.index import registry
+from rag.index.originals import keep_original
+from rag.index.reading import Prepared, identity_header
+from rag.index.report import IngestReport, report_for
+from rag.index.store import DocumentStore, StoredChunk
+from rag.ops.database import write_transaction
+
+log = logging.getLogger(__name__)
+
+
+def commit(
+    store: DocumentStore,
+    prepared: Prepared,
+    meta: dict[str, str],
+    progress: Callable[[int, int], None] | None,
+) -> IngestReport:
+    """Write a new version of a read file and serve it (call under ``store.write_lock``)."""
+    started = time.perf_counter()
+    assert prepared.doc is not None
+    doc_id = registry.doc_id_for(prepared.name)
+    previous = registry.get_document(store.db, doc_id)
+    version = registry.allocate_version(store.db, doc_id)
+    try:
+        total = _write_chunks(store, prepared, doc_id, version, progress)
+        served = previous["version"] if previous else None
+        keep_original(store, doc_id, version, served, prepared.name, prepared.data)
+        report = _version_report(prepared, doc_id, version, total, previous is not None)
+        report.seconds = prepared.seconds + time.perf_counter() - started
+        switched = _switch(store, _document_row(prepared, doc_id, version, meta, previous), report)
+    except BaseException:
+        with write_transaction(store.db):
+            registry.mark_failed(store.db, doc_id, version)
+        purge_quietly(store, doc_id)
+        raise
+    purge_quietly(store, doc_id)
+    if not switched:
+        report.status = "superseded"
+        report.warnings.append("a newer version was stored meanwhile and is the one served.")
+    return report
+
+
+def _write_chunks(
+    store: DocumentStore,
+    prepared: Prepared,
+    doc_id: str,
+    version: int,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Embed and store the version's chunks (not served yet); return how many."""
+    chunks = _stored_chunks(prepared, doc_id, version)
+    total = len(chunks)
+    store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)
+    return total
+
+
+def _version_report(
+    prepared: Prepared, doc_id: str, version: int, chunks: int, update: bool
+) -> IngestReport:
+    assert prepared.doc is not None
+    report = report_for(prepared.doc, prepared.name)
+    report.doc_id, report.version, report.chunks = doc_id, version, chunks
+    report.status = "updated" if update else "ingested"
+    return report
+
+
+def _switch(store: DocumentStore, row: dict[str, Any], report: IngestReport) -> bool:
+    """Serve ``row``'s version; False when a newer one is served already."""
+    row["report"] = json.dumps(report.to_dict())
+    with write_transaction(store.db):  # served and index version advance at once
+        return registry.switch_version(store.db, row)
+
+
+def _stored_chunks(prepared: Prepared, doc_id: str, version: int) -> list[StoredChunk]:
+    """The chunks of one version, each with its identity header and where it came from."""
+    context = prepared.context
+    assert context is not None
+    chunks = []
+    for i, draft in enumerate(prepared.drafts):
+        head = identity_header(context, prepared.name, draft.section)
+        metadata = {
+            "doc_id": doc_id,
+            "version": version,
+            "source": prepared.name,
+            "title": context.title,
+            "context": context.label(),
+            "page": draft.page,
+            "section": draft.section,
+            "start": draft.start,
+            "end": draft.end,
+            "text_offset": len(head),
+        }
+        chunks.append(StoredChunk(f"{doc_id}-v{version}-{i:05d}", head + draft.text, metadata))
+    return chunks
+
+
+def _document_row(
+    prepared: Prepared,
+    doc_id: str,
+    version: int,
+    meta: dict[str, str],
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The registry row that serves ``version``; owner, collection and dates carry over."""
+    doc, context = prepared.doc, prepared.context
+    assert doc is not None and context is not None
+    keep = previous or {}
+    return {
+        "doc_id": doc_id,
+        "filename": prepared.name,
+        "upload_name": prepared.upload_name or prepared.name,
+        "kind": doc.kind,
+        "title": context.title,
+        "context": json.dumps(context.to_dict()),
+        "context_edits": json.dumps(prepared.corrections),
+        "content_hash": prepared.digest,
+        "version": version,
+        "pages": len(doc.pages),
+        "chunks": len(prepared.drafts),
+        "size_bytes": len(prepared.data),
+        "owner": meta.get("owner") or keep.get("owner") or str(doc.metadata.get("owner") or ""),
+        "collection": meta.get("collection") or keep.get("collection") or "",
+        "review_by": meta.get("review_by")
+        or keep.get("review_by")
+        or str(doc.metadata.get("review_by") or ""),
+        "ingested_at": keep.get("ingested_at") or registry.now(),
+        "updated_at": registry.now(),
+        "metadata": json.dumps(
+            {k: v for k, v in doc.metadata.items() if isinstance(v, (str, int, float, bool))}
+        ),
+    }
+
+
+def purge_quietly(store: DocumentStore, doc_id: str) -> None:
+    """Purge a document's stale chunks now if possible."""
+    # Stale chunks are never served, and the next open retries the purge: log, do not fail.
+    try:
+        store.purge_stale(doc_id=doc_id)
+    except Exception:
+        log.warning("could not purge the old chunks of %s yet", doc_id, exc_info=True)
