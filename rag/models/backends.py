@@ -44,11 +44,11 @@ class BackendChoice:
     ollama: OllamaStatus | None = field(default=None, compare=False)
 
 
-def probe_ollama(settings: Settings, timeout: float | None = None) -> OllamaStatus:
+def probe_ollama(settings: Settings) -> OllamaStatus:
     """Ask the Ollama server which models it has; never raises."""
     host = settings.ollama_host.rstrip("/")
     try:
-        response = httpx.get(f"{host}/api/tags", timeout=timeout or settings.ollama_probe_timeout)
+        response = httpx.get(f"{host}/api/tags", timeout=settings.ollama_probe_timeout)
         response.raise_for_status()
         models = tuple(
             str(m.get("model") or m.get("name")) for m in response.json().get("models", [])

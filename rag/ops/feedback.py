@@ -19,23 +19,9 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from rag.errors import FeedbackError
-from rag.ops.corrections import append_golden, golden_case
+from rag.ops.corrections import append_golden, golden_case  # noqa: F401  # re-export: pages/feedback.py
 from rag.ops.database import fetch, time_bounds, to_iso, utc_now, write_transaction
 from rag.ops.runlog import decode, dumps
-
-__all__ = [  # golden_case and append_golden: still imported from here by pages/feedback.py
-    "FEEDBACK_REASONS",
-    "append_golden",
-    "count_feedback",
-    "export_feedback",
-    "feedback_facets",
-    "feedback_span",
-    "get_feedback",
-    "golden_case",
-    "list_feedback",
-    "mark_reviewed",
-    "record_feedback",
-]
 
 FEEDBACK_REASONS = (
     "incorrect",
