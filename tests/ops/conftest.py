@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from rag.ops.database import open_db
 from rag.ops.feedback import mark_reviewed, record_feedback
-from tests.ops.test_runlog import make_run
 
 
 @pytest.fixture
@@ -21,6 +24,7 @@ def db(tmp_path):
 def rated(db, monkeypatch):
     """Five ratings with known attributes, given on known days."""
     import rag.ops.feedback as feedback
+    from tests.ops.test_runlog import make_run  # here: test_runlog imports this module
 
     specs = [  # (id tag, day, score, reason, prompt, model, user, sources)
         ("a", "2026-03-01", 1, None, "v1", "m-small", "ana", ["handbook.pdf"]),
@@ -39,3 +43,14 @@ def rated(db, monkeypatch):
         ids[tag] = record_feedback(db, run, score, reason, None, user)
     mark_reviewed(db, ids["b"], "known issue", "lead")
     return ids
+
+
+def run_in_processes(target: Callable[[Path, int], None], path: Path, workers: int = 8) -> None:
+    """Run ``target(path, worker)`` in ``workers`` spawned processes; each must exit cleanly."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=target, args=(path, w)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0] * workers

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 
 import pytest
 
@@ -22,6 +21,7 @@ from rag.ops.feedback import (
     record_feedback,
 )
 from tests.conftest import run_in_threads
+from tests.ops.conftest import run_in_processes
 from tests.ops.test_database import held_exclusive
 from tests.ops.test_runlog import make_run
 
@@ -188,13 +188,7 @@ def test_eight_threads_with_own_connections_lose_no_feedback(tmp_path):
 
 def test_eight_processes_lose_no_feedback(tmp_path, spawn_safe_main):
     path = tmp_path / "app.db"
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_feedback, args=(path, w)) for w in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0] * 8
+    run_in_processes(_write_feedback, path)
     db = open_db(path)
     assert count_feedback(db) == 4000
     assert len(list_feedback(db, rating=1, limit=10_000)) == 2000

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +12,7 @@ from rag.ops.database import open_db
 from rag.ops.pricing import DEFAULT_SHADOW, Price, PriceTable, cost_of
 from rag.ops.runlog import count_runs, get_run, log_run, new_run_id
 from tests.conftest import run_in_threads
+from tests.ops.conftest import run_in_processes
 
 
 def make_run(**overrides) -> dict:
@@ -136,13 +136,7 @@ def test_eight_threads_with_own_connections_lose_nothing(tmp_path):
 
 def test_eight_processes_lose_nothing(tmp_path, spawn_safe_main):
     path = tmp_path / "fresh" / "app.db"  # not created yet: the processes race to migrate it
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_runs, args=(path, w)) for w in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0] * 8
+    run_in_processes(_write_runs, path)
     assert count_runs(open_db(path)) == 4000
 
 
