@@ -72,8 +72,3 @@ class Citation:
     number: int
     passage: Passage
     quote: str = ""  # the passage sentence that best supports the answer
-
-    @property
-    def label(self) -> str:
-        """Short human label, e.g. ``policy.pdf, p. 3``."""
-        return f"{self.passage.source}, p. {self.passage.page}"

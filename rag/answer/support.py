@@ -19,12 +19,12 @@ import numpy as np
 from rag.answer import polarity, quantities
 from rag.answer.verdict import SentenceCheck
 from rag.text.factmatch import FRAME_WORDS, YEARS, is_abbreviation, passage_words
-from rag.text.facts import FactIndex, extract_facts
+from rag.text.facts import FactIndex, extract_facts, number_key
 from rag.text.sentences import split_sentences
 from rag.text.words import STOPWORDS, content_words
 from rag.types import Passage
 
-_YEAR_KEYS = frozenset(f"{y:.6g}" for y in YEARS)
+_YEAR_KEYS = frozenset(number_key(y) for y in YEARS)
 _LEXICAL_WEIGHT = 0.4  # share of content-word coverage in the support score
 _PAIR_MARGIN = 0.03  # a sentence pair must beat a single sentence by this to be the evidence
 _MAX_PASSAGE_SENTENCES = 40  # per passage: bounds embedding cost on huge chunks

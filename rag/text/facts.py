@@ -76,7 +76,8 @@ def normalize_phrase(text: str) -> str:
     return " ".join(re.sub(r"[^\w&]+", " ", text).split())
 
 
-def _number_key(value: float) -> str:
+def number_key(value: float) -> str:
+    """The key a number is matched by: six significant figures ("1500", "0.25")."""
     return f"{value:.6g}"
 
 
@@ -98,10 +99,10 @@ def _numbers(text: str, words: dict[str, int]) -> list[tuple[str, str, Written |
         precise = written_number(text, m.start(), m.group("num"), "", m.end())
         precise = Written(precise.value * factor, precise.step * factor, precise.percent,
                           precise.hedged)  # fmt: skip
-        found.append((written, _number_key(value * factor), precise))
+        found.append((written, number_key(value * factor), precise))
     for m in re.finditer(r"[A-Za-z]+", text):
         if (low := m.group(0).lower()) in words:
-            found.append((m.group(0), _number_key(words[low]), None))
+            found.append((m.group(0), number_key(words[low]), None))
     return found
 
 
@@ -205,7 +206,7 @@ class FactIndex:
         """Index ``text`` (numbers include number words and month names as 1-12)."""
         text = normalize_periods(text)
         keys = {key for _, key, _ in _numbers(text, _NUMBER_WORDS)}
-        keys |= {_number_key(v) for m, v in _MONTHS.items() if re.search(rf"\b{m}\b", text, re.I)}
+        keys |= {number_key(v) for m, v in _MONTHS.items() if re.search(rf"\b{m}\b", text, re.I)}
         return cls(
             frozenset(keys),
             f" {normalize_phrase(text)} ",
