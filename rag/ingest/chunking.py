@@ -1,33 +1,36 @@
 """Split loaded pages into chunks that fit the embedder, following the document's structure.
 
-Pages split on headings first, then paragraphs, lines, sentences, and finally halves (at a
-space, else mid-word) of anything still too long. Neighbouring small pieces merge up to ~90% of
-the token budget. Each chunk records the heading path it sits under, never crosses a page, and
-is an exact slice of its page (``page.text[start:end] == text``). ``count_tokens`` is called
-about once per piece plus once per chunk, never on growing concatenations.
+Pages split on headings first (:mod:`rag.ingest.headings` finds them), then paragraphs, lines,
+sentences, and finally halves (at a space, else mid-word) of anything still too long.
+Neighbouring small pieces merge up to ~90% of the token budget. Each chunk records the heading
+path it sits under, never crosses a page, and is an exact slice of its page
+(``page.text[start:end] == text``). ``count_tokens`` is called about once per piece plus once
+per chunk, never on growing concatenations.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from rag.ingest.headings import (
+    FENCE,
+    LEAF,
+    MARKDOWN_HEADINGS,
+    MD_HEADING,
+    follows,
+    heading_title,
+    norm_line,
+    pdf_heading,
+    running_lines,
+)
 from rag.types import ChunkDraft, LoadedDocument, PageText
 
 _FILL = 0.9  # merge pieces up to this share of max_tokens, leaving slack for tokenizer joins
-_MARKDOWN_HEADINGS = {"markdown", "html", "docx"}  # kinds whose loaders write '# ' headings
-_MD_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")  # closing hashes: see _heading_title
-_FENCE = re.compile(r"(```|~~~)")
-_NUMBERED = re.compile(r"((?:\d{1,2}\.){0,4}\d{1,2})\.?\s+([A-Z][^.]*)")
-_NAMED = re.compile(r"(?:chapter|appendix|part)\s+[0-9A-Z]{1,4}\b[.:]?\s*.*", re.I)
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
-                "to", "vs", "with", "without", "into", "via"}  # fmt: skip
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _LINE_END = re.compile(r"\n+")
-_LEAF = 9  # level of unnumbered PDF headings: below any numbered one
-_CODE_CHARS = re.compile(r"[=(){}\[\]<>$_/\\;‘’'\"`+*#@|~]")  # code, not a title
 
 
 @dataclass
@@ -54,26 +57,11 @@ def chunk_document(
         header: what the caller prepends to each chunk before embedding (document identity
             and section); the budget leaves room for it.
     """
-    chunker = _Chunker(count_tokens, max_tokens, header, doc.kind, _running_lines(doc))
+    chunker = _Chunker(count_tokens, max_tokens, header, doc.kind, running_lines(doc))
     chunks: list[ChunkDraft] = []
     for page in doc.pages:
         chunks.extend(chunker.page(page))
     return chunks
-
-
-def _norm(line: str) -> str:
-    return re.sub(r"[\d\s]+", " ", line).strip().lower()
-
-
-def _running_lines(doc: LoadedDocument) -> set[str]:
-    """Return PDF lines repeated at page edges (running headers and footers)."""
-    if doc.kind != "pdf" or len(doc.pages) < 3:
-        return set()
-    seen: Counter[str] = Counter()
-    for page in doc.pages:
-        lines = [line for line in page.text.split("\n") if line.strip()]
-        seen.update({_norm(line) for line in lines[:2] + lines[-2:]})
-    return {line for line, n in seen.items() if n >= 3 and line}
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -140,49 +128,6 @@ def _children(
     return [], 4
 
 
-def _heading_title(raw: str) -> str:
-    bare = raw.rstrip("#")  # "Title ##" closes with hashes; "C#" does not
-    if bare != raw and bare[-1:].isspace():
-        raw = bare.rstrip()
-    # no bracket inside the text nor parenthesis inside the link: each scan stops at the next
-    title = re.sub(r"\[([^\[\]]*)\]\([^()]*\)", r"\1", raw)  # [text](link) -> text
-    title = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", title)  # kramdown {#id .class}
-    return " ".join(title.replace("**", "").replace("`", "").split()).strip("*_ ")
-
-
-def _pdf_heading(line: str, previous: str, running: set[str]) -> tuple[int, str] | None:
-    """Guess whether a PDF line is a heading: short, title-like, not a running header.
-
-    Numbered headings come back with a negative level (``-depth``) so the caller can check
-    that their numbers follow the previous ones.
-    """
-    if not 3 <= len(line) <= 80 or line[-1] in ".,;:-" or re.search(r"(\.\s?){3}|\s\d+$", line):
-        return None
-    if not re.search(r"[A-Za-z]{3}", line) or _norm(line) in running:
-        return None
-    if previous and previous[-1] not in ".!?":
-        return None  # headings follow a finished sentence, another heading, or the page top
-    if match := _NUMBERED.fullmatch(line):
-        return -(match.group(1).count(".") + 1), line
-    if _NAMED.fullmatch(line):
-        return 1, line
-    words = line.split()
-    if not 2 <= len(words) <= 8 or _CODE_CHARS.search(line):
-        return None  # one-word lines are too often labels, figure text or code
-    title_case = all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words if w[0].isalpha())
-    return (_LEAF, line) if title_case and words[0][0].isupper() else None
-
-
-def _follows(numbers: tuple[int, ...], last: tuple[int, ...] | None) -> bool:
-    """Tell whether section number ``numbers`` can come next after ``last`` (1.4.2 -> 1.5)."""
-    if last is None:
-        return True
-    k = next((i for i, (a, b) in enumerate(zip(numbers, last, strict=False)) if a != b), None)
-    if k is None:  # one is a prefix of the other: only going deeper, by small steps, is next
-        return len(numbers) > len(last) and all(n <= 2 for n in numbers[len(last) :])
-    return 0 < numbers[k] - last[k] <= 2 and all(n <= 2 for n in numbers[k + 1 :])
-
-
 class _Chunker:
     """Carries the section path across pages and cuts each page into chunks."""
 
@@ -232,17 +177,17 @@ class _Chunker:
             pos += len(line) + 1
             stripped = text[start:end]
             heading = None
-            if stripped and self.kind in _MARKDOWN_HEADINGS:
-                if _FENCE.match(stripped):
+            if stripped and self.kind in MARKDOWN_HEADINGS:
+                if FENCE.match(stripped):
                     in_fence = not in_fence
-                elif not in_fence and (match := _MD_HEADING.fullmatch(stripped)):
-                    title = _heading_title(match.group(2))
+                elif not in_fence and (match := MD_HEADING.fullmatch(stripped)):
+                    title = heading_title(match.group(2))
                     heading = (len(match.group(1)), title) if title else None
             elif stripped and self.kind == "pdf":
-                heading = _pdf_heading(stripped, previous, self.running)
+                heading = pdf_heading(stripped, previous, self.running)
                 if heading and heading[0] < 0:
                     heading = self._numbered(stripped, heading)
-            if stripped and not (_norm(stripped) in self.running or stripped.isdigit()):
+            if stripped and not (norm_line(stripped) in self.running or stripped.isdigit()):
                 previous = "." if heading else stripped  # a heading ends a sentence too
             if (not stripped or heading) and para:
                 yield para[0], para[1], None
@@ -260,12 +205,12 @@ class _Chunker:
         numbers = tuple(int(n) for n in label.strip(".").split("."))
         dotted = label.endswith(".")  # "1 Intro" vs "1. Item": a document sticks to one style
         restyled = self.numbers is not None and dotted != self.dotted
-        if restyled or not _follows(numbers, self.numbers):
+        if restyled or not follows(numbers, self.numbers):
             return None
         self.numbers, self.dotted = numbers, dotted
         while (
             self.stack
-            and self.stack[-1][0] != _LEAF
+            and self.stack[-1][0] != LEAF
             and not line.startswith(self.stack[-1][1].split()[0].rstrip(".") + ".")
         ):
             self.stack.pop()  # leave sections whose number is not a prefix of this one

@@ -17,7 +17,8 @@ It is derived the same way for every format, from cues any document offers:
   25, 2022", "statement period", "as of", "dated"), with the fiscal year or calendar quarter it
   names spelled the way people ask for it ("FY2022", "calendar Q2 2022").
 
-Every field can be corrected by a user on the Documents page; a corrected field wins.
+Every field can be corrected by a user on the Documents page; a corrected field wins. A PDF's
+own cues (/Subject, /Author, its largest-font line) are read by :mod:`rag.ingest.pdf_cues`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import PurePath
 
+from rag.ingest.pdf_cues import pdf_cues
 from rag.ingest.text import sensible_title
 from rag.types import LoadedDocument
 
@@ -82,6 +84,17 @@ _TOOL_AUTHORS = re.compile(r"edgar|donnelley|kaleidoscope|microsoft|adobe acroba
 _ID_LIKE = re.compile(r"^[\W\d_]*$|^\d{6,}|_[A-Za-z0-9]+_")
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+
+__all__ = [
+    "DocumentContext",
+    "derive_context",
+    "file_words",
+    "find_period",
+    "find_subject",
+    "meaningful_title",
+    "pdf_cues",  # re-exported: ingestion reads a PDF's cues before deriving its context
+    "prominent_line",
+]
 
 
 @dataclass
@@ -214,71 +227,6 @@ def prominent_line(text: str) -> str:
             if not _BOILERPLATE.search(line):  # page furniture is not a title
                 return line
     return ""
-
-
-def pdf_cues(data: bytes) -> dict[str, str]:
-    """PDF cues the text layer lacks: /Subject, /Author and the first page's largest-font line."""
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    cues: dict[str, str] = {}
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            reader.decrypt("")
-        info = reader.metadata or {}
-        for key, field in (("/Subject", "subject"), ("/Author", "author"), ("/Title", "title")):
-            value = " ".join(str(info.get(key) or "").split())
-            if 2 <= len(value) <= 300:
-                cues[field] = value
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
-        pass  # a broken Info dictionary costs these cues, nothing else
-    if line := _largest_font_line(data):
-        cues["prominent"] = line
-    return cues
-
-
-def _largest_font_line(data: bytes) -> str:
-    """The line set in the largest font on page 1 (pdfium), or ''."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    from rag.ingest.pdf import _PDFIUM_LOCK as PDFIUM_LOCK  # one lock for all pdfium use
-
-    with PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            return ""
-        try:
-            if len(pdf) == 0:
-                return ""
-            textpage = pdf[0].get_textpage()
-            count = min(textpage.count_chars(), _SCAN_CHARS)
-            text = textpage.get_text_range(0, count)
-            sizes = [raw.FPDFText_GetFontSize(textpage, i) for i in range(count)]
-        except pdfium.PdfiumError:
-            return ""
-        finally:
-            pdf.close()
-    lines: dict[int, list[tuple[str, float]]] = {}
-    line = 0
-    for char, size in zip(text, sizes, strict=False):
-        if char in "\r\n":
-            line += char == "\n"
-            continue
-        lines.setdefault(line, []).append((char, size))
-    best, best_size = "", 0.0
-    for chars in lines.values():
-        words = "".join(c for c, _ in chars).strip()
-        if len(re.findall(r"[A-Za-z]{2,}", words)) < 1 or not 4 <= len(words) <= 100:
-            continue
-        size = max(s for c, s in chars if not c.isspace()) if words else 0.0
-        if size > best_size + 0.5:
-            best, best_size = words, size
-    return " ".join(best.split())
 
 
 def derive_context(doc: LoadedDocument, extra: dict[str, str] | None = None) -> DocumentContext:

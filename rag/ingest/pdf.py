@@ -7,7 +7,8 @@ pass over the pages rewrites table rows as labelled lines (:mod:`rag.ingest.layo
 :mod:`rag.ingest.tables` finds its tables, :mod:`rag.ingest.table_rows` writes their rows into
 the text; only pages whose text has lines of numbers are searched) and finds scanned pages,
 which are OCRed with tesseract (:mod:`rag.ingest.ocr`). Anything that goes wrong in that pass
-costs a warning and leaves the page's text as pypdf extracted it, never the upload.
+costs a warning and leaves the page's text as pypdf extracted it, never the upload. What pypdf
+repairs in a damaged file is summed up in the warnings too (:mod:`rag.ingest.pdf_notices`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rag.errors import IngestError
 from rag.ingest.layout import TooComplex, read_lines
 from rag.ingest.limits import check_pdf_bytes, check_pdf_streams
 from rag.ingest.ocr import is_scan, read_scans
+from rag.ingest.pdf_notices import describe, pypdf_notices
 from rag.ingest.table_rows import merge_rows, numeric_lines
 from rag.ingest.tables import find_tables
 from rag.ingest.text import clean_text, sensible_title, too_many_pages
@@ -69,6 +71,20 @@ def load_pdf(
     and ``ocr=False`` leaves scanned pages unread (both for benchmarks); ``report`` collects what
     the layout pass found.
     """
+    texts, metadata, warnings = _read_text(name, data, settings)
+    pages = [PageText(i + 1, clean_text(text)) for i, text in enumerate(texts)]
+    report = report if report is not None else LayoutReport()
+    pages = _read_layout(data, pages, warnings, tables, report)
+    if ocr and report.scans:
+        pages, report.ocred = read_scans(data, pages, report.scans, _PDFIUM_LOCK, warnings)
+    return LoadedDocument(name, "pdf", pages, metadata, warnings)
+
+
+def _read_text(name: str, data: bytes, settings: Settings) -> tuple[list[str], dict, list[str]]:
+    """Read each page's text layer and the metadata with pypdf, past its limits if need be.
+
+    Past even the raised limits, pdfium reads the text instead.
+    """
     from pypdf import apply_configuration
     from pypdf.errors import LimitReachedError
 
@@ -84,15 +100,20 @@ def load_pdf(
             warnings = [f"pypdf could not read the file ({second}); pdfium read its text instead."]
             check_pdf_bytes(name, data)
             texts, metadata = _read_pdfium(name, data, settings), {}
-    pages = [PageText(i + 1, clean_text(text)) for i, text in enumerate(texts)]
-    report = report if report is not None else LayoutReport()
-    pages = _read_layout(data, pages, warnings, tables, report)
-    if ocr and report.scans:
-        pages, report.ocred = read_scans(data, pages, report.scans, _PDFIUM_LOCK, warnings)
-    return LoadedDocument(name, "pdf", pages, metadata, warnings)
+    return texts, metadata, warnings
 
 
 def _read_pypdf(
+    name: str, data: bytes, settings: Settings, warnings: list[str]
+) -> tuple[list[str], dict]:
+    """Read with pypdf; what it repaired in a damaged file becomes warnings, not stderr."""
+    with pypdf_notices() as notices:
+        result = _parse_pypdf(name, data, settings, warnings)
+    warnings.extend(describe(notices))
+    return result
+
+
+def _parse_pypdf(
     name: str, data: bytes, settings: Settings, warnings: list[str]
 ) -> tuple[list[str], dict]:
     """Extract each page's text layer and the document title with pypdf."""

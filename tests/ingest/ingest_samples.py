@@ -310,3 +310,22 @@ def lie_about_size(archive: bytes, member: str, size: int) -> bytes:
                 struct.pack_into("<I", data, at + size_at, size)
             at = data.find(signature, at + 4)
     return bytes(data)
+
+
+def misdirect_xref(pdf: bytes, count: int) -> bytes:
+    """Shift ``count`` cross-reference offsets of a PDF by two bytes.
+
+    pypdf then finds no object header where those entries point ("Ignoring wrong pointing
+    object"), drops them and finds the objects by searching the file: a damaged but readable
+    PDF, like many real exports.
+    """
+    import re
+
+    start = pdf.rindex(b"\nxref\n")
+    head, table = pdf[:start], pdf[start:]
+    entries = list(re.finditer(rb"(\d{10}) (\d{5}) n", table))[1 : count + 1]
+    assert len(entries) == count, "the PDF has fewer objects than asked to misdirect"
+    for entry in entries:
+        shifted = b"%010d %s n" % (int(entry.group(1)) + 2, entry.group(2))
+        table = table.replace(entry.group(0), shifted, 1)
+    return head + table

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.ingest.context import (
-    DocumentContext,
-    derive_context,
-    file_words,
-    find_period,
-    find_subject,
-    meaningful_title,
-    pdf_cues,
-)
+from rag.ingest import DocumentContext, derive_context, file_words, pdf_cues
+from rag.ingest.context import find_period, find_subject, meaningful_title
 from rag.types import LoadedDocument, PageText
 from tests.conftest import make_pdf
 

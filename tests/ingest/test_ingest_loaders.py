@@ -123,9 +123,14 @@ def test_public_api_is_exported():
         "SUPPORTED_EXTENSIONS",
         "DocumentContext",
         "chunk_document",
+        "derive_context",
+        "file_words",
         "load_file",
+        "parse_row",
+        "pdf_cues",
         "safe_filename",
     }
+    assert all(getattr(rag.ingest, name, None) is not None for name in rag.ingest.__all__)
     assert ".pdf" in SUPPORTED_EXTENSIONS and ".docx" in SUPPORTED_EXTENSIONS
 
 
