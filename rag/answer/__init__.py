@@ -1,5 +1,13 @@
 """Answering: the chain (rewrite, retrieval, refusal gate, model), sentence verification,
-rendering and the versioned prompts."""
+rendering and the versioned prompts.
+
+Modules, lowest first: ``prompts`` (versioned prompt files), ``encoder`` (cached sentence
+vectors), ``verdict`` (per-sentence verdicts), ``polarity`` and ``quantities`` (contradictions),
+``support`` (one claim against the passages), ``verify`` (an answer's sentences), ``evidence``
+(strength, relevance, extractive picks), ``refusal`` (the gate), ``render``, ``result``,
+``outcome`` (verified answer or quoted documents), ``rewrite`` (follow-ups) and ``chain``
+(``Assistant`` and ``AnswerStream``).
+"""
 
 from rag.answer.chain import Assistant
 from rag.answer.encoder import CachingEncoder

@@ -204,6 +204,7 @@ class AnswerStream:
         self._usage: AIMessageChunk | None = None  # the model's chunks summed: token usage
 
     def __iter__(self) -> Iterator[str]:
+        """Yield the model's text as it comes; then verify it, or quote the documents."""
         started = time.perf_counter()
         cpu_started = time.process_time()
         self._rewrite(started)

@@ -36,7 +36,9 @@ from rag.text.sentences import cited_numbers, segments, strip_citations
 from rag.text.words import content_words
 from rag.types import Passage
 
-# Imported from here by the evaluation room (rag.evaluation) and the CLI.
+# The evaluation room imports these from here: CachingEncoder and Encode live in
+# rag.answer.encoder, SentenceCheck and Verification in rag.answer.verdict, passage_sentences
+# in rag.answer.support.
 __all__ = [
     "CachingEncoder",
     "Encode",
