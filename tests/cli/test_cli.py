@@ -13,8 +13,9 @@ import pytest
 from rag.evaluation.evaluate import list_runs
 from rag.ops.database import open_db
 from tests.conftest import make_pdf
+from tests.ingest.ingest_samples import misdirect_xref
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -68,6 +69,37 @@ def test_ingest_good_and_bad_file(folder, tmp_path):
     owners = {r["filename"]: r["owner"] for r in db["documents"].rows}
     assert owners == {"overtime.pdf": "ops@example.org", "deep.md": ""}
     db.close()
+
+
+def test_progress_without_a_terminal_is_plain_lines(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("alpha", "beta", "gamma"):
+        (docs / f"{name}.md").write_text(f"# {name.title()}\n\nThe {name} policy applies.\n")
+    result = run_cli("ingest", str(docs), data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if line.startswith("ingest: ")] == [
+        "ingest: 1/3 alpha.md 1 chunks",
+        "ingest: 2/3 beta.md 1 chunks",
+        "ingest: 3/3 gamma.md 1 chunks",
+    ]
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr  # no bar redraws
+
+    reindexed = run_cli("reindex", data_dir=tmp_path / "d")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "reindex: 3/3 chunks" in reindexed.stderr.splitlines()
+    assert "\r" not in reindexed.stderr
+
+
+def test_pypdf_repairs_are_in_the_report_not_on_stderr(tmp_path):
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(misdirect_xref(make_pdf(["Overtime is paid at 1.5 times the rate."]), 2))
+    result = run_cli("ingest", str(damaged), data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("damaged.pdf")]
+    assert "ingested" in row and "2 broken object references (repaired" in row
+    assert "wrong pointing" not in result.stderr and "Object" not in result.stderr
 
 
 def test_unsupported_files_in_a_folder_are_listed_as_skipped(tmp_path):

@@ -1,0 +1,201 @@
+"""The ``python -m rag`` argument parser: one function per subcommand, each with its examples."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+EVAL_EXAMPLES = """\
+examples:
+  python -m rag eval --dataset evals/samples.jsonl --docs rag/samples
+  python -m rag eval --dataset evals/handbook.jsonl --dataset evals/handbook-unanswerable.jsonl \\
+      --docs ../shared/corpora/18f-handbook --out /tmp/eval-handbook.json
+  python -m rag eval --dataset evals/r-manuals.jsonl --docs ../shared/corpora/r-manuals \\
+      --retrieval-only --limit 10 --no-baseline
+  python -m rag eval --suite evals/suite.json --corpora ../shared/corpora --tune
+  python -m rag eval --suite evals/suite.json --corpus financebench --corpus pdf-zoo
+  python -m rag eval --claims evals/claims/handbook.jsonl --corpora ../shared/corpora --show wrong
+
+The folder is ingested (recursively) into a store of its own under
+GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
+live store is never touched. Each run is kept in the eval_runs history (Evaluation page).
+"""
+
+INGEST_EXAMPLES = """\
+examples:
+  python -m rag ingest handbook.pdf policies/leave.md
+  python -m rag ingest docs/ --recursive --owner hr@example.org --collection HR
+  python -m rag ingest contracts/ --review-by 2027-01-31
+
+Ingests into the configured store (GROUNDWORK_DATA_DIR, or CHROMA_URL). Stop the app first
+when it uses the embedded store, or share the store through a `chroma run` server.
+"""
+
+REINDEX_EXAMPLES = """\
+examples:
+  python -m rag reindex
+  python -m rag reindex --embedder ollama/nomic-embed-text"""
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``python -m rag`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rag", description="Groundwork: answers from your documents, verified."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_eval(sub)
+    add_ingest(sub)
+    add_reindex(sub)
+    return parser
+
+
+def add_eval(sub: argparse._SubParsersAction) -> None:
+    """Add ``eval``: golden questions, the multi-corpus suite, or labelled claims."""
+    ev = sub.add_parser(
+        "eval",
+        help="score golden question sets against a folder of documents",
+        description="Answer every golden question through the real pipeline and report source "
+        "hit@1/@5, MRR, page hit@5, key-fact recall, unsupported sentences, refusal accuracy and "
+        "latency, next to a naive tutorial baseline.",
+        epilog=EVAL_EXAMPLES,
+        formatter_class=_RAW,
+    )
+    _add_golden_arguments(ev)
+    _add_suite_arguments(ev)
+    _add_claims_arguments(ev)
+
+
+def _add_golden_arguments(ev: argparse.ArgumentParser) -> None:
+    """Arguments of a golden-set run (``--dataset`` and ``--docs``) and its shared options."""
+    ev.add_argument(
+        "--dataset",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="JSONL golden set (repeat for several)",
+    )
+    ev.add_argument(
+        "--docs",
+        type=Path,
+        metavar="DIR",
+        help="folder of documents the questions are about",
+    )
+    ev.add_argument("--out", type=Path, metavar="FILE", help="write results (rows + summary) here")
+    ev.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also score the naive baseline's retrieval (default: yes)",
+    )
+    ev.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset")
+    ev.add_argument(
+        "--backend",
+        choices=("auto", "ollama", "embedded"),
+        help="model backend (default: GROUNDWORK_BACKEND)",
+    )
+    ev.add_argument(
+        "--retrieval-only",
+        action="store_true",
+        help="skip the model: retrieval metrics and evidence-strength refusals only",
+    )
+    ev.add_argument("--no-history", action="store_true", help="do not record the run in eval_runs")
+
+
+def _add_suite_arguments(ev: argparse.ArgumentParser) -> None:
+    """Arguments of a suite run (``--suite``), whose corpora ``--claims`` reads too."""
+    ev.add_argument(
+        "--suite",
+        type=Path,
+        metavar="FILE",
+        help="run every corpus of a suite (e.g. evals/suite.json): retrieval per corpus, with "
+        "the baseline and ablations (instead of --dataset/--docs)",
+    )
+    ev.add_argument(
+        "--corpora",
+        type=Path,
+        default=Path("../shared/corpora"),
+        metavar="DIR",
+        help="folder holding the suite's corpora (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--corpus", action="append", metavar="NAME", help="only this corpus of the suite (repeat)"
+    )
+
+
+def _add_claims_arguments(ev: argparse.ArgumentParser) -> None:
+    """Arguments of a claims run (``--claims``) and ``--tune``, which follows them in help."""
+    ev.add_argument(
+        "--claims",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="score the answer verifier on labelled claims (e.g. evals/claims/*.jsonl), per "
+        "corpus and kind, instead of answering questions; passages are read from --corpora",
+    )
+    ev.add_argument(
+        "--show",
+        choices=("wrong", "all"),
+        help="with --claims: also list the claims judged wrong (or all), with the reason",
+    )
+    ev.add_argument(
+        "--tune",
+        action="store_true",
+        help="with --suite: also choose fusion weights leave-one-corpus-out and report them",
+    )
+
+
+def add_ingest(sub: argparse._SubParsersAction) -> None:
+    """Add ``ingest``: files or folders into the configured store."""
+    ing = sub.add_parser(
+        "ingest",
+        help="add files or folders to the document store",
+        description="Ingest files into the configured store and print a report per file.",
+        epilog=INGEST_EXAMPLES,
+        formatter_class=_RAW,
+    )
+    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    ing.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
+    ing.add_argument("--owner", help="owner recorded on every file")
+    ing.add_argument("--collection", help="collection (group) recorded on every file")
+    ing.add_argument(
+        "--review-by",
+        type=review_date,
+        metavar="YYYY-MM-DD",
+        help="date by which the documents should be reviewed",
+    )
+    ing.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a stored document whose name matches but which was uploaded under "
+        "another name (without it, such a file is reported as a conflict and left out)",
+    )
+
+
+def add_reindex(sub: argparse._SubParsersAction) -> None:
+    """Add ``reindex``: re-embed every document with another embedder."""
+    rx = sub.add_parser(
+        "reindex",
+        help="re-embed every document with another embedding model",
+        description="Rebuild the vector index with another embedder. A store keeps the embedder "
+        "that built it, so this is how a store moves between Ollama and the embedded model. "
+        "Stop the app first (it holds the embedded store).",
+        epilog=REINDEX_EXAMPLES,
+        formatter_class=_RAW,
+    )
+    # No default here: naming the embedded model would import the model code (seconds) just
+    # to print help; the command fills in rag.models.DEFAULT_EMBEDDER.
+    rx.add_argument(
+        "--embedder",
+        help="embedded/NAME or ollama/NAME (default: the embedded model)",
+    )
+
+
+def review_date(value: str) -> str:
+    """Parse ``--review-by``: an ISO date, or a usage error naming the expected form."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2027-01-31") from None
