@@ -65,6 +65,18 @@ def create_collection(client: Any, name: str, embedder: str) -> Any:
     return client.create_collection(name, metadata={"embedder": embedder, "hnsw:space": "cosine"})
 
 
+def open_collection(client: Any, name: str, new_embedder: str) -> Any:
+    """The store's collection, created recording ``new_embedder`` if there is none yet."""
+    names = {c.name for c in client.list_collections()}
+    if name not in names and rebuild_name(name) in names:
+        # A re-index finished its copy but stopped before the swap: finish the swap.
+        client.get_collection(rebuild_name(name)).modify(name=name)
+        names.add(name)
+    if name in names:
+        return client.get_collection(name)
+    return create_collection(client, name, new_embedder)
+
+
 def connect(settings: Settings) -> Any:
     """A Chroma client: the server at ``CHROMA_URL``, else the embedded store on disk."""
     import chromadb

@@ -44,6 +44,7 @@ class _BM25:
 
 
 NAMING_RATIO = 0.5  # a naming term is at most this common in bodies relative to profiles
+DOCUMENTS_K = 50  # documents ranked for a question
 
 
 class LexicalIndex:
@@ -109,8 +110,9 @@ class LexicalIndex:
             self._refresh()
             return self._passages.search(tokenize(query), k)
 
-    def documents(self, query: str, k: int = 50) -> list[tuple[str, float]]:
-        """Return up to ``k`` (doc id, BM25 score) pairs whose profile the query names."""
+    def documents(self, query: str) -> list[tuple[str, float]]:
+        """Return up to ``DOCUMENTS_K`` (doc id, BM25 score) pairs whose profile the query
+        names."""
         with self._lock:
             self._refresh()
-            return self._documents.search(self.naming_terms(tokenize(query)), k)
+            return self._documents.search(self.naming_terms(tokenize(query)), DOCUMENTS_K)

@@ -218,12 +218,12 @@ def active_versions(db: sqlite_utils.Database) -> dict[str, int]:
     return {r["doc_id"]: r["version"] for r in fetch(db, "select doc_id, version from documents")}
 
 
-def is_overdue(review_by: str | None, today: date | None = None) -> bool:
+def is_overdue(review_by: str | None) -> bool:
     """Whether a review-by date (YYYY-MM-DD) has passed."""
     if not review_by:
         return False
     try:
-        return date.fromisoformat(str(review_by)[:10]) < (today or date.today())
+        return date.fromisoformat(str(review_by)[:10]) < date.today()
     except ValueError:
         return False
 

@@ -10,6 +10,7 @@ next time the store is opened (``DocumentStore`` renames a complete rebuild into
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -43,32 +44,46 @@ def reindex(
             client.delete_collection(new)
         if old not in names:
             raise StoreError(f"There is no document store to re-index at {settings.data_dir}.")
-        source = client.get_collection(old)
-        got = source.get(include=["documents", "metadatas"])
+        got = client.get_collection(old).get(include=["documents", "metadatas"])
         embeddings = embeddings_for(embedder)
         target = create_collection(client, new, embedder)
-        total = len(got["ids"])
-        for start in range(0, total, BATCH):
-            ids = got["ids"][start : start + BATCH]
-            texts = [t or "" for t in got["documents"][start : start + BATCH]]
-            target.add(
-                ids=ids,
-                embeddings=embeddings.embed_documents(texts),
-                documents=texts,
-                metadatas=got["metadatas"][start : start + BATCH],
-            )
-            if progress:
-                progress(start + len(ids), total)
+        total = _copy(got, target, embeddings, progress)
         client.delete_collection(old)
         target.modify(name=old)
-        db = open_db(settings.db_path)
-        registry.ensure_schema(db)
-        with write_transaction(db):  # answers from here on come from another vector space
-            registry.bump_index_version(db)
-        db.close()
+        _advance_index_version(settings)
         return total
     finally:
         if client is not None:
             client.close()
         if lock is not None:
             lock.release()
+
+
+def _copy(
+    got: dict[str, Any],
+    target: Any,
+    embeddings: Embeddings,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Re-embed the chunks ``got`` from the old collection into ``target``; return how many."""
+    total = len(got["ids"])
+    for start in range(0, total, BATCH):
+        ids = got["ids"][start : start + BATCH]
+        texts = [t or "" for t in got["documents"][start : start + BATCH]]
+        target.add(
+            ids=ids,
+            embeddings=embeddings.embed_documents(texts),
+            documents=texts,
+            metadatas=got["metadatas"][start : start + BATCH],
+        )
+        if progress:
+            progress(start + len(ids), total)
+    return total
+
+
+def _advance_index_version(settings: Settings) -> None:
+    db = open_db(settings.db_path)
+    registry.ensure_schema(db)
+    with write_transaction(db):  # answers from here on come from another vector space
+        registry.bump_index_version(db)
+    db.close()

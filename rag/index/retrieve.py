@@ -37,6 +37,8 @@ from rag.text.words import META_WORDS, tokenize
 from rag.types import Passage
 
 RRF_K = 60
+CANDIDATES = 30  # passages each global ranking contributes
+PER_DOC = 3  # passages of one document in the answer while others remain
 FOCUS_DOCS = 3  # documents whose own nearest passages join the candidates
 FOCUS_PASSAGES = 10
 
@@ -69,7 +71,6 @@ class Rankings:
 
     passages: dict[str, Passage] = field(default_factory=dict)
     vector: list[str] = field(default_factory=list)  # chunk ids, best first
-    vector_scores: list[float] = field(default_factory=list)
     lexical: list[str] = field(default_factory=list)
     lexical_scores: list[float] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # doc ids, best first
@@ -92,7 +93,7 @@ def margin(scores: list[float], population: int | None = None) -> float:
     return float(min(1.0, max(0.0, 1.0 - statistics.median(values) / scores[0])))
 
 
-def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]:
+def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = PER_DOC) -> list[Passage]:
     """Rank the gathered candidates by weighted reciprocal rank; keep it diverse."""
     w_vec, w_lex, w_doc = fusion.vector, fusion.lexical, fusion.document
     if fusion.adaptive:
@@ -134,31 +135,20 @@ def fuse(r: Rankings, fusion: Fusion, k: int, per_doc: int = 3) -> list[Passage]
 class HybridSearch:
     """Gather vector, lexical and document rankings for a question and fuse them."""
 
-    def __init__(
-        self,
-        store: DocumentStore,
-        top_k: int = 5,
-        candidates: int = 30,
-        per_doc: int = 3,
-        fusion: Fusion = DEFAULT_FUSION,
-    ):
+    def __init__(self, store: DocumentStore, top_k: int = 5):
         self.store = store
         self.top_k = top_k
-        self.candidates = candidates
-        self.per_doc = per_doc
-        self.fusion = fusion
         self.lexical = LexicalIndex(store)
 
     def rankings(self, query: str) -> Rankings:
         """Gather the three rankings and their candidates for ``query``."""
         r = Rankings(query_vector=self.store.embeddings.embed_query(query))
-        for passage in self.store.search_by_vector(r.query_vector, self.candidates):
+        for passage in self.store.search_by_vector(r.query_vector, CANDIDATES):
             r.passages[passage.chunk_id] = passage
             r.vector.append(passage.chunk_id)
-            r.vector_scores.append(passage.vector_score or 0.0)
         for rank, passage in enumerate(r.passages.values(), 1):
             passage.vector_rank = rank
-        lexical_hits = self.lexical.search(query, self.candidates)
+        lexical_hits = self.lexical.search(query, CANDIDATES)
         r.lexical = [cid for cid, _ in lexical_hits]
         r.lexical_scores = [score for _, score in lexical_hits]
         documents = self.lexical.documents(query)
@@ -183,8 +173,9 @@ class HybridSearch:
         return self.top(self.rankings(query), k)
 
     def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
-        """Fuse gathered rankings into the best ``k`` passages, each with a cosine score."""
-        chosen = fuse(r, fusion or self.fusion, k or self.top_k, self.per_doc)
+        """Fuse gathered rankings (with ``fusion``, the shipped one by default) into the best
+        ``k`` passages, each with a cosine score."""
+        chosen = fuse(r, fusion or DEFAULT_FUSION, k or self.top_k)
         self._fill_vector_scores(chosen, r.query_vector)
         return chosen
 

@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 from rag.config import Settings
 from rag.errors import BackendUnavailable, EmbedderMismatch
 from rag.index import registry
-from rag.index.chroma import connect, create_collection, lock_store, rebuild_name
+from rag.index.chroma import connect, lock_store, open_collection
 from rag.ops.database import open_db
 from rag.types import Passage
 
@@ -88,16 +88,7 @@ class DocumentStore:
         self._lock = lock_store(settings)
         try:
             self.client = connect(settings)
-            names = {c.name for c in self.client.list_collections()}
-            rebuilt = rebuild_name(settings.collection)
-            if settings.collection not in names and rebuilt in names:
-                # A re-index finished its copy but stopped before the swap: finish the swap.
-                self.client.get_collection(rebuilt).modify(name=settings.collection)
-                names.add(settings.collection)
-            if settings.collection in names:
-                collection = self.client.get_collection(settings.collection)
-            else:
-                collection = create_collection(self.client, settings.collection, new_embedder)
+            collection = open_collection(self.client, settings.collection, new_embedder)
             self.embedder = str((collection.metadata or {}).get("embedder") or new_embedder)
             if expect_embedder and expect_embedder != self.embedder:
                 raise EmbedderMismatch(

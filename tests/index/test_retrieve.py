@@ -1,90 +1,13 @@
-"""Retrieval: margin-weighted fusion, document-aware ranking, look-alike documents."""
+"""Retrieval over a real store: document-aware ranking of look-alike documents, the identity
+header, naming terms. Fusion's rules on hand-built rankings are in test_fusion.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from rag.index.indexing import ingest_file
-from rag.index.retrieve import (
-    DEFAULT_FUSION,
-    Fusion,
-    HybridSearch,
-    Rankings,
-    _diverse,
-    fuse,
-    margin,
-)
-from rag.types import Passage
+from rag.index.retrieve import HybridSearch
 from tests.conftest import make_pdf
-
-
-def _passage(cid: str, doc: str) -> Passage:
-    return Passage(chunk_id=cid, doc_id=doc, source=f"{doc}.pdf", page=1, section="", text=cid)
-
-
-@pytest.mark.parametrize(
-    ("scores", "population", "expected"),
-    [
-        ([], None, 0.0),
-        ([0.0, 0.0], None, 0.0),
-        ([5.0, 5.0, 5.0, 5.0], None, 0.0),  # flat: the ranking says nothing
-        ([9.0, 1.0, 1.0, 1.0], None, pytest.approx(8 / 9)),
-        ([4.0, 3.0], 50, 1.0),  # two documents of fifty match: the rest score 0
-    ],
-)
-def test_margin_measures_how_far_the_best_stands_out(scores, population, expected):
-    assert margin(scores, population) == expected
-
-
-def _rankings(lexical_scores: list[float], document_scores: list[float]) -> Rankings:
-    r = Rankings()
-    for cid, doc in (("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B"), ("c1", "C")):
-        r.passages[cid] = _passage(cid, doc)
-    r.vector = ["a1", "b1", "a2", "b2", "c1"]
-    r.vector_scores = [0.8, 0.79, 0.7, 0.69, 0.6]
-    r.lexical = ["c1", "b2", "b1", "a2", "a1"]
-    r.lexical_scores = lexical_scores
-    r.documents = ["B", "A", "C"][: len(document_scores)]
-    r.document_scores = document_scores
-    r.document_count = 3
-    return r
-
-
-def test_flat_lexical_scores_do_not_outvote_the_vector_ranking():
-    flat = _rankings([3.0, 3.0, 2.99, 2.99, 2.98], [])
-    equal = [p.chunk_id for p in fuse(flat, Fusion(1, 1, 0, adaptive=False), 5)]
-    adaptive = [p.chunk_id for p in fuse(flat, Fusion(1, 1, 0, adaptive=True), 5)]
-    assert equal[0] != "a1"  # equal-weight RRF lets the noise move the top passage
-    assert adaptive[:2] == ["a1", "b1"]
-
-
-def test_a_peaked_lexical_ranking_still_counts():
-    peaked = _rankings([12.0, 2.0, 1.0, 1.0, 0.5], [])
-    ids = [p.chunk_id for p in fuse(peaked, Fusion(1, 1, 0, adaptive=True), 5)]
-    assert ids.index("c1") < 4  # last by vector, lifted by a confident lexical match
-
-
-def test_a_document_named_by_the_question_lifts_its_passages():
-    named = _rankings([3.0, 3.0, 2.99, 2.99, 2.98], [7.0])  # only B's profile matches
-    ids = [p.chunk_id for p in fuse(named, Fusion(1, 0, 1, adaptive=True), 5)]
-    assert ids[:2] == ["b1", "a1"] or ids[:2] == ["b1", "b2"]
-    unnamed = _rankings([3.0, 3.0, 2.99, 2.99, 2.98], [1.0, 1.0, 1.0])  # flat over all
-    assert [p.chunk_id for p in fuse(unnamed, Fusion(1, 0, 1, adaptive=True), 2)] == ["a1", "b1"]
-
-
-def test_focused_passages_join_the_candidates():
-    r = _rankings([3.0] * 5, [7.0])
-    r.passages["b9"] = _passage("b9", "B")
-    r.focused = ["b9"]
-    assert "b9" in [p.chunk_id for p in fuse(r, Fusion(1, 0, 1, adaptive=False), 5, per_doc=5)]
-    assert DEFAULT_FUSION.document > 0  # the shipped fusion ranks documents
-
-
-def test_diversity_caps_passages_per_document_while_others_remain():
-    ranked = [_passage(f"a{i}", "A") for i in range(5)] + [_passage("b0", "B")]
-    assert [p.chunk_id for p in _diverse(ranked, 4, per_doc=3)] == ["a0", "a1", "a2", "b0"]
-    assert len(_diverse(ranked[:5], 4, per_doc=3)) == 4  # nothing else: the cap gives way
-
 
 BODY = (
     "Results of operations.\n"
