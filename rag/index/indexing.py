@@ -18,34 +18,12 @@ from pathlib import Path
 from rag.errors import GroundworkError
 from rag.index import registry
 from rag.index.commit import commit
+from rag.index.reading import Prepared, prepare
 
-# Importable from here while pages, the CLI, evaluation and bench move to ``rag.index``.
-from rag.index.edits import (
-    delete_document,
-    edit_context,
-    reingest_document,
-    restore_previous,
-    update_metadata,
-)
-from rag.index.originals import previous_version
-from rag.index.reading import Prepared, prepare, read_document
+# Re-exported while evaluation/claims.py, bench_hostile.py and tests/ingest move to rag.index.
+from rag.index.reading import read_document as read_document
 from rag.index.report import IngestReport
 from rag.index.store import DocumentStore
-
-__all__ = [
-    "IngestReport",
-    "delete_document",
-    "document_names",
-    "edit_context",
-    "ingest_file",
-    "ingest_files",
-    "previous_version",
-    "read_document",
-    "reingest_document",
-    "restore_previous",
-    "sample_files",
-    "update_metadata",
-]
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import registry
-from rag.index.indexing import ingest_file, read_document
+from rag.index import ingest_file, read_document, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

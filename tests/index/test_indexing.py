@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.index import registry
-from rag.index.indexing import delete_document, ingest_file, ingest_files, reingest_document
+from rag.index import delete_document, ingest_file, ingest_files, registry, reingest_document
 from rag.index.retrieve import HybridSearch
 from tests.conftest import make_pdf
 
@@ -143,7 +142,7 @@ def test_review_by_from_front_matter_flags_overdue(store):
 
 
 def test_same_file_names_in_different_folders_are_kept_apart(store, tmp_path):
-    from rag.index.indexing import document_names
+    from rag.index import document_names
 
     (tmp_path / "leave").mkdir()
     (tmp_path / "travel").mkdir()
@@ -170,7 +169,7 @@ def test_unreadable_path_is_reported_not_raised(store, tmp_path):
 
 
 def test_context_correction_is_searchable_and_survives_reingest(store):
-    from rag.index.indexing import edit_context
+    from rag.index import edit_context
 
     ingest_file(store, "q.md", b"# Notes\n\nThe offsite budget is 12,000 euros.\n")
     report = edit_context(store, registry.doc_id_for("q.md"), subject="Hooli Research Lab")
@@ -203,7 +202,7 @@ def test_a_name_collision_asks_before_replacing(store):
 
 
 def test_the_previous_version_is_kept_and_can_be_restored(store):
-    from rag.index.indexing import previous_version, restore_previous
+    from rag.index import previous_version, restore_previous
 
     ingest_file(store, "remote.md", POLICY_V1)
     doc_id = store.documents()[0]["doc_id"]

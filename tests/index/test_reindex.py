@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from rag.config import Settings
 from rag.errors import BackendUnavailable
-from rag.index.indexing import ingest_file
+from rag.index import ingest_file
 from rag.index.chroma import rebuild_name
 from rag.index.reindex import reindex
 from rag.index.retrieve import HybridSearch

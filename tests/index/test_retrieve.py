@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.index.indexing import ingest_file
+from rag.index import ingest_file
 from rag.index.retrieve import HybridSearch
 from tests.conftest import make_pdf
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import EmbedderMismatch, StoreLocked
-from rag.index.indexing import ingest_file
+from rag.index import ingest_file
 from rag.index.retrieve import HybridSearch
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"
