@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser test's launch
+from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser test's launch
 
 QUESTIONS = [
     "How many days of annual leave do full-time employees get?",
