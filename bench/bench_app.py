@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rag.models import DEFAULT_EMBEDDER  # noqa: E402 - after the path setup
 from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser test's launch
 
 QUESTIONS = [
@@ -152,9 +153,7 @@ def ttft(repeat: int) -> dict[str, float]:
     data = Path(tempfile.mkdtemp(prefix="gw-bench-"))
     settings = Settings(data_dir=data, backend="embedded", temperature=0.0)
     choice = resolve_backend(settings)
-    store = DocumentStore(
-        settings, lambda n: make_embeddings(settings, n), "embedded/all-MiniLM-L6-v2"
-    )
+    store = DocumentStore(settings, lambda n: make_embeddings(settings, n), DEFAULT_EMBEDDER)
     ingest_files(store, sample_files())
     assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
     raw = Llama(

@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.models import DEFAULT_EMBEDDER
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -122,7 +124,7 @@ def visible_text(answer: str) -> str:
 
 def classify(answer: str) -> str:
     """The outcome named by the answer's first line."""
-    from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
+    from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
 
     if answer.startswith(NOT_FOUND):
         return "not found"
@@ -273,9 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         files = [*files, (filing.name, filing.read_bytes())]
     questions = load_questions(filing is not None)
 
-    store = DocumentStore(
-        settings, lambda name: make_embeddings(settings, name), "embedded/all-MiniLM-L6-v2"
-    )
+    store = DocumentStore(settings, lambda name: make_embeddings(settings, name), DEFAULT_EMBEDDER)
     try:
         started = time.perf_counter()
         reports = ingest_files(store, files)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench hostile [--size 200000] [--upload]
 
-Each case is read by ``rag.index.indexing.read_document`` (load, context, chunks; no embedding) in a
+Each case is read by ``rag.index.reading.read_document`` (load, context, chunks; no embedding) in a
 fresh subprocess, so its peak RSS (``VmHWM``) is the case's own; ``--upload`` times the whole
 upload instead (``ingest_file`` into a new embedded store: reading, embedding, storing). The
 ratio compares each case with the normal file of its format and size; the goal is under 2x
@@ -29,6 +29,7 @@ sys.path[:0] = [sys.argv[1], sys.argv[2]]
 from rag.config import Settings
 from rag.errors import IngestError
 from rag.index.indexing import read_document
+from rag.models import DEFAULT_EMBEDDER
 name, path = sys.argv[3], sys.argv[4]
 data = open(path, "rb").read()
 settings = Settings(data_dir=sys.argv[5], backend="embedded")
@@ -39,7 +40,7 @@ if sys.argv[6] == "upload":
     from rag.index.store import DocumentStore
     embeddings = MiniLMEmbeddings()
     embeddings.embed_documents(["warm up the model"])
-    store = DocumentStore(settings, lambda _: embeddings, "embedded/all-MiniLM-L6-v2")
+    store = DocumentStore(settings, lambda _: embeddings, DEFAULT_EMBEDDER)
     started = time.perf_counter()
     report = ingest_file(store, name, data)
     seconds = time.perf_counter() - started

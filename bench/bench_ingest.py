@@ -30,6 +30,8 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from rag.models import DEFAULT_EMBEDDER
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -115,7 +117,7 @@ def _open_store(data_dir: Path, embedder):
     from rag.index.store import DocumentStore
 
     settings = Settings(data_dir=data_dir, backend="embedded")
-    return DocumentStore(settings, lambda name: embedder, "embedded/all-MiniLM-L6-v2")
+    return DocumentStore(settings, lambda name: embedder, DEFAULT_EMBEDDER)
 
 
 def run_groundwork(files: list[Path], data_dir: Path, cases: list[dict]) -> dict:

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_app import QUESTIONS  # noqa: E402 - the same sample questions
+from rag.models import DEFAULT_EMBEDDER  # noqa: E402 - after the path setup
 
 REPLY = "Full-time employees receive 25 days of paid annual leave per calendar year [1]."
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="gw-bench-telemetry-"))
     minilm = MiniLMEmbeddings()
     settings = Settings(data_dir=data, backend="embedded")
-    store = DocumentStore(settings, lambda n: minilm, "embedded/all-MiniLM-L6-v2")
+    store = DocumentStore(settings, lambda n: minilm, DEFAULT_EMBEDDER)
     ingest_files(store, sample_files())
     model = GenericFakeChatModel(messages=iter([AIMessage(REPLY)] * (4 * args.answers + 10)))
     choice = BackendChoice("ollama", "scripted", "bench")

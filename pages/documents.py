@@ -11,12 +11,15 @@ from rag import (
     SUPPORTED_EXTENSIONS,
     GroundworkError,
     IngestReport,
+    context_changes,
     delete_document,
+    document_details,
     edit_context,
     escape_markdown,
     previous_version,
     reingest_document,
     restore_previous,
+    review_date,
     sample_files,
     update_metadata,
 )
@@ -105,11 +108,7 @@ with st.form("upload", clear_on_submit=True):
     submitted = st.form_submit_button("Add to library", type="primary", icon=":material/upload:")
 
 if submitted and uploads:
-    meta = {
-        "owner": owner.strip(),
-        "collection": collection.strip(),
-        "review_by": review_by.isoformat() if review_by else "",
-    }
+    meta = document_details(owner, collection, review_by)
     files = [(f.name, f.getvalue()) for f in uploads]
     try:
         remember(ingest_with_progress(store, files, meta), files, meta)
@@ -205,21 +204,14 @@ with st.form(f"meta_{chosen}"):
     left, middle, right = st.columns(3)
     new_owner = left.text_input("Owner", value=doc["owner"] or "")
     new_collection = middle.text_input("Collection / tag", value=doc["collection"] or "")
-    try:
-        current_review = date.fromisoformat(doc["review_by"][:10]) if doc["review_by"] else None
-    except ValueError:
-        current_review = None
     new_review = right.date_input(
-        "Review by", value=current_review, min_value=date(2000, 1, 1), format="YYYY-MM-DD"
-    )
+        "Review by", value=review_date(doc["review_by"]), min_value=date(2000, 1, 1),
+        format="YYYY-MM-DD",
+    )  # fmt: skip
     if st.form_submit_button("Save details", icon=":material/save:"):
         try:
             update_metadata(
-                store,
-                chosen,
-                owner=new_owner.strip(),
-                collection=new_collection.strip(),
-                review_by=new_review.isoformat() if new_review else "",
+                store, chosen, **document_details(new_owner, new_collection, new_review)
             )
         except GroundworkError as exc:
             st.error(escape_markdown(str(exc)), icon=":material/error:")
@@ -246,15 +238,7 @@ with st.form(f"context_{chosen}"):
     if edited:
         st.caption("Corrected by hand: " + ", ".join(sorted(edited)))
     if st.form_submit_button("Save and re-index", icon=":material/edit_note:"):
-        changes = {
-            key: value.strip()
-            for key, value in {
-                "title": new_title,
-                "subject": new_subject,
-                "period": new_period,
-            }.items()
-            if value.strip() != (context.get(key) or "")
-        }
+        changes = context_changes(context, title=new_title, subject=new_subject, period=new_period)
         if not changes:
             st.info("Nothing changed.", icon=":material/info:")
         else:

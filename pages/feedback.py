@@ -16,8 +16,10 @@ from rag import (
     count_feedback,
     escape_line,
     escape_markdown,
+    expected_sources,
     export_feedback,
     feedback_facets,
+    feedback_golden_set,
     feedback_span,
     get_feedback,
     golden_case,
@@ -49,7 +51,7 @@ if total == 0:
 
 def golden_path():
     """Where reviewed corrections are collected for the evaluation golden set."""
-    return settings().data_dir / "golden" / "feedback.jsonl"
+    return feedback_golden_set(settings())
 
 
 def _flash(kind: str, text: str) -> None:
@@ -72,12 +74,13 @@ def _add_golden(feedback_id: int) -> None:
     facts = st.session_state.get(f"gold_facts_{feedback_id}", "").splitlines()
     try:
         case = golden_case(row, answer, sources, key_facts=facts)
+        added = append_golden(golden_path(), case)
     except GroundworkError as exc:
         _flash("error", escape_markdown(f"Not added: {exc}."))
         return
-    if append_golden(golden_path(), case):
-        added = f"Added “{case['question']}” to the golden set ({golden_path()})."
-        _flash("success", escape_line(added))
+    if added:
+        note = f"Added “{case['question']}” to the golden set ({golden_path()})."
+        _flash("success", escape_line(note))
     else:
         _flash("warning", "This question is already in the golden set; nothing was added.")
 
@@ -216,13 +219,11 @@ with review_col:
 
 with golden_col:
     st.markdown("**Add to the golden set**")
-    sources = list(
-        dict.fromkeys([*row["cited_sources"], *(p.get("source") for p in row["passages"])])
-    )
+    sources = expected_sources(row)
     st.text_area("Corrected answer", value=row["answer"] or "", key=f"gold_answer_{row['id']}")
     st.multiselect(
         "Expected sources",
-        [s for s in sources if s],
+        sources,
         default=[s for s in row["cited_sources"] if s],
         key=f"gold_sources_{row['id']}",
     )

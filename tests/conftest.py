@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from rag.config import Settings
+from rag.models import DEFAULT_EMBEDDER
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -82,7 +83,7 @@ def open_store(minilm):
     opened = []
 
     def _open(settings: Settings, **kwargs):
-        store = DocumentStore(settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2", **kwargs)
+        store = DocumentStore(settings, lambda name: minilm, DEFAULT_EMBEDDER, **kwargs)
         opened.append(store)
         return store
 

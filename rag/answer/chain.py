@@ -21,7 +21,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from rag.answer.encoder import CachingEncoder
-from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED, settle
+from rag.answer.outcome import settle
 from rag.answer.prompts import load_prompt
 from rag.answer.refusal import DEFAULT_GATE, gate_features
 from rag.answer.result import AnswerResult
@@ -35,12 +35,7 @@ from rag.ops.telemetry import Telemetry
 from rag.text.markup import strip_markup
 from rag.types import Passage
 
-# The answer texts live in rag.answer.outcome; pages, the benchmarks and tests import them here.
 __all__ = [
-    "MODEL_FOUND_NOTHING",
-    "NOT_FOUND",
-    "NOT_VERIFIED",
-    "QUOTED",
     "AnswerStream",
     "Assistant",
     "format_context",

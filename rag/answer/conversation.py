@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
+from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
 
 if TYPE_CHECKING:
     from rag.answer.result import AnswerResult

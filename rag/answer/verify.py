@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from rag.answer.encoder import CachingEncoder, Encode
+from rag.answer.encoder import Encode
 from rag.answer.support import Units, check_claim, passage_sentences
 from rag.answer.verdict import SentenceCheck, Verification
 from rag.text.facts import FactIndex, extract_facts
@@ -36,19 +36,7 @@ from rag.text.sentences import cited_numbers, segments, strip_citations
 from rag.text.words import content_words
 from rag.types import Passage
 
-# The evaluation room imports these from here: CachingEncoder and Encode live in
-# rag.answer.encoder, SentenceCheck and Verification in rag.answer.verdict, passage_sentences
-# in rag.answer.support.
-__all__ = [
-    "CachingEncoder",
-    "Encode",
-    "SUPPORT_THRESHOLD",
-    "SentenceCheck",
-    "Verification",
-    "is_claim",
-    "passage_sentences",
-    "verify_answer",
-]
+__all__ = ["SUPPORT_THRESHOLD", "is_claim", "verify_answer"]
 
 # Calibrated on the 18F handbook (public markdown pages), 2026-11: 17 paraphrases vs 17
 # on-topic unsupported claims (no hard facts to catch them): 29/34 right at 0.74; 2 unsupported

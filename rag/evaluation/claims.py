@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answer import verify
+from rag.answer.encoder import Encode
+from rag.answer.support import passage_sentences
+from rag.answer.verify import verify_answer
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import CACHE_FORMAT
@@ -108,7 +110,7 @@ class PassageFinder:
         """Every chunk of one document, in reading order."""
         key = (corpus, source)
         if key not in self._docs:
-            from rag.index.indexing import read_document
+            from rag.index.reading import read_document
 
             path = self.corpora / corpus / source
             try:
@@ -168,7 +170,7 @@ class ClaimResult:
 def check_claims(
     claims: list[Claim],
     finder: PassageFinder,
-    encode: verify.Encode,
+    encode: Encode,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ClaimResult]:
     """Verify each claim as a one-sentence answer against its passages."""
@@ -177,12 +179,12 @@ def check_claims(
         if progress:
             progress(i, len(claims))
         passages, anchored = finder.passages(claim)
-        encode([s for p in passages for s in verify.passage_sentences(p)])  # as the chain does
+        encode([s for p in passages for s in passage_sentences(p)])  # as the chain does
         started = time.perf_counter()
         # The claim cites its evidence (all the passages it is checked against), as an
         # answer sentence cites its sources: figures may come from several chunks of a page.
         markers = "".join(f"[{n}]" for n in range(1, len(passages) + 1))
-        v = verify.verify_answer(f"{claim.claim} {markers}", passages, encode)
+        v = verify_answer(f"{claim.claim} {markers}", passages, encode)
         seconds = time.perf_counter() - started
         claims_checked = v.claims
         passed = all(s.supported for s in claims_checked)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import verify
+from rag.answer.encoder import CachingEncoder
 from rag.answer.refusal import DEFAULT_GATE, gate_features
 from rag.config import Settings
 from rag.evaluation.cache import (
@@ -25,7 +25,7 @@ from rag.evaluation.cache import (
     collect_docs,
     eval_store,
 )
-from rag.evaluation.golden import EvalCase, allowed_eval_path, golden_sets, load_dataset
+from rag.evaluation.golden import EvalCase
 from rag.evaluation.metrics import (
     K,
     key_fact_recall,
@@ -34,19 +34,12 @@ from rag.evaluation.metrics import (
     summarise,
     unflagged_unsupported,
 )
-from rag.evaluation.runs import EvalRun, list_runs, record_run
+from rag.evaluation.runs import EvalRun
 
 __all__ = [
     "EvalRun",
     "baseline_retrieval",
     "evaluate",
-    # Re-exported while pages/evaluation.py, rag/cli.py and tests/ move to `rag.evaluation`.
-    "allowed_eval_path",
-    "golden_sets",
-    "key_fact_recall",
-    "list_runs",
-    "load_dataset",
-    "record_run",
 ]
 
 Answer = Callable[[EvalCase], dict[str, Any]]  # one case's answer (or retrieval) fields
@@ -122,7 +115,7 @@ def _retriever(cached: CachedStore, embeddings, bases: dict[str, str]) -> Answer
     from rag.index.retrieve import HybridSearch
 
     search = HybridSearch(cached.store, top_k=K)
-    encode = verify.CachingEncoder(embeddings.encode)
+    encode = CachingEncoder(embeddings.encode)
     return lambda case: _retrieval_row(case, search, encode, bases)
 
 

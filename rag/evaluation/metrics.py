@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import verify
 from rag.answer.render import UNVERIFIED
+from rag.answer.verdict import Verification
 from rag.evaluation.golden import EvalCase
 from rag.text.sentences import split_sentences, strip_citations
 
@@ -87,7 +87,7 @@ def _sentence_key(text: str) -> str:
 
 
 def unflagged_unsupported(
-    verification: verify.Verification | None, answer: str, extractive: bool = False
+    verification: Verification | None, answer: str, extractive: bool = False
 ) -> int:
     """Count unsupported claim sentences the answer shows as fact (outside an "unverified" flag).
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answer import verify
+from rag.answer.encoder import CachingEncoder
 from rag.answer.refusal import DEFAULT_GATE, Gate, fit, gate_features
 from rag.config import Settings
 from rag.errors import DatasetError
@@ -113,7 +113,7 @@ def _summary(cases: list[EvalCase], retrieved: list[list[tuple[str, int]]]) -> d
 def _gate_rows(cases, rankings, search, embeddings) -> list[tuple[dict[str, float], bool]]:
     """The refusal gate's features for every question (answerable or not), as the chain sees
     them: the shipped fusion's top passages, their evidence strength and retrieval signals."""
-    encode = verify.CachingEncoder(embeddings.encode)
+    encode = CachingEncoder(embeddings.encode)
     rows = []
     for case, r in zip(cases, rankings, strict=True):
         passages = search.top(r, K, DEFAULT_FUSION)

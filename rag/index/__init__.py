@@ -9,6 +9,7 @@ Modules, lowest first: ``chroma`` (client, collections, the embedded store's loc
 """
 
 from rag.index.edits import (
+    context_changes,
     delete_document,
     edit_context,
     reingest_document,
@@ -18,6 +19,7 @@ from rag.index.edits import (
 from rag.index.indexing import document_names, ingest_file, ingest_files, sample_files
 from rag.index.originals import previous_version
 from rag.index.reading import read_document
+from rag.index.registry import document_details, is_overdue, review_date
 from rag.index.reindex import reindex
 from rag.index.report import IngestReport
 from rag.index.retrieve import (
@@ -40,12 +42,15 @@ __all__ = [
     "IngestReport",
     "Rankings",
     "StoredChunk",
+    "context_changes",
     "delete_document",
+    "document_details",
     "document_names",
     "edit_context",
     "fuse",
     "ingest_file",
     "ingest_files",
+    "is_overdue",
     "open_store",
     "previous_version",
     "question_terms",
@@ -53,6 +58,7 @@ __all__ = [
     "reindex",
     "reingest_document",
     "restore_previous",
+    "review_date",
     "sample_files",
     "update_metadata",
 ]

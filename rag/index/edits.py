@@ -36,6 +36,15 @@ def _reingest_from(store: DocumentStore, doc: dict[str, Any], original: Path) ->
     return commit(store, prepared, {}, None)
 
 
+def context_changes(context: dict[str, Any], **typed: str) -> dict[str, str]:
+    """The context fields typed differently from ``context`` (trimmed; "" restores derived)."""
+    return {
+        key: value.strip()
+        for key, value in typed.items()
+        if value.strip() != (context.get(key) or "")
+    }
+
+
 def reingest_document(store: DocumentStore, doc_id: str) -> IngestReport:
     """Ingest a document again from its kept original, as a new version."""
     with store.write_lock:

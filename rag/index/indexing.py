@@ -19,9 +19,6 @@ from rag.errors import GroundworkError
 from rag.index import registry
 from rag.index.commit import commit
 from rag.index.reading import Prepared, prepare
-
-# Re-exported while evaluation/claims.py, bench_hostile.py and tests/ingest move to rag.index.
-from rag.index.reading import read_document as read_document
 from rag.index.report import IngestReport
 from rag.index.store import DocumentStore
 

@@ -17,7 +17,8 @@ from rag.config import Settings
 from rag.errors import IngestError
 from rag.index import registry
 from rag.ingest import chunk_document, load_file, safe_filename
-from rag.ingest.context import DocumentContext, derive_context, file_words, pdf_cues
+from rag.ingest.context import DocumentContext, derive_context, file_words
+from rag.ingest.pdf_cues import pdf_cues
 from rag.models.embeddings import count_tokens
 from rag.types import ChunkDraft, LoadedDocument
 

@@ -218,14 +218,29 @@ def active_versions(db: sqlite_utils.Database) -> dict[str, int]:
     return {r["doc_id"]: r["version"] for r in fetch(db, "select doc_id, version from documents")}
 
 
+def review_date(review_by: str | None) -> date | None:
+    """A stored review-by value (YYYY-MM-DD...) as a date; None when empty or not a date."""
+    if not review_by:
+        return None
+    try:
+        return date.fromisoformat(str(review_by)[:10])
+    except ValueError:
+        return None
+
+
 def is_overdue(review_by: str | None) -> bool:
     """Whether a review-by date (YYYY-MM-DD) has passed."""
-    if not review_by:
-        return False
-    try:
-        return date.fromisoformat(str(review_by)[:10]) < date.today()
-    except ValueError:
-        return False
+    due = review_date(review_by)
+    return due is not None and due < date.today()
+
+
+def document_details(owner: str, collection: str, review_by: date | None) -> dict[str, str]:
+    """A document's details as typed in a form: trimmed, the review date in ISO form or ""."""
+    return {
+        "owner": owner.strip(),
+        "collection": collection.strip(),
+        "review_by": review_by.isoformat() if review_by else "",
+    }
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import PurePath
 
-from rag.ingest.pdf_cues import pdf_cues
 from rag.ingest.text import sensible_title
 from rag.types import LoadedDocument
 
@@ -92,7 +91,6 @@ __all__ = [
     "find_period",
     "find_subject",
     "meaningful_title",
-    "pdf_cues",  # re-exported: ingestion reads a PDF's cues before deriving its context
     "prominent_line",
 ]
 

@@ -1,7 +1,12 @@
 """Operations: the SQLite database and its migrations, feedback and the corrections it yields,
 the run log, insights, prices and telemetry."""
 
-from rag.ops.corrections import append_golden, golden_case
+from rag.ops.corrections import (
+    append_golden,
+    expected_sources,
+    feedback_golden_set,
+    golden_case,
+)
 from rag.ops.database import open_db
 from rag.ops.feedback import (
     FEEDBACK_REASONS,
@@ -25,8 +30,10 @@ __all__ = [
     "Telemetry",
     "append_golden",
     "count_feedback",
+    "expected_sources",
     "export_feedback",
     "feedback_facets",
+    "feedback_golden_set",
     "feedback_span",
     "get_feedback",
     "golden_case",

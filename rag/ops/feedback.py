@@ -19,7 +19,6 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from rag.errors import FeedbackError
-from rag.ops.corrections import append_golden, golden_case  # noqa: F401  # re-export: pages/feedback.py
 from rag.ops.database import fetch, time_bounds, to_iso, utc_now, write_transaction
 from rag.ops.runlog import decode, dumps
 

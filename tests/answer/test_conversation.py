@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.chain import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
 from rag.answer.conversation import (
     Outcome,
     answer_message,
@@ -18,6 +17,7 @@ from rag.answer.conversation import (
     section_heading,
     sentence_support,
 )
+from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, NOT_VERIFIED, QUOTED
 from rag.answer.result import AnswerResult
 from rag.types import Citation, Passage
 

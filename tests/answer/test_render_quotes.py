@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer.render import render_quotes
-from rag.evaluation.evaluate import key_fact_recall
+from rag.evaluation.metrics import key_fact_recall
 
 ROWS = [
     "Operating expenses: Research and development | Years Ended December 2, 2016: 975,987 | "

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.evaluate import list_runs
+from rag.evaluation.runs import list_runs
+from rag.models import DEFAULT_EMBEDDER
 from rag.ops.database import open_db
 from tests.conftest import make_pdf
 from tests.ingest.ingest_samples import misdirect_xref
@@ -145,7 +146,7 @@ def test_reindex_rebuilds_the_index(folder, tmp_path):
     assert run_cli("ingest", str(folder / "overtime.pdf"), data_dir=tmp_path / "d").returncode == 0
     result = run_cli("reindex", data_dir=tmp_path / "d")
     assert result.returncode == 0, result.stderr
-    assert "Re-indexed 1 chunks with embedded/all-MiniLM-L6-v2." in result.stdout
+    assert f"Re-indexed 1 chunks with {DEFAULT_EMBEDDER}." in result.stdout
     empty = run_cli("reindex", data_dir=tmp_path / "empty")
     assert empty.returncode == 1 and "no document store" in empty.stderr.lower()
 

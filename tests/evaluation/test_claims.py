@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.verify import CachingEncoder
+from rag.answer.encoder import CachingEncoder
 from rag.cli import main
 from rag.errors import DatasetError
 from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import render, verify
+from rag.answer import render
+from rag.answer.verdict import SentenceCheck, Verification
 from rag.evaluation.metrics import (
     hit_at,
     key_fact_recall,
@@ -61,9 +62,9 @@ def test_key_fact_recall(answer, facts, recall):
     assert key_fact_recall(answer, facts) == recall
 
 
-def _verification(*claims: tuple[str, bool]) -> verify.Verification:
-    checks = [verify.SentenceCheck(c, c, [1], ok, 0.9 if ok else 0.2, 1, "") for c, ok in claims]
-    return verify.Verification(checks, sum(ok for _, ok in claims) / len(claims))
+def _verification(*claims: tuple[str, bool]) -> Verification:
+    checks = [SentenceCheck(c, c, [1], ok, 0.9 if ok else 0.2, 1, "") for c, ok in claims]
+    return Verification(checks, sum(ok for _, ok in claims) / len(claims))
 
 
 def test_unflagged_unsupported_counts_sentences_shown_as_fact():

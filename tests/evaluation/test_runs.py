@@ -7,6 +7,7 @@ from pathlib import Path
 from rag.evaluation.evaluate import evaluate
 from rag.evaluation.golden import load_dataset
 from rag.evaluation.runs import list_runs, record_run
+from rag.models import DEFAULT_EMBEDDER
 from rag.ops.database import open_db
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,6 @@ def test_history_round_trip(settings, minilm):
     [stored] = list_runs(db)
     assert stored["id"] == run_id and stored["datasets"] == ["samples.jsonl"]
     assert stored["summary"]["source_hit_at_5"] == run.summary["source_hit_at_5"]
-    assert stored["embedder"] == "embedded/all-MiniLM-L6-v2" and stored["retrieval_only"] == 1
+    assert stored["embedder"] == DEFAULT_EMBEDDER and stored["retrieval_only"] == 1
     assert stored["baseline"] is None and stored["top_k"] == settings.top_k
     db.close()

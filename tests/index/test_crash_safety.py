@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from rag.index import indexing, registry, store as store_module
     from rag.config import Settings
-    from rag.models.embeddings import MiniLMEmbeddings
+    from rag.models import DEFAULT_EMBEDDER, MiniLMEmbeddings
     from rag.index.store import DocumentStore
 
     point, data_dir, source = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -68,7 +68,7 @@ CHILD = textwrap.dedent(
         pause_before(DocumentStore, "purge_stale", lambda *a, **k: "doc_id" in k)
     settings = Settings(data_dir=data_dir, backend="embedded")
     embeddings = MiniLMEmbeddings()
-    with DocumentStore(settings, lambda name: embeddings, "embedded/all-MiniLM-L6-v2") as store:
+    with DocumentStore(settings, lambda name: embeddings, DEFAULT_EMBEDDER) as store:
         report = indexing.ingest_file(store, "remote.md", source.read_bytes())
     print("DONE", report.status, flush=True)
     """

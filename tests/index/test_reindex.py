@@ -14,11 +14,12 @@ from rag.index.chroma import rebuild_name
 from rag.index.reindex import reindex
 from rag.index.retrieve import HybridSearch
 from rag.index.store import DocumentStore
+from rag.models import DEFAULT_EMBEDDER
 from rag.models.backends import make_embeddings
 from tests.conftest import close_page_store
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"
-MINILM = "embedded/all-MiniLM-L6-v2"
+MINILM = DEFAULT_EMBEDDER
 
 
 @pytest.fixture

@@ -13,13 +13,14 @@ import pytest
 from rag.errors import EmbedderMismatch, StoreLocked
 from rag.index import ingest_file
 from rag.index.retrieve import HybridSearch
+from rag.models import DEFAULT_EMBEDDER
 
 DOC = b"# Parking\n\nVisitors park in bay C and sign in at reception.\n"
 
 
 def test_collection_records_its_embedder(open_store, settings, minilm):
     store = open_store(settings)
-    assert store.embedder == "embedded/all-MiniLM-L6-v2"
+    assert store.embedder == DEFAULT_EMBEDDER
     store.close()
     with pytest.raises(EmbedderMismatch, match="re-index"):
         open_store(settings, expect_embedder="ollama/nomic-embed-text")
@@ -31,8 +32,8 @@ def test_collection_records_its_embedder(open_store, settings, minilm):
     reopened = DocumentStore(
         settings, lambda name: asked.append(name) or minilm, "ollama/nomic-embed-text"
     )
-    assert reopened.embedder == "embedded/all-MiniLM-L6-v2"
-    assert asked == ["embedded/all-MiniLM-L6-v2"]
+    assert reopened.embedder == DEFAULT_EMBEDDER
+    assert asked == [DEFAULT_EMBEDDER]
     reopened.close()
 
 
@@ -44,7 +45,7 @@ def test_second_process_is_refused(store, settings):
         "from rag.errors import StoreLocked\n"
         f"s = Settings(data_dir={str(settings.data_dir)!r})\n"
         "try:\n"
-        "    DocumentStore(s, lambda n: None, 'embedded/all-MiniLM-L6-v2')\n"
+        f"    DocumentStore(s, lambda n: None, {DEFAULT_EMBEDDER!r})\n"
         "except StoreLocked as exc:\n"
         "    print(exc); sys.exit(3)\n"
     )

@@ -287,7 +287,7 @@ def test_running_out_of_memory_fails_only_that_file(settings, monkeypatch):
 @pytest.mark.parametrize("unit", ["{%", "-", "*.", "!?#", "# ", "# ["])
 def test_repeated_symbols_do_not_multiply_the_passages_to_embed(settings, unit):
     """Each symbol is a token of its own: 200 KB of them once made 8x the passages of prose."""
-    from rag.index.indexing import read_document
+    from rag.index.reading import read_document
 
     _, _, normal = read_document("a.md", _of_size(NORMAL), settings)
     text = b"# Notes\n\nThe desk opens at 9. " + _of_size(unit) + b"\n\nIt closes at 5.\n"

@@ -9,6 +9,7 @@ from rag.config import Settings
 from rag.errors import BackendUnavailable, ConfigError, GroundworkError
 from rag.index.indexing import ingest_file
 from rag.index.store import DocumentStore
+from rag.models import DEFAULT_EMBEDDER
 from rag.models.backends import (
     default_embedder,
     make_chat_model,
@@ -94,7 +95,7 @@ def test_store_built_with_ollama_embeddings_is_not_stranded(tmp_path, fake_ollam
     # Ollama goes away: reopening says what to do instead of mixing in another vector space.
     fake_ollama.close()
     with pytest.raises(BackendUnavailable, match="re-index"):
-        DocumentStore(settings, lambda n: make_embeddings(settings, n), "embedded/all-MiniLM-L6-v2")
+        DocumentStore(settings, lambda n: make_embeddings(settings, n), DEFAULT_EMBEDDER)
 
 
 def test_chain_streams_a_cited_answer_through_ollama(tmp_path, fake_ollama, open_store):
@@ -135,7 +136,7 @@ def test_a_model_saying_not_found_is_checked_against_the_evidence(
     tmp_path, fake_ollama, open_store
 ):
     """The model's "not found" is itself a claim: with strong evidence it is not a refusal."""
-    from rag.answer.chain import MODEL_FOUND_NOTHING
+    from rag.answer.outcome import MODEL_FOUND_NOTHING
 
     fake_ollama.reply = "I could not find this in the documents."
     assistant = ollama_assistant(tmp_path, fake_ollama, open_store)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from rag.config import Settings
 from rag.index.indexing import ingest_file
 from rag.index.store import DocumentStore
+from rag.models import DEFAULT_EMBEDDER
 from rag.ops.database import open_db
 from rag.ops.feedback import list_feedback
 from rag.text.markup import escape_markdown
@@ -138,7 +139,7 @@ def live(md: str) -> str:
 
 def test_questions_documents_and_labels_render_as_text(store_page_data_dir, minilm):
     settings = Settings(data_dir=store_page_data_dir, backend="embedded")
-    with DocumentStore(settings, lambda name: minilm, "embedded/all-MiniLM-L6-v2") as store:
+    with DocumentStore(settings, lambda name: minilm, DEFAULT_EMBEDDER) as store:
         assert ingest_file(store, HOSTILE_FILE, HOSTILE_DOC.encode()).ok
     question = "Is the printer on floor three working? ![q](http://evil.example/q.png) <img src=x>"
     at = run_page()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.evaluation.evaluate import list_runs
+from rag.evaluation.runs import list_runs
 from rag.ops.database import open_db
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "evaluation.py")
