@@ -6,6 +6,11 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+EVAL_DESCRIPTION = (
+    "Answer every golden question through the real pipeline and report source hit@1/@5, MRR, "
+    "page hit@5, key-fact recall, unsupported sentences, refusal accuracy and latency, next to "
+    "a naive tutorial baseline."
+)
 EVAL_EXAMPLES = """\
 examples:
   python -m rag eval --dataset evals/samples.jsonl --docs rag/samples
@@ -22,6 +27,7 @@ GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay 
 live store is never touched. Each run is kept in the eval_runs history (Evaluation page).
 """
 
+INGEST_DESCRIPTION = "Ingest files into the configured store and print a report per file."
 INGEST_EXAMPLES = """\
 examples:
   python -m rag ingest handbook.pdf policies/leave.md
@@ -32,6 +38,11 @@ Ingests into the configured store (GROUNDWORK_DATA_DIR, or CHROMA_URL). Stop the
 when it uses the embedded store, or share the store through a `chroma run` server.
 """
 
+REINDEX_DESCRIPTION = (
+    "Rebuild the vector index with another embedder. A store keeps the embedder that built it, "
+    "so this is how a store moves between Ollama and the embedded model. Stop the app first "
+    "(it holds the embedded store)."
+)
 REINDEX_EXAMPLES = """\
 examples:
   python -m rag reindex
@@ -52,17 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# name -> (description, examples) shown in the subcommand's own help
+_TEXTS = {
+    "eval": (EVAL_DESCRIPTION, EVAL_EXAMPLES),
+    "ingest": (INGEST_DESCRIPTION, INGEST_EXAMPLES),
+    "reindex": (REINDEX_DESCRIPTION, REINDEX_EXAMPLES),
+}
+
+
+def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
+    """Add subcommand ``name``, listed with ``summary``, its help text from ``_TEXTS``."""
+    description, examples = _TEXTS[name]
+    return sub.add_parser(
+        name, help=summary, description=description, epilog=examples, formatter_class=_RAW
+    )
+
+
+def _add_files(parser: argparse.ArgumentParser, flag: str, summary: str) -> None:
+    """Add a repeatable ``FILE`` option."""
+    parser.add_argument(flag, action="append", type=Path, metavar="FILE", help=summary)
+
+
 def add_eval(sub: argparse._SubParsersAction) -> None:
     """Add ``eval``: golden questions, the multi-corpus suite, or labelled claims."""
-    ev = sub.add_parser(
-        "eval",
-        help="score golden question sets against a folder of documents",
-        description="Answer every golden question through the real pipeline and report source "
-        "hit@1/@5, MRR, page hit@5, key-fact recall, unsupported sentences, refusal accuracy and "
-        "latency, next to a naive tutorial baseline.",
-        epilog=EVAL_EXAMPLES,
-        formatter_class=_RAW,
-    )
+    ev = _command(sub, "eval", "score golden question sets against a folder of documents")
     _add_golden_arguments(ev)
     _add_suite_arguments(ev)
     _add_claims_arguments(ev)
@@ -70,13 +94,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
 
 def _add_golden_arguments(ev: argparse.ArgumentParser) -> None:
     """Arguments of a golden-set run (``--dataset`` and ``--docs``) and its shared options."""
-    ev.add_argument(
-        "--dataset",
-        action="append",
-        type=Path,
-        metavar="FILE",
-        help="JSONL golden set (repeat for several)",
-    )
+    _add_files(ev, "--dataset", "JSONL golden set (repeat for several)")
     ev.add_argument(
         "--docs",
         type=Path,
@@ -127,13 +145,11 @@ def _add_suite_arguments(ev: argparse.ArgumentParser) -> None:
 
 def _add_claims_arguments(ev: argparse.ArgumentParser) -> None:
     """Arguments of a claims run (``--claims``) and ``--tune``, which follows them in help."""
-    ev.add_argument(
+    _add_files(
+        ev,
         "--claims",
-        action="append",
-        type=Path,
-        metavar="FILE",
-        help="score the answer verifier on labelled claims (e.g. evals/claims/*.jsonl), per "
-        "corpus and kind, instead of answering questions; passages are read from --corpora",
+        "score the answer verifier on labelled claims (e.g. evals/claims/*.jsonl), per corpus "
+        "and kind, instead of answering questions; passages are read from --corpora",
     )
     ev.add_argument(
         "--show",
@@ -149,13 +165,7 @@ def _add_claims_arguments(ev: argparse.ArgumentParser) -> None:
 
 def add_ingest(sub: argparse._SubParsersAction) -> None:
     """Add ``ingest``: files or folders into the configured store."""
-    ing = sub.add_parser(
-        "ingest",
-        help="add files or folders to the document store",
-        description="Ingest files into the configured store and print a report per file.",
-        epilog=INGEST_EXAMPLES,
-        formatter_class=_RAW,
-    )
+    ing = _command(sub, "ingest", "add files or folders to the document store")
     ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ing.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
     ing.add_argument("--owner", help="owner recorded on every file")
@@ -176,15 +186,7 @@ def add_ingest(sub: argparse._SubParsersAction) -> None:
 
 def add_reindex(sub: argparse._SubParsersAction) -> None:
     """Add ``reindex``: re-embed every document with another embedder."""
-    rx = sub.add_parser(
-        "reindex",
-        help="re-embed every document with another embedding model",
-        description="Rebuild the vector index with another embedder. A store keeps the embedder "
-        "that built it, so this is how a store moves between Ollama and the embedded model. "
-        "Stop the app first (it holds the embedded store).",
-        epilog=REINDEX_EXAMPLES,
-        formatter_class=_RAW,
-    )
+    rx = _command(sub, "reindex", "re-embed every document with another embedding model")
     # No default here: naming the embedded model would import the model code (seconds) just
     # to print help; the command fills in rag.models.DEFAULT_EMBEDDER.
     rx.add_argument(

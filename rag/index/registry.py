@@ -29,27 +29,17 @@ migrations = Migrations("groundwork.registry")
 
 @migrations()
 def m001_documents(db: sqlite_utils.Database) -> None:
+    # fmt: off
     db["documents"].create(
         {
-            "doc_id": str,
-            "filename": str,
-            "kind": str,
-            "title": str,
-            "content_hash": str,
-            "version": int,
-            "pages": int,
-            "chunks": int,
-            "size_bytes": int,
-            "owner": str,
-            "collection": str,
-            "review_by": str,
-            "ingested_at": str,
-            "updated_at": str,
-            "report": str,
-            "metadata": str,
+            "doc_id": str, "filename": str, "kind": str, "title": str, "content_hash": str,
+            "version": int, "pages": int, "chunks": int, "size_bytes": int,
+            "owner": str, "collection": str, "review_by": str,
+            "ingested_at": str, "updated_at": str, "report": str, "metadata": str,
         },
         pk="doc_id",
     )
+    # fmt: on
     db["documents"].create_index(["content_hash"])
     db["registry_meta"].create({"key": str, "value": str}, pk="key")
     db["registry_meta"].insert({"key": "index_version", "value": "0"})
