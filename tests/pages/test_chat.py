@@ -14,16 +14,13 @@ from rag.models import DEFAULT_EMBEDDER
 from rag.ops.database import open_db
 from rag.ops.feedback import list_feedback
 from rag.text.markup import escape_markdown
+from tests.pages.apptest import run_page_file
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "chat.py")
 QUESTION = "How many days of annual leave do full-time employees get?"
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page_file("chat", 180)
 
 
 def load_samples(at: AppTest) -> None:

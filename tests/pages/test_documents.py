@@ -15,16 +15,13 @@ from rag.index.registry import content_hash
 from rag.ops.database import open_db
 from rag.text.markup import escape_markdown
 from tests.conftest import make_pdf
+from tests.pages.apptest import run_page_file
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "documents.py")
 PDF = "expenses.pdf"
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page_file("documents", 120)
 
 
 def click(at: AppTest, label: str) -> AppTest:

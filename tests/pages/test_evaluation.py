@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.evaluation.runs import list_runs
 from rag.ops.database import open_db
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "evaluation.py")
+from tests.pages.apptest import run_page_file
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page_file("evaluation", 300)
 
 
 def frame(at: AppTest, column: str):

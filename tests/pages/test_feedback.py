@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,8 +11,7 @@ from streamlit.testing.v1 import AppTest
 from rag.ops.database import open_db
 from rag.ops.feedback import get_feedback, mark_reviewed, record_feedback
 from tests.ops.test_runlog import make_run
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "feedback.py")
+from tests.pages.apptest import run_page_file
 
 
 @pytest.fixture
@@ -42,10 +40,7 @@ def seeded(page_data_dir):
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page_file("feedback", 60)
 
 
 def table_questions(at: AppTest) -> list[str]:

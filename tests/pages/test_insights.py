@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,8 +11,7 @@ from rag.ops.database import open_db
 from rag.ops.feedback import record_feedback
 from rag.ops.runlog import log_run
 from tests.ops.test_runlog import make_run
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "insights.py")
+from tests.pages.apptest import run_page_file
 
 
 @pytest.fixture
@@ -35,10 +33,7 @@ def seeded(page_data_dir):
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page_file("insights", 60)
 
 
 def gaps(at: AppTest) -> list[str]:
