@@ -19,6 +19,7 @@ _EXPORTS = {
     "DatasetError": "rag.errors",
     "EmbedderMismatch": "rag.errors",
     "FeedbackError": "rag.errors",
+    "GuardrailBlocked": "rag.errors",
     "IngestError": "rag.errors",
     "StoreError": "rag.errors",
     "StoreLocked": "rag.errors",

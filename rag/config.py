@@ -101,6 +101,52 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MB.")
     max_pages: int = Field(2000, ge=1, description="Most pages accepted in one document.")
 
+    # --- guardrails -----------------------------------------------------------------------------
+    pii_policy: str = Field(
+        "redact",
+        description="What to do with personal data found in a question, per type: 'redact' "
+        "(replaced by a typed placeholder such as <EMAIL_1> before the question reaches the "
+        "model, a trace or a log), 'block' (the question is refused) or 'allow'. A default "
+        "action, then TYPE=ACTION overrides, comma-separated: 'redact,US_SSN=block,"
+        "LOCATION=allow'. Types: PERSON, LOCATION, ADDRESS, EMAIL_ADDRESS, PHONE_NUMBER, "
+        "CREDIT_CARD, US_SSN, IBAN_CODE, IP_ADDRESS.",
+    )
+    pii_ner: bool = Field(
+        True,
+        description="Find names and places with the spaCy model as well as the pattern "
+        "recognisers (false: patterns only; PERSON and LOCATION are then not detected).",
+    )
+    pii_redact_documents: bool = Field(
+        False,
+        description="Redact personal data in documents before they are embedded and stored "
+        "(unset: documents with personal data are only flagged in their ingestion report).",
+    )
+    injection_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Prompt-injection score at or above which a question or document passage is "
+        "treated as an injection. Lower catches more and raises more false alarms. Unset: the "
+        "threshold chosen by cross-validation when the shipped detector was fitted.",
+    )
+    injection_action: Literal["block", "warn"] = Field(
+        "block",
+        description="A question that looks like a prompt injection: 'block' refuses it, 'warn' "
+        "answers it with a warning. Document passages that look like one are always "
+        "quarantined until an admin releases them.",
+    )
+    output_action: Literal["flag", "block"] = Field(
+        "flag",
+        description="An answer that fails an output check (personal data the passages do not "
+        "contain, the system prompt echoed, a denied term): 'flag' shows it with a warning, "
+        "'block' withholds it.",
+    )
+    deny_terms: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Words or phrases an answer must not contain (comma-separated), added to the "
+        "built-in list of abusive terms.",
+    )
+
     # --- cost -----------------------------------------------------------------------------------
     price_file: Path | None = Field(
         None,
@@ -145,6 +191,13 @@ class Settings(BaseSettings):
         description="Key of the HMAC that turns a user's email into the pseudonym traces carry "
         "(at least 16 characters). Unset: a random key kept in data_dir/pseudonym.key.",
     )
+
+    @field_validator("deny_terms", mode="before")
+    @classmethod
+    def _split_terms(cls, value):
+        if isinstance(value, str):  # from the environment: comma-separated
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("eval_dirs", mode="before")
     @classmethod

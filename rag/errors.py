@@ -9,7 +9,8 @@
      ├── DatabaseError          the SQLite database is busy, read-only, damaged or unreachable
      ├── IngestError            a file could not be read into the store
      ├── DatasetError           a golden set or evaluation docs folder cannot be used
-     └── FeedbackError          a rating, review or golden case cannot be recorded as given
+     ├── FeedbackError          a rating, review or golden case cannot be recorded as given
+     └── GuardrailBlocked       a question or answer was stopped by a privacy or safety check
 
 Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
 """
@@ -65,3 +66,16 @@ class DatasetError(GroundworkError):
 
 class FeedbackError(GroundworkError):
     """A rating, review or golden case is incomplete or refers to nothing stored."""
+
+
+class GuardrailBlocked(GroundworkError):
+    """A question or answer was stopped by a guardrail; the message says which and why.
+
+    ``kind`` names the check ("pii", "injection", "output"); ``detail`` what it found (entity
+    types, a score), never the offending text itself.
+    """
+
+    def __init__(self, kind: str, message: str, detail: str = ""):
+        self.kind = kind
+        self.detail = detail
+        super().__init__(message)

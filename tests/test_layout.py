@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"config", "errors", "types"},
     {"text"},
     {"models", "ops"},
+    {"guardrails"},
     {"ingest"},
     {"index"},
     {"answer"},

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IngestError
+from rag.guardrails.checks import ChunkCheck
 from rag.index import registry
 from rag.ingest import chunk_document, load_file, safe_filename
 from rag.ingest.context import DocumentContext, derive_context, file_words
@@ -70,6 +71,7 @@ class Prepared:
     error: IngestError | None = None
     seconds: float = 0.0
     corrections: dict[str, str] = field(default_factory=dict)
+    checks: list[ChunkCheck] = field(default_factory=list)  # one per draft; empty: not checked
 
 
 def prepare(

@@ -1,6 +1,7 @@
 """Operations: the SQLite database and its migrations, feedback and the corrections it yields,
 the run log, insights, prices and telemetry."""
 
+from rag.ops.audit import event_counts, recent_events, record_event, record_events
 from rag.ops.corrections import (
     append_golden,
     expected_sources,
@@ -30,6 +31,7 @@ __all__ = [
     "Telemetry",
     "append_golden",
     "count_feedback",
+    "event_counts",
     "expected_sources",
     "export_feedback",
     "feedback_facets",
@@ -42,6 +44,9 @@ __all__ = [
     "log_run",
     "mark_reviewed",
     "open_db",
+    "recent_events",
+    "record_event",
+    "record_events",
     "record_feedback",
     "run_days",
 ]

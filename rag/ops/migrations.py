@@ -126,3 +126,25 @@ def m004_eval_runs(db: Database) -> None:
         not_null={"created_at", "summary"},
     )
     db["eval_runs"].create_index(["created_at"])
+
+
+@MIGRATIONS()
+def m005_guardrail_events(db: Database) -> None:
+    """Create the audit log of guardrail events (what was checked, found and done)."""
+    db["guardrail_events"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "stage": str,  # question | chunk | answer
+            "kind": str,  # pii | injection | output
+            "action": str,  # redacted | blocked | warned | flagged | quarantined | released | ...
+            "detail": str,  # entity types with counts, a score, the check that failed
+            "excerpt": str,  # the offending text with personal data redacted, truncated
+            "run_id": str,
+            "source": str,  # the document, for chunk events
+            "user_hash": str,  # the pseudonym traces carry, never the email
+        },
+        pk="id",
+    )
+    db["guardrail_events"].create_index(["created_at"])
+    db["guardrail_events"].create_index(["kind", "created_at"])
