@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         "refuses below half of it and the model decides the rest.",
     )
     prompt_version: str = Field(
-        "v1", description="Version of the prompt files in rag/prompts used to answer."
+        "v2", description="Version of the prompt files in rag/answer/prompts used to answer."
     )
 
     # --- ingestion limits --------------------------------------------------------------------

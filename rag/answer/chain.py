@@ -32,7 +32,7 @@ from rag.index.retrieve import GroundworkRetriever, HybridSearch
 from rag.index.store import DocumentStore
 from rag.models.backends import BackendChoice
 from rag.ops.telemetry import Telemetry
-from rag.text.markup import strip_markup
+from rag.text.markup import defuse_delimiters, strip_markup
 from rag.types import Passage
 
 __all__ = [
@@ -43,21 +43,24 @@ __all__ = [
 
 
 def format_context(passages: Sequence[Passage]) -> str:
-    """Number passages for the prompt: ``[1] (document context) text``.
+    """Quote passages for the prompt, each between ``<passage>`` tags, numbered for citing.
 
-    The document's context (title, subject, period) says which company, team or period a
-    passage speaks of when its text only says "the Company". File names and pages stay out:
+    The tags mark the passages as quoted data (the system turn says they carry no
+    instructions); a look-alike tag inside a passage is made inert so it cannot close the
+    quote. The document's context (title, subject, period) says which company, team or period
+    a passage speaks of when its text only says "the Company". File names and pages stay out:
     small models copy them into the answer, and citations map [n] back to file and page anyway.
     """
     return "\n\n".join(
-        f"[{i}] {_context_note(p)}{strip_markup(' '.join(p.text.split()))}"
+        f'<passage id="{i}"{_context_note(p)}>\n[{i}] '
+        f"{defuse_delimiters(strip_markup(' '.join(p.text.split())))}\n</passage>"
         for i, p in enumerate(passages, 1)
     )
 
 
 def _context_note(passage: Passage) -> str:
-    context = " ".join(passage.context.split())
-    return f"(From: {strip_markup(context)}) " if context else ""
+    context = defuse_delimiters(strip_markup(" ".join(passage.context.split())))
+    return f' from="{context.replace(chr(34), chr(39))}"' if context else ""
 
 
 GENERATE_FLOOR = 0.5  # generating, the gate refuses below this share of refusal_threshold

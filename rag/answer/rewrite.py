@@ -10,6 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.answer.prompts import load_prompt
 from rag.config import Settings
+from rag.text.markup import defuse_delimiters
 from rag.text.words import tokenize
 
 _ROLE_PREFIX = re.compile(r"^(user|assistant|question|standalone question)\s*:\s*", re.I)
@@ -56,7 +57,9 @@ def rewrite_query(
     if model is None:
         return fallback
     prompt = load_prompt("rewrite", settings.prompt_version)
-    convo = "\n".join(f"User: {q}\nAssistant: {a[:300]}" for q, a in history[-3:])
+    convo = defuse_delimiters(
+        "\n".join(f"User: {q}\nAssistant: {a[:300]}" for q, a in history[-3:])
+    )
     messages = [
         SystemMessage(prompt.system),
         HumanMessage(prompt.user.format(history=convo, question=question)),

@@ -74,3 +74,16 @@ _MARKUP = re.compile(r"\*\*|__|`+|^#{1,6}[ \t]+", re.MULTILINE)
 def strip_markup(text: str) -> str:
     """Drop Markdown emphasis, code ticks and heading marks, keeping the words."""
     return _MARKUP.sub("", text)
+
+
+_DELIMITER = re.compile(r"<\s*(/?)\s*(passage|conversation)\b[^>]*>?", re.IGNORECASE)
+
+
+def defuse_delimiters(text: str) -> str:
+    """Make look-alikes of the prompt's quoting tags inert inside quoted text.
+
+    Passages and conversations are quoted to the model between ``<passage>`` and
+    ``<conversation>`` tags; a document that writes ``</passage>`` itself must not be able to
+    close the quote early and speak outside it. The tag is kept readable as ``‹/passage›``.
+    """
+    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}{m.group(2)}›", text)

@@ -41,7 +41,7 @@ def test_streamed_answer_cites_the_pdf_page(assistant, store):
     cited = {(c.passage.source, c.passage.page) for c in result.citations}
     assert ("handbook.pdf", 2) in cited
     assert result.answer  # verified text or the extractive fallback, never empty
-    assert result.backend == "embedded" and result.prompt_version == "answer.v1"
+    assert result.backend == "embedded" and result.prompt_version == "answer.v2"
     assert result.tokens_in > 0 and result.tokens_out > 0
     for key in ("retrieve_ms", "ttft_ms", "generate_ms", "verify_ms", "total_ms"):
         assert result.timings[key] >= 0

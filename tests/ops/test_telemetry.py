@@ -53,7 +53,7 @@ def test_trace_carries_retrieval_and_model_steps(traced):
     root = capture.run(run_id)
     assert root["name"] == "groundwork-answer"
     meta = root["extra"]["metadata"]
-    assert meta["prompt_version"] == "answer.v1" and meta["index_version"] == 1
+    assert meta["prompt_version"] == "answer.v2" and meta["index_version"] == 1
     key = (assistant.settings.data_dir / KEY_FILE).read_bytes().strip()
     assert meta["user_hash"] == pseudonym("ana@example.org", key)
     assert meta["user_hash"] not in hashlib.sha256(b"ana@example.org").hexdigest()
