@@ -3,9 +3,10 @@ hybrid retrieval (vectors + BM25).
 
 Modules, lowest first: ``chroma`` (client, collections, the embedded store's lock), ``registry``
 (what is served), ``store`` (``DocumentStore``), ``reading`` (a file read and chunked),
-``report``, ``originals`` (kept uploads), ``commit`` (a version written and switched to),
-``indexing`` (files and batches in), ``edits`` (re-ingest, restore, edit, delete), ``reindex``,
-``lexical`` (BM25) and ``retrieve`` (rankings and their fusion).
+``report``, ``originals`` (kept uploads), ``quarantine`` (passages held as possible prompt
+injections), ``commit`` (a version written and switched to), ``indexing`` (files and batches
+in), ``edits`` (re-ingest, restore, edit, delete), ``reindex``, ``lexical`` (BM25) and
+``retrieve`` (rankings and their fusion).
 """
 
 from rag.index.edits import (
@@ -18,6 +19,7 @@ from rag.index.edits import (
 )
 from rag.index.indexing import document_names, ingest_file, ingest_files, sample_files
 from rag.index.originals import previous_version
+from rag.index.quarantine import delete_passage, list_quarantined, release_passage
 from rag.index.reading import read_document
 from rag.index.registry import document_details, is_overdue, review_date
 from rag.index.reindex import reindex
@@ -44,6 +46,7 @@ __all__ = [
     "StoredChunk",
     "context_changes",
     "delete_document",
+    "delete_passage",
     "document_details",
     "document_names",
     "edit_context",
@@ -51,12 +54,14 @@ __all__ = [
     "ingest_file",
     "ingest_files",
     "is_overdue",
+    "list_quarantined",
     "open_store",
     "previous_version",
     "question_terms",
     "read_document",
     "reindex",
     "reingest_document",
+    "release_passage",
     "restore_previous",
     "review_date",
     "sample_files",

@@ -5,6 +5,10 @@ switch the registry to it and advance the index version in one SQLite transactio
 version's chunks are purged after. A crash before the switch leaves the previous version
 served and this attempt's chunks to the purge at the next open; after it, the new version is
 complete and served.
+
+Passages the guardrails flagged as prompt injections are not written to the vector store: they
+are held in the registry's quarantine table, inserted in the switch's transaction
+(:mod:`rag.index.quarantine`), and the report counts them and the personal data found.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from typing import Any
 
 from rag.index import registry
 from rag.index.originals import keep_original
+from rag.index.quarantine import Held, hold, quarantine_events, split_quarantined
 from rag.index.reading import Prepared, identity_header
-from rag.index.report import IngestReport, report_for
+from rag.index.report import IngestReport, add_guardrail_findings, pii_detail, report_for
 from rag.index.store import DocumentStore, StoredChunk
+from rag.ops.audit import event_row, record_events
 from rag.ops.database import write_transaction
 
 log = logging.getLogger(__name__)
@@ -38,12 +44,15 @@ def commit(
     previous = registry.get_document(store.db, doc_id)
     version = registry.allocate_version(store.db, doc_id)
     try:
-        total = _write_chunks(store, prepared, doc_id, version, progress)
+        kept, held = split_quarantined(_stored_chunks(prepared, doc_id, version), prepared.checks)
+        _write_chunks(store, kept, progress)
         served = previous["version"] if previous else None
         keep_original(store, doc_id, version, served, prepared.name, prepared.data)
-        report = _version_report(prepared, doc_id, version, total, previous is not None)
+        report = _version_report(prepared, doc_id, version, len(kept), previous is not None)
+        add_guardrail_findings(report, prepared.checks, store.settings.pii_redact_documents)
         report.seconds = prepared.seconds + time.perf_counter() - started
-        switched = _switch(store, _document_row(prepared, doc_id, version, meta, previous), report)
+        row = _document_row(prepared, doc_id, version, len(kept), meta, previous)
+        switched = _switch(store, row, report, held)
     except BaseException:
         with write_transaction(store.db):
             registry.mark_failed(store.db, doc_id, version)
@@ -53,21 +62,17 @@ def commit(
     if not switched:
         report.status = "superseded"
         report.warnings.append("a newer version was stored meanwhile and is the one served.")
+    else:
+        _audit_findings(store, report, held)
     return report
 
 
 def _write_chunks(
-    store: DocumentStore,
-    prepared: Prepared,
-    doc_id: str,
-    version: int,
-    progress: Callable[[int, int], None] | None,
-) -> int:
-    """Embed and store the version's chunks (not served yet); return how many."""
-    chunks = _stored_chunks(prepared, doc_id, version)
+    store: DocumentStore, chunks: list[StoredChunk], progress: Callable[[int, int], None] | None
+) -> None:
+    """Embed and store the version's chunks (not served yet)."""
     total = len(chunks)
     store.add_chunks(chunks, (lambda done: progress(done, total)) if progress else None)
-    return total
 
 
 def _version_report(
@@ -80,11 +85,27 @@ def _version_report(
     return report
 
 
-def _switch(store: DocumentStore, row: dict[str, Any], report: IngestReport) -> bool:
-    """Serve ``row``'s version; False when a newer one is served already."""
+def _switch(
+    store: DocumentStore, row: dict[str, Any], report: IngestReport, held: list[Held]
+) -> bool:
+    """Serve ``row``'s version with its held passages; False when a newer one is served."""
     row["report"] = json.dumps(report.to_dict())
-    with write_transaction(store.db):  # served and index version advance at once
-        return registry.switch_version(store.db, row)
+    with write_transaction(store.db):  # served, held and index version advance at once
+        switched = registry.switch_version(store.db, row)
+        if switched and held:
+            hold(store.db, held)
+        return switched
+
+
+def _audit_findings(store: DocumentStore, report: IngestReport, held: list[Held]) -> None:
+    """Log the file's quarantined passages and the personal data found, in one write."""
+    events = quarantine_events(report.filename, held)
+    if report.pii:
+        action = "redacted" if store.settings.pii_redact_documents else "flagged"
+        events.append(
+            event_row("chunk", "pii", action, pii_detail(report.pii), source=report.filename)
+        )
+    record_events(store.db, events)
 
 
 def _stored_chunks(prepared: Prepared, doc_id: str, version: int) -> list[StoredChunk]:
@@ -114,10 +135,12 @@ def _document_row(
     prepared: Prepared,
     doc_id: str,
     version: int,
+    chunks: int,
     meta: dict[str, str],
     previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The registry row that serves ``version``; owner, collection and dates carry over."""
+    """The registry row that serves ``version`` (``chunks`` stored, quarantined ones apart);
+    owner, collection and dates carry over."""
     doc, context = prepared.doc, prepared.context
     assert doc is not None and context is not None
     keep = previous or {}
@@ -132,7 +155,7 @@ def _document_row(
         "content_hash": prepared.digest,
         "version": version,
         "pages": len(doc.pages),
-        "chunks": len(prepared.drafts),
+        "chunks": chunks,
         "size_bytes": len(prepared.data),
         "owner": meta.get("owner") or keep.get("owner") or str(doc.metadata.get("owner") or ""),
         "collection": meta.get("collection") or keep.get("collection") or "",

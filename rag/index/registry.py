@@ -10,6 +10,9 @@ before its first chunk is written (``writing``); the switch marks it ``served`` 
 replaces ``retired``; an attempt that fails is ``failed``. A purge deletes the chunks of retired
 and failed versions (and of ``writing`` ones no writer is alive for) and marks them ``purged``.
 Numbers are never reused, so a crashed attempt's chunks can never pass for a later attempt's.
+
+Passages held back at ingestion as possible prompt injections live in the ``quarantine`` table
+instead of the vector store (:mod:`rag.index.quarantine`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,24 @@ def m003_versions(db: sqlite_utils.Database) -> None:
     db["documents"].add_column("upload_name", str)
     db.execute("insert into versions select doc_id, version, 'served', updated_at from documents")
     db.execute("update documents set upload_name = filename")
+
+
+@migrations()
+def m004_quarantine(db: sqlite_utils.Database) -> None:
+    # Passages flagged as prompt injections at ingestion: held here, never in the vector store,
+    # until an admin releases (embeds) or deletes them. ``text`` is the chunk as it would have
+    # been stored (identity header + passage); rows of versions not served are ignored.
+    # fmt: off
+    db["quarantine"].create(
+        {
+            "chunk_id": str, "doc_id": str, "version": int, "source": str, "page": int,
+            "section": str, "score": float, "excerpt": str, "text": str, "metadata": str,
+            "state": str, "flagged_at": str, "decided_at": str, "decided_by": str,
+        },
+        pk="chunk_id",
+    )
+    # fmt: on
+    db["quarantine"].create_index(["doc_id", "version", "state"])
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.guardrails.checks import ChunkCheck
 from rag.types import LoadedDocument
+
+# Entity types as a report names them: (singular, plural).
+PII_NAMES = {
+    "EMAIL_ADDRESS": ("email address", "email addresses"),
+    "PHONE_NUMBER": ("phone number", "phone numbers"),
+    "CREDIT_CARD": ("payment card number", "payment card numbers"),
+    "US_SSN": ("US social security number", "US social security numbers"),
+    "IBAN_CODE": ("IBAN", "IBANs"),
+    "IP_ADDRESS": ("IP address", "IP addresses"),
+    "PERSON": ("person's name", "people's names"),
+    "LOCATION": ("place name", "place names"),
+    "ADDRESS": ("postal address", "postal addresses"),
+}
 
 
 @dataclass
@@ -21,7 +35,9 @@ class IngestReport:
     chars_per_page: list[int] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
     empty_pages: list[int] = field(default_factory=list)
-    chunks: int = 0
+    chunks: int = 0  # passages stored (searchable)
+    quarantined: int = 0  # passages held back as possible prompt injections
+    pii: dict[str, int] = field(default_factory=dict)  # entity type -> how many found
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
@@ -49,3 +65,45 @@ def report_for(doc: LoadedDocument, name: str) -> IngestReport:
         empty_pages=[p.number for p in doc.pages if not p.text.strip()],
         warnings=list(doc.warnings),
     )
+
+
+def pii_counts(checks: list[ChunkCheck]) -> dict[str, int]:
+    """Personal data found in a document's passages: entity type -> count, most found first."""
+    totals: dict[str, int] = {}
+    for check in checks:
+        for kind, count in check.pii.items():
+            totals[kind] = totals.get(kind, 0) + count
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
+
+
+def pii_detail(pii: dict[str, int]) -> str:
+    """Counts per entity type for the audit log, e.g. ``EMAIL_ADDRESS=4, PHONE_NUMBER=2``."""
+    return ", ".join(f"{kind}={count}" for kind, count in pii.items())
+
+
+def add_guardrail_findings(report: IngestReport, checks: list[ChunkCheck], redacted: bool) -> None:
+    """Count held passages and personal data into ``report`` and warn about them in words."""
+    report.quarantined = sum(check.quarantine for check in checks)
+    report.pii = pii_counts(checks)
+    if report.quarantined:
+        n = report.quarantined
+        report.warnings.append(
+            f"{n} passage{'s look' if n != 1 else ' looks'} like instructions to the assistant "
+            f"(possible prompt injection) and {'are' if n != 1 else 'is'} held back from answers "
+            "until an admin releases "
+            f"{'them' if n != 1 else 'it'} on the Documents page."
+        )
+    if report.pii:
+        found = ", ".join(_counted(kind, count) for kind, count in report.pii.items())
+        handling = (
+            "redacted before storing"
+            if redacted
+            else "kept as is; set GROUNDWORK_PII_REDACT_DOCUMENTS=true to redact personal data "
+            "before documents are stored"
+        )
+        report.warnings.append(f"contains personal data: {found} ({handling}).")
+
+
+def _counted(kind: str, count: int) -> str:
+    one, many = PII_NAMES.get(kind, (kind, kind))
+    return f"{count} {one if count == 1 else many}"
