@@ -34,6 +34,7 @@ pages = st.navigation(
         "Operations": [
             st.Page("pages/feedback.py", title="Feedback review", icon=":material/thumbs_up_down:"),
             st.Page("pages/insights.py", title="Insights", icon=":material/monitoring:"),
+            st.Page("pages/guardrails.py", title="Guardrails", icon=":material/shield:"),
             st.Page("pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
         ],
     }
