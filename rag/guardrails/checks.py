@@ -31,5 +31,7 @@ class QuestionCheck:
     mapping: dict[str, str] = field(default_factory=dict)  # placeholder -> what the user typed
     pii: dict[str, int] = field(default_factory=dict)
     injection: float = 0.0
+    injection_flagged: bool = False  # the score reached the injection threshold
     action: Action = "allow"
+    blocked_by: str = ""  # "pii" or "injection" when the action is "block"
     message: str = ""  # what the user is told when the question is warned or blocked
