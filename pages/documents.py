@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import streamlit as st
@@ -13,11 +14,15 @@ from rag import (
     IngestReport,
     context_changes,
     delete_document,
+    delete_passage,
     document_details,
     edit_context,
+    escape_line,
     escape_markdown,
+    list_quarantined,
     previous_version,
     reingest_document,
+    release_passage,
     restore_previous,
     review_date,
     sample_files,
@@ -64,6 +69,8 @@ def show_report(report: IngestReport) -> None:
         return
     summary = f"**{name}** — {meaning}: {report.pages} page{'s' * (report.pages != 1)}"
     summary += f", {report.chunks} passages"
+    if report.quarantined:
+        summary += f" ({report.quarantined} held back for review)"
     if report.seconds:
         summary += f" in {report.seconds:.1f} s"
     notes = list(report.warnings)
@@ -142,6 +149,8 @@ if not documents:
         st.rerun()
     st.stop()
 
+held = list_quarantined(store)
+held_by_doc = Counter(p["doc_id"] for p in held)
 st.subheader(f"Library · {len(documents)} document{'s' * (len(documents) != 1)}")
 overdue = [d for d in documents if d["overdue"]]
 if overdue:
@@ -165,6 +174,7 @@ st.dataframe(
             "collection": d["collection"] or "",
             "pages": d["pages"],
             "passages": d["chunks"],
+            "held back": held_by_doc[d["doc_id"]],
             "version": d["version"],
             "updated": (d["updated_at"] or "")[:10],
         }
@@ -179,11 +189,52 @@ st.dataframe(
         "period": st.column_config.TextColumn(help="The period or date it covers"),
         "pages": st.column_config.NumberColumn(width="small"),
         "passages": st.column_config.NumberColumn(width="small", help="Searchable chunks"),
+        "held back": st.column_config.NumberColumn(
+            width="small", help="Passages quarantined as possible prompt injections; see below"
+        ),
         "owner": st.column_config.TextColumn(width="medium"),
         "version": st.column_config.NumberColumn(width="small"),
     },
 )
 st.caption(f"Index version {store.index_version} · embeddings {store.embedder}")
+
+
+def review_held(passage: dict) -> None:
+    """One quarantined passage, shown as inert text, with its release and delete buttons."""
+    where = f"**{escape_line(passage['source'])}** · page {passage['page']}"
+    if passage["section"]:
+        where += f" · {escape_line(passage['section'], 80)}"
+    st.markdown(f"{where} · injection score {passage['score']:.2f}")
+    if passage["excerpt"]:
+        st.caption("Most suspicious sentence: " + escape_line(passage["excerpt"], 300))
+    with st.expander("Passage text"):
+        st.code(passage["passage"], language=None, wrap_lines=True)  # untrusted: never rendered
+    buttons, cid = st.container(horizontal=True), passage["chunk_id"]
+    for label, act, icon, done in (
+        ("Release", release_passage, ":material/lock_open:", "released: answers can cite it now"),
+        ("Delete", delete_passage, ":material/delete:", "deleted: answers will never use it"),
+    ):
+        if buttons.button(label, key=f"{label.lower()}_{cid}", icon=icon):
+            try:
+                act(store, cid)
+            except GroundworkError as exc:
+                st.error(escape_markdown(str(exc)), icon=":material/error:")
+            else:
+                page = f"{escape_line(passage['source'])}, page {passage['page']}"
+                st.session_state["documents_flash"] = f"The passage of {page} was {done}."
+                st.rerun()
+
+
+if held:
+    st.subheader(f"Quarantined passages · {len(held)}")
+    st.caption(
+        "These passages read like instructions to the assistant (possible prompt injection), "
+        "so answers never use them. Release a passage that is harmless to make it searchable; "
+        "delete one that is not."
+    )
+    for passage in held:
+        with st.container(border=True):
+            review_held(passage)
 
 st.subheader("Manage a document")
 names = {d["doc_id"]: d["filename"] for d in documents}
@@ -191,9 +242,10 @@ chosen = st.selectbox("Document", list(names), format_func=names.__getitem__)
 doc = next(d for d in documents if d["doc_id"] == chosen)
 label = escape_markdown(names[chosen])
 report = doc["report"] or {}
+held_note = f" ({held_by_doc[chosen]} held back)" if held_by_doc[chosen] else ""
 st.caption(
-    f"{doc['kind']} · {doc['pages']} pages · {doc['chunks']} passages · version {doc['version']} · "
-    f"first added {(doc['ingested_at'] or '')[:10]}"
+    f"{doc['kind']} · {doc['pages']} pages · {doc['chunks']} passages{held_note} · version "
+    f"{doc['version']} · first added {(doc['ingested_at'] or '')[:10]}"
 )
 for warning in report.get("warnings") or []:
     st.warning(escape_markdown(warning), icon=":material/warning:")
