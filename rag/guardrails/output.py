@@ -30,6 +30,10 @@ MAX_SOURCE_CHARS = 200_000
 SHINGLE = 8
 ECHO_WORDS = 12
 
+# A place name alone (a country, a city: spaCy's GPE/LOC) identifies no one and answers name them
+# freely; street addresses are ADDRESS and still count.
+NOT_LEAKS = frozenset({"LOCATION"})
+
 # Invisible characters that split a word without showing (zero-width space/joiners, word joiner,
 # soft hyphen, BOM): removed before matching denied terms.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
@@ -94,7 +98,7 @@ def pii_leaks(answer: str, sources: Sequence[str], pii: Any) -> list[OutputIssue
     known = _SourceValues(sources)
     leaked: dict[str, int] = {}
     for span in spans:
-        if not known.has(span.text):
+        if span.entity_type not in NOT_LEAKS and not known.has(span.text, span.entity_type):
             leaked[span.entity_type] = leaked.get(span.entity_type, 0) + 1
     return [
         OutputIssue("pii_leak", f"{kind} ×{n} not in the passages or the question")
@@ -115,15 +119,24 @@ class _SourceValues:
     def __init__(self, sources: Sequence[str]):
         tokens = [t for s in sources for t in (*value_tokens(s), "\n")]
         self.joined = f" {' '.join(tokens)} "
+        self.words = set(tokens)
         self.numbers = {t for t in tokens if t.isdigit() and len(t) >= _MIN_NUMBER_DIGITS}
 
-    def has(self, value: str) -> bool:
+    def has(self, value: str, entity_type: str = "") -> bool:
         tokens = value_tokens(value)
         if not tokens:
             return True  # nothing comparable: punctuation alone is no personal data
         if f" {' '.join(tokens)} " in self.joined:
             return True
+        if entity_type == "PERSON":
+            return self._same_person(tokens)
         return len(tokens) == 1 and self._same_number(tokens[0])
+
+    def _same_person(self, tokens: list[str]) -> bool:
+        """A name whose every word the sources hold: a surname alone, "Lopez, Ana", "Ms Lopez"
+        (words under three letters, titles and initials, are not compared)."""
+        names = [t for t in tokens if len(t) >= 3]
+        return bool(names) and all(t in self.words for t in names)
 
     def _same_number(self, value: str) -> bool:
         """A number equal to a source's up to a country code (+1 555… against 555…)."""

@@ -107,6 +107,29 @@ def test_leak_detail_counts_per_type_and_never_holds_the_value():
     assert not re.search(r"\d", issue.detail.replace("×2", ""))
 
 
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        (Span("PERSON", 0, 9, 0.6, "Ana Lopez"), []),
+        (Span("PERSON", 0, 9, 0.6, "Lopez, Ana"), []),  # reordered
+        (Span("PERSON", 0, 9, 0.6, "Ms Lopez"), []),  # title, surname
+        (Span("PERSON", 0, 9, 0.6, "Ana Silva"), ["PERSON"]),  # one word unknown
+        (Span("PERSON", 0, 9, 0.6, "J. Li"), ["PERSON"]),  # nothing long enough to compare
+        (Span("LOCATION", 0, 7, 0.6, "Atlantis"), []),  # a place alone is no leak
+        (Span("ADDRESS", 0, 7, 0.6, "40 Mill Lane"), ["ADDRESS"]),
+        (Span("ADDRESS", 0, 7, 0.6, "12 HARBOUR ROAD"), []),
+        (Span("EMAIL_ADDRESS", 0, 7, 0.6, "lopez ana@example.com"), ["EMAIL_ADDRESS"]),
+    ],
+)
+def test_names_places_and_addresses(span, expected):
+    class OneSpan:
+        def find(self, text):
+            return [span]
+
+    got = check_output("…", sources=[PASSAGE + " Ana Lopez"], system_prompt="", pii=OneSpan())
+    assert [i.detail.split()[0] for i in got] == expected
+
+
 def test_no_detector_no_pii_check():
     assert check_output("SSN 078-05-1120.", sources=[], system_prompt="") == []
 
@@ -141,7 +164,11 @@ REAL_SOURCES = [
     [
         ("Ana Lopez runs payroll [1].", []),
         ("Maria Silva runs payroll.", ["PERSON"]),
+        ("Maria Lopez runs payroll.", ["PERSON"]),  # another first name
+        ("Lopez runs payroll [1].", []),  # the surname alone
+        ("Staff in Germany and London get 25 days [1].", []),  # places are no leak
         ("The office is at 12 harbour road [1].", []),
+        ("The office is at 40 Mill Lane.", ["ADDRESS"]),
         ("Call 555 123 4567 or write to ana.lopez@example.com [1].", []),
         ("Call +1 555-123-4567 [1].", []),
         ("Refunds go to DE89370400440532013000 [1].", []),
