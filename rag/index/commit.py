@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rag.errors import DatabaseError
 from rag.index import registry
 from rag.index.originals import keep_original
 from rag.index.quarantine import Held, hold, quarantine_events, split_quarantined
@@ -63,7 +64,11 @@ def commit(
         report.status = "superseded"
         report.warnings.append("a newer version was stored meanwhile and is the one served.")
     else:
-        _audit_findings(store, report, held)
+        try:
+            _audit_findings(store, report, held)
+        except DatabaseError as exc:  # the version is served: report the gap, not a failure
+            log.error("the guardrail findings of %s were not logged: %s", prepared.name, exc)
+            report.warnings.append(f"the audit log could not record these findings ({exc}).")
     return report
 
 
