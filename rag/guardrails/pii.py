@@ -104,8 +104,12 @@ def _patterns(text: str, wanted: frozenset[str]) -> list[PiiSpan]:
 
 
 def _is_name(text: str) -> bool:
-    """A name or place has a letter and is not a lone lower-case word ("the", "us")."""
-    return any(c.isalpha() for c in text) and not text.islower()
+    """A name or place has a letter, is not a lower-case word ("the", "us") nor markup."""
+    return (
+        any(c.isalpha() for c in text)
+        and not text.islower()
+        and not any(c in "\\*#_[]|<>{}=" for c in text)
+    )
 
 
 def _resolve(spans: list[PiiSpan]) -> list[PiiSpan]:

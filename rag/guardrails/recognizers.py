@@ -166,9 +166,14 @@ def _plausible_phone(text: str, start: int, end: int) -> bool:
         return False
     if _DATE.match(value) or _SSN_SHAPE.match(value) or _YEAR_RANGE.match(value):
         return False
+    # A regulation number (5 CFR 2635.203) or a date range (11/27–12/26), not a phone.
+    if "/" in value or (value.count(".") == 1 and not re.search(r"[\s()-]", value)):
+        return False
     before, after = text[max(0, start - 2) : start], text[end : end + 2]
     # Part of an amount, a decimal, a form number, a version or a longer identifier.
-    if re.search(r"[$€£#]\s?\Z|\d[.,/:]\Z|\w\Z", before) or re.match(r"[.,]\d|[%\w/]|-\d", after):
+    if re.search(r"[$€£#/=_]\s?\Z|\d[.,:]\Z|\d[ \t-]\Z|\w\Z", before) or re.match(
+        r"[.,]\d|[%\w/]|-\d", after
+    ):
         return False
     # A bare run of digits without separators is a phone number only with a "+" or 10+ digits.
     return not (value.isdigit() and digits < 10)
@@ -190,10 +195,19 @@ _STREET_WORD = (
     r"strasse|straße|str\.|gasse|weg|utca|útja|vej|plads|gade|veien|vegen|gata|tie|katu|"
     r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|street|road|avenue"
 )
-_NAME_WORD = r"[^\W\d_][\w'’.-]*"
+_NAME_WORD = r"[^\W\d_][\w'’-]*\.?"
+# Words that follow a number in prose, dates and citations, never a street name.
+_NOT_STREET = (
+    r"(?!(?:in|to|of|the|and|or|for|on|at|by|from|with|per|business|days?|hours?|weeks?|"
+    r"months?|years?|minutes?|percent|people|employees|U\.?S\.?C|C\.?F\.?R|section|chapter|"
+    r"part|title|page|step|version|item|article|form|line|table|figure|jan(?:uary)?|"
+    r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b)"
+)
 _ADDRESS_PATTERNS = [
     # 12 Main Street, 1600 Pennsylvania Avenue NW, 221B Baker St.
-    rf"\b(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?(?:[ \t]+{_NAME_WORD}){{1,4}}"
+    rf"\b(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?[ \t]+{_NOT_STREET}{_NAME_WORD}"
+    rf"(?:[ \t]+{_NAME_WORD}){{0,3}}"
     rf"[ \t]+(?:{_SUFFIX})\b\.?"
     r"(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\b)?",
     # 15 rue Victor Hugo, 71 estrada nacional 105, 92 ul. Lubartowska 42
@@ -204,7 +218,7 @@ _ADDRESS_PATTERNS = [
     r"gracht|kade|dreef|steeg|allee|platz|ring|damm)\s+\d{1,5}[a-z]?\b",
     # 85 Trg revolucije 12, 42 Costanera 9293: a house number, a capitalised street name and
     # the number many countries write after it
-    rf"\b\d{{1,5}}[A-Za-z]?[ \t]+(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}"
+    rf"\b\d{{1,5}}[A-Za-z]?[ \t]+{_NOT_STREET}(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}"
     r"[ \t]+\d{1,5}[A-Za-z]?\b\.?(?![\d.,:/-]\d)",
     # Freistädter Strasse 61, Hegedûs Gyula utca 76, Simavikveien 231
     rf"\b(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]*(?:{_STREET_WORD})"
