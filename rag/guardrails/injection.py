@@ -30,11 +30,11 @@ from rag.guardrails.injection_features import (
 MODEL_PATH = Path(__file__).with_name("injection_model.json")
 FORMAT = "groundwork-injection/1"
 # Passage windows re-scored with the encoder, chosen by their cue score: bounds ingestion cost.
-ENCODED_WINDOWS = 6
-# A passage window with no instruction cue at all has its score scaled by this: documents are
-# full of benign imperatives and of text unlike any training question (code, tables, German
-# prose), where the embedding alone is unreliable, and a false alarm quarantines real content.
-UNCUED_FACTOR = 0.5
+ENCODED_WINDOWS = 2
+# Only passage windows carrying an instruction cue are scored; a passage with none scores 0.
+# Documents are full of benign imperatives and of text unlike any training question (code,
+# tables, other languages) where the embedding alone is unreliable, a false alarm quarantines
+# real content, and skipping uncued windows keeps ingestion fast.
 
 
 @dataclass
@@ -61,14 +61,14 @@ class InjectionModel:
     def score_passages(self, texts: Sequence[str]) -> list[tuple[float, str]]:
         """Score each document passage by its most suspicious sentence window.
 
-        Returns ``(score, window)`` per passage. Every window's cue score is computed; the
-        :data:`ENCODED_WINDOWS` most suspicious of each passage are then scored in full, in
-        one encoder batch for all passages.
+        Returns ``(score, window)`` per passage, ``(0.0, "")`` when no window carries an
+        instruction cue. Every window's cues are counted; the :data:`ENCODED_WINDOWS` most
+        suspicious cued windows of each passage are then scored in full, in one encoder batch.
         """
         per_passage = [passage_windows(t) for t in texts]
         chosen = [self._shortlist(windows) for windows in per_passage]
         flat = [w for windows in chosen for w in windows]
-        scores = self._window_scores(flat) if flat else []
+        scores = self.score(flat) if flat else []
         out: list[tuple[float, str]] = []
         start = 0
         for windows in chosen:
@@ -81,28 +81,23 @@ class InjectionModel:
             out.append((float(part[best]), windows[best]))
         return out
 
-    def _window_scores(self, windows: list[str]) -> list[float]:
-        features = feature_matrix(windows, self.encode)
-        scores = _sigmoid(self._logits(features))
-        cued = features[:, -1] > 0  # the last cue column counts the cue families present
-        return np.where(cued, scores, scores * UNCUED_FACTOR).tolist()
-
     def _shortlist(self, windows: list[str]) -> list[str]:
-        """The windows whose cues alone look most like an injection (stable by position)."""
-        if len(windows) <= ENCODED_WINDOWS:
-            return windows
+        """The cued windows whose cues alone look most like an injection (kept in order)."""
+        if not windows:
+            return []
         n_cues = len(CUE_NAMES) + 1
-        cues = (cue_matrix(windows) - self.mean[-n_cues:]) / self.scale[-n_cues:]
-        cue_logit = cues @ self.weights[-n_cues:]
-        order = sorted(range(len(windows)), key=lambda i: (-cue_logit[i], i))
+        counts = cue_matrix(windows)
+        cue_logit = ((counts - self.mean[-n_cues:]) / self.scale[-n_cues:]) @ self.weights[-n_cues:]
+        cued = [i for i in range(len(windows)) if counts[i, -1] > 0]  # last column: families
+        order = sorted(cued, key=lambda i: (-cue_logit[i], i))
         return [windows[i] for i in sorted(order[:ENCODED_WINDOWS])]
 
     def save(self, path: Path) -> None:
         """Write the model as JSON (rounded, so a refit on the same data rewrites it byte-equal)."""
         doc = {
             "format": FORMAT,
-            "threshold": round(float(self.threshold), 6),
-            "bias": round(float(self.bias), 6),
+            "threshold": _rounded([self.threshold])[0],
+            "bias": _rounded([self.bias])[0],
             "weights": _rounded(self.weights),
             "mean": _rounded(self.mean),
             "scale": _rounded(self.scale),
@@ -132,8 +127,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _rounded(values: np.ndarray) -> list[float]:
-    # 6 decimals: far below what moves a score, and stable against float noise between runs.
-    return [round(float(v), 6) for v in values]
+    # 7 significant digits: far below what moves a score, stable against float noise between
+    # runs, and never rounds a small scale to zero.
+    return [float(f"{float(v):.7g}") for v in values]
 
 
 _LOCK = threading.Lock()

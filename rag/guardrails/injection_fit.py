@@ -144,8 +144,8 @@ def _fit_rows(
 ) -> InjectionModel:
     """Fit standardisation and a class-balanced L2 logistic regression on feature rows."""
     mean = features.mean(0)
-    scale = features.std(0)
-    scale[scale < 1e-9] = 1.0
+    # A near-constant column (one MiniLM dimension barely varies) must not blow up its z-score.
+    scale = np.maximum(features.std(0), 1e-3)
     x = np.hstack([(features - mean) / scale, np.ones((len(y), 1))])
     pos = max(1.0, y.sum())
     neg = max(1.0, len(y) - y.sum())
