@@ -165,7 +165,9 @@ def _fit_rows(
     return InjectionModel(threshold=0.5, weights=w[:-1], bias=float(w[-1]), mean=mean, scale=scale)
 
 
-def choose_threshold(scores: Sequence[float], labels: Sequence[int], fpr: float = TARGET_FPR):
+def choose_threshold(
+    scores: Sequence[float], labels: Sequence[int], fpr: float = TARGET_FPR
+) -> float:
     """Return the lowest threshold whose false-alarm rate on ``scores`` is at most ``fpr``."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels)
@@ -175,8 +177,10 @@ def choose_threshold(scores: Sequence[float], labels: Sequence[int], fpr: float 
         return 0.5
     if allowed >= len(negatives):
         return float(negatives[-1])
-    # Just above the first negative that must stay below the threshold.
-    return float(np.nextafter(negatives[allowed], 1.0))
+    # Halfway to the next higher score: survives rounding when the model file is written.
+    floor = negatives[allowed]
+    above = s[s > floor]
+    return float((floor + above.min()) / 2) if len(above) else float(np.nextafter(floor, 2.0))
 
 
 def detection_metrics(
