@@ -143,7 +143,8 @@ def ttft(repeat: int) -> dict[str, float]:
     """Median time to first token: the app's chat path versus raw llama.cpp, same messages."""
     from llama_cpp import Llama
 
-    from rag.answer.chain import Assistant, format_context
+    from rag.answer.chain import Assistant
+    from rag.answer.prompts import format_context
     from rag.config import Settings
     from rag.index.indexing import ingest_files, sample_files
     from rag.index.store import DocumentStore

@@ -17,6 +17,7 @@ from pages.common import (
 from rag import (
     FEEDBACK_REASONS,
     GroundworkError,
+    GuardrailBlocked,
     Outcome,
     answer_message,
     answer_outcome,
@@ -89,6 +90,8 @@ def _save_feedback(run: dict, key: str) -> None:
     except GroundworkError as exc:
         st.session_state[f"saved_{rid}"] = f"error: {exc}"
 
+
+ERROR_ICONS = {False: ":material/error:", True: ":material/shield:"}  # by: stopped by a guardrail
 
 OUTCOME_CAPTIONS = {
     Outcome.NO_PASSAGES: "no matching passages",
@@ -169,6 +172,8 @@ def show_feedback(run: dict) -> None:
 def render_answer(message: dict) -> None:
     """Show one assistant answer with its check summary, citations and feedback."""
     run = message["run"]
+    for warning in message.get("warnings", []):
+        st.warning(escape_markdown(warning), icon=":material/shield:")
     show_answer_text(message)
     st.caption(
         _support_caption(message),
@@ -194,7 +199,7 @@ def render_answer(message: dict) -> None:
             help="Draft an answer in prose from these passages; each sentence is checked against "
             f"them. With {backend.chat_model} this takes a few seconds.",
             on_click=st.session_state.__setitem__,
-            args=("generate_for", run["question"]),
+            args=("generate_for", message.get("asked") or run["question"]),
         )
     if rewritten := searched_as(message):
         with st.expander("Details", icon=":material/info:"):
@@ -226,19 +231,21 @@ def answer(question: str, mode: str | None = None) -> None:
     with st.chat_message("assistant"):
         note, draft = st.empty(), st.empty()
         note.caption(":material/search: Searching the documents…")
-        stream = assistant.ask(
-            question, history, session_id=session_id(), user=current_user(), mode=mode
-        )
         try:
+            stream = assistant.ask(
+                question, history, session_id=session_id(), user=current_user(), mode=mode
+            )
             _show_draft(stream, note, draft)
         except GroundworkError as exc:
             note.empty()
-            draft.error(escape_markdown(str(exc)), icon=":material/error:")
-            messages.append({"role": "assistant", "content": "", "error": str(exc)})
+            icon = ERROR_ICONS[isinstance(exc, GuardrailBlocked)]
+            draft.error(escape_markdown(str(exc)), icon=icon)
+            messages.append({"role": "assistant", "content": "", "error": str(exc), "icon": icon})
             return
         note.empty()
         draft.empty()
         message = answer_message(stream.result, documents)
+        message["asked"] = question  # as typed: what "Write an answer" asks again
         try:
             log_run(database(), message["run"])
         except GroundworkError as exc:
@@ -254,7 +261,7 @@ for message in messages:
             if message.get("generate"):
                 st.caption("Asked for an answer written by the model.")
         elif "error" in message:
-            st.error(escape_markdown(message["error"]), icon=":material/error:")
+            st.error(escape_markdown(message["error"]), icon=message.get("icon", ERROR_ICONS[0]))
         else:
             render_answer(message)
 

@@ -21,46 +21,26 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from rag.answer.encoder import CachingEncoder
+from rag.answer.guarding import check_answer, screen_question
 from rag.answer.outcome import settle
-from rag.answer.prompts import load_prompt
+from rag.answer.prompts import format_context, load_prompt
 from rag.answer.refusal import DEFAULT_GATE, gate_features
 from rag.answer.result import AnswerResult
 from rag.answer.rewrite import rewrite_query
 from rag.config import Settings
 from rag.errors import BackendUnavailable
+from rag.guardrails.guard import Guardrails
+from rag.guardrails.private import private_values, unredacted
 from rag.index.retrieve import GroundworkRetriever, HybridSearch
 from rag.index.store import DocumentStore
 from rag.models.backends import BackendChoice
 from rag.ops.telemetry import Telemetry
-from rag.text.markup import defuse_delimiters, strip_markup
 from rag.types import Passage
 
 __all__ = [
     "AnswerStream",
     "Assistant",
-    "format_context",
 ]
-
-
-def format_context(passages: Sequence[Passage]) -> str:
-    """Quote passages for the prompt, each between ``<passage>`` tags, numbered for citing.
-
-    The tags mark the passages as quoted data (the system turn says they carry no
-    instructions); a look-alike tag inside a passage is made inert so it cannot close the
-    quote. The document's context (title, subject, period) says which company, team or period
-    a passage speaks of when its text only says "the Company". File names and pages stay out:
-    small models copy them into the answer, and citations map [n] back to file and page anyway.
-    """
-    return "\n\n".join(
-        f'<passage id="{i}"{_context_note(p)}>\n[{i}] '
-        f"{defuse_delimiters(strip_markup(' '.join(p.text.split())))}\n</passage>"
-        for i, p in enumerate(passages, 1)
-    )
-
-
-def _context_note(passage: Passage) -> str:
-    context = defuse_delimiters(strip_markup(" ".join(passage.context.split())))
-    return f' from="{context.replace(chr(34), chr(39))}"' if context else ""
 
 
 GENERATE_FLOOR = 0.5  # generating, the gate refuses below this share of refusal_threshold
@@ -77,6 +57,7 @@ class Assistant:
         backend: BackendChoice,
         search: HybridSearch | None = None,
         telemetry: Telemetry | None = None,
+        guardrails: Guardrails | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -89,6 +70,7 @@ class Assistant:
             [("system", self.prompt.system), ("human", self.prompt.user)]
         )
         self.telemetry = telemetry or Telemetry(settings)
+        self.guardrails = guardrails or Guardrails(settings)
         from rag.models.embeddings import MiniLMEmbeddings
 
         minilm = (
@@ -138,11 +120,18 @@ class Assistant:
     ) -> AnswerStream:
         """Start answering ``question``; iterate the result for streamed text.
 
-        ``mode`` overrides the ``answer_mode`` setting for this question ("quote" or
-        "generate").
+        The question and its conversation are screened first: personal data is redacted (the
+        model, traces and logs see placeholders), and a blocked question raises
+        ``GuardrailBlocked`` before anything runs. ``mode`` overrides the ``answer_mode``
+        setting for this question ("quote" or "generate").
         """
-        stream = AnswerStream(self, question.strip(), list(history), session_id, user)
-        stream.result.mode = self.mode(mode)
+        check, safe_history = screen_question(self, question.strip(), history, user)
+        stream = AnswerStream(self, check.text, safe_history, session_id, user)
+        r = stream.result
+        r.mode, r.mapping = self.mode(mode), check.mapping
+        r.guardrails = {"pii": check.pii, "injection": check.injection, "action": check.action}
+        if check.action == "warn":
+            r.warnings.append(check.message)
         return stream
 
     def _pipeline(self, inputs: dict[str, Any], config: RunnableConfig) -> Iterator[dict[str, Any]]:
@@ -152,7 +141,8 @@ class Assistant:
         yield {"passages": passages}
         # The gate reads the user's own question: a follow-up's search query carries the
         # previous question too, whose names need not be in these passages.
-        features = gate_features(self.search, inputs["question"], passages, self.encode)
+        question = unredacted(inputs["question"])  # local only: the features are numbers
+        features = gate_features(self.search, question, passages, self.encode)
         probability = DEFAULT_GATE.probability(features) if passages else 0.0
         yield {"evidence": probability, "features": features}
         if inputs["mode"] == "generate" and self._worth_generating(passages, probability):
@@ -210,6 +200,7 @@ class AnswerStream:
         self._count_tokens()
         verify_started = time.perf_counter()
         settle(self.result, self.assistant.settings, self.assistant.encode)
+        check_answer(self.assistant, self.result)
         timings = self.result.timings
         timings["verify_ms"] = _ms(verify_started)
         self.result.cpu_seconds = round(time.process_time() - cpu_started, 3)
@@ -244,6 +235,11 @@ class AnswerStream:
         }
 
     def _stream(self, started: float) -> Iterator[str]:
+        """Run the pipeline with the user's own words available to its local steps only."""
+        with private_values(self.result.mapping):
+            yield from self._events(started)
+
+    def _events(self, started: float) -> Iterator[str]:
         """Run the pipeline, recording what each step reports; yield the model's text."""
         r, timings = self.result, self.result.timings
         inputs = {"question": r.question, "query": r.rewritten_query, "mode": r.mode}

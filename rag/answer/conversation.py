@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
+from rag.guardrails.private import restore_markdown
+from rag.text.markup import escape_markdown
 
 if TYPE_CHECKING:
     from rag.answer.result import AnswerResult
@@ -81,11 +83,16 @@ def read_answer(message: Message) -> ReadBack:
     outcome = answer_outcome(message)
     not_found = content.startswith(NOT_FOUND)
     if outcome is Outcome.VERIFIED:
-        return ReadBack(outcome, "", content, not_found)
+        return ReadBack(outcome, "", _own_words(message, content), not_found)
     head, _, rest = content.partition("\n")
     if head == QUOTED:
-        return ReadBack(outcome, "", rest, not_found)
-    return ReadBack(outcome, head, rest, not_found)
+        return ReadBack(outcome, "", _own_words(message, rest), not_found)
+    return ReadBack(outcome, head, _own_words(message, rest), not_found)
+
+
+def _own_words(message: Message, markdown: str) -> str:
+    """The answer with the asker's redacted personal data put back, for their eyes only."""
+    return restore_markdown(markdown, message.get("mapping") or {}, escape_markdown)
 
 
 def sentence_support(run: Message) -> tuple[int, int]:
@@ -121,7 +128,9 @@ def answer_message(result: AnswerResult, documents: Iterable[Message]) -> dict[s
     """Return the assistant message kept in the conversation for a finished answer."""
     return {
         "role": "assistant",
-        "content": result.answer,
+        "content": result.answer,  # as logged: the asker's personal data as placeholders
+        "mapping": result.mapping,  # placeholder -> what they typed; kept in their session only
+        "warnings": list(result.warnings),
         "refused": result.refused,
         "extractive": result.extractive,
         "rewritten": result.rewritten_query,
@@ -148,7 +157,9 @@ def offers_generation(message: Message) -> bool:
 def searched_as(message: Message) -> str:
     """Return the search query a follow-up was rewritten into, or "" when it was not rewritten."""
     rewritten = message.get("rewritten") or ""
-    return rewritten if rewritten != message["run"]["question"] else ""
+    if rewritten == message["run"]["question"]:
+        return ""
+    return restore_markdown(rewritten, message.get("mapping") or {}, str)
 
 
 def rating_details(

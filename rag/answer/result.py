@@ -47,6 +47,10 @@ class AnswerResult:
     session_id: str = ""
     user: str = ""
     error: str | None = None
+    guardrails: dict[str, Any] = field(default_factory=dict)  # what the checks found and did
+    warnings: list[str] = field(default_factory=list)  # guardrail notes shown with the answer
+    # placeholder -> what the user typed: to show them their own words; never recorded
+    mapping: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def support_score(self) -> float | None:
@@ -85,4 +89,5 @@ class AnswerResult:
             "tokens_out": self.tokens_out,
             "cpu_seconds": self.cpu_seconds,
             "error": self.error,
+            "guardrails": self.guardrails,
         }

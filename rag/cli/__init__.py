@@ -1,4 +1,5 @@
-"""The command line: `python -m rag eval` scores golden sets, `python -m rag ingest` adds files.
+"""The command line: `python -m rag eval` scores golden sets, `python -m rag ingest` adds files,
+`python -m rag guard-eval` scores the guardrails.
 
 User errors (``GroundworkError``) are printed as their message, without a traceback. Exit codes:
 0 success, 1 a file failed or the input is invalid, 2 the store is locked by a running app (or
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from rag.cli.evaluate import run_eval
+from rag.cli.guard import run_guard_eval, run_guard_fit
 from rag.cli.ingest import run_ingest, run_reindex
 from rag.cli.parser import build_parser
 from rag.config import Settings
@@ -21,7 +23,13 @@ from rag.errors import GroundworkError, StoreLocked
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = {"eval": run_eval, "ingest": run_ingest, "reindex": run_reindex}
+COMMANDS = {
+    "eval": run_eval,
+    "ingest": run_ingest,
+    "reindex": run_reindex,
+    "guard-eval": run_guard_eval,
+    "guard-fit": run_guard_fit,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

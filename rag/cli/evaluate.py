@@ -42,7 +42,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         _record(run, settings)
     print(format_summary(run))
     if args.out:
-        _write(args.out, run.to_dict())
+        write_json(args.out, run.to_dict())
     return 0
 
 
@@ -58,7 +58,7 @@ def _record(run, settings: Settings) -> None:
         db.close()
 
 
-def _write(out: Path, payload: Any) -> None:
+def write_json(out: Path, payload: Any) -> None:
     """Write a command's results as JSON and say where."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=1, default=str))
@@ -99,7 +99,7 @@ def run_claims(args: argparse.Namespace, settings: Settings) -> int:
              "ms": round(r.seconds * 1000, 1)}
             for r in results
         ]  # fmt: skip
-        _write(args.out, {"summary": summaries, "claims": rows})
+        write_json(args.out, {"summary": summaries, "claims": rows})
     return 0
 
 
@@ -124,5 +124,5 @@ def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     print(format_suite(results, loco, gate_loco))
     if args.out:
         payload = {"corpora": [r.__dict__ for r in results], "loco": loco, "gate_loco": gate_loco}
-        _write(args.out, payload)
+        write_json(args.out, payload)
     return 0

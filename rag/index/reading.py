@@ -57,6 +57,21 @@ def read_document(
     return doc, context, drafts
 
 
+def check_drafts(settings: Settings, drafts: list[ChunkDraft]) -> list[ChunkCheck]:
+    """Run the document guardrails on a file's chunks: personal data and planted instructions.
+
+    With ``pii_redact_documents`` a chunk's text is replaced by its redacted text here, before
+    anything is embedded or indexed (its page offsets still point at the original).
+    """
+    from rag.guardrails.guard import Guardrails  # loads the detectors' models on first use
+
+    checks = Guardrails(settings).check_chunks([d.text for d in drafts])
+    for draft, check in zip(drafts, checks, strict=True):
+        if check.redacted_text is not None:
+            draft.text = check.redacted_text
+    return checks
+
+
 @dataclass
 class Prepared:
     """One file read and chunked, ready to be written as a version (or its reading error)."""
@@ -97,6 +112,7 @@ def prepare(
         )
         if not prepared.drafts:
             raise IngestError(name, "no text could be extracted, so there is nothing to search.")
+        prepared.checks = check_drafts(settings, prepared.drafts)
     except IngestError as exc:
         prepared.error = exc
     except Exception as exc:  # a parser bug must cost this file only, never the batch

@@ -31,6 +31,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.guardrails.private import unredacted
 from rag.index.lexical import LexicalIndex
 from rag.index.store import DocumentStore
 from rag.text.words import META_WORDS, tokenize
@@ -229,5 +230,7 @@ class GroundworkRetriever(BaseRetriever):
                 id=p.chunk_id,
                 metadata={"source": p.source, "page": p.page, "section": p.section, "passage": p},
             )
-            for p in self.search.search(query, self.k)
+            # The traced query has the user's personal data redacted; the search itself is
+            # local and finds more with the words they typed.
+            for p in self.search.search(unredacted(query), self.k)
         ]

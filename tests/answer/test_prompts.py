@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from rag.answer.chain import format_context
-from rag.answer.prompts import PROMPT_DIR, available_versions, load_prompt
+from rag.answer.prompts import PROMPT_DIR, available_versions, format_context, load_prompt
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.types import Passage

@@ -97,6 +97,7 @@ class LangSmithCapture(LoopbackServer):
         self.version = version
         self._runs: dict[str, Run] = {}
         self._feedback: list[Feedback] = []
+        self.bodies: list[bytes] = []  # every request body as received (decompressed)
         self._changed = threading.Condition(self._lock)
         self._unhang = threading.Event()
         self._mode: Mode = "normal"
@@ -251,6 +252,8 @@ class LangSmithCapture(LoopbackServer):
                 io.BytesIO(ex.body), read_across_frames=True
             )
             ex.body = reader.read()
+        with self._lock:
+            self.bodies.append(ex.body)
         super()._prepare(ex)
 
     def _handle(self, ex: Exchange) -> None:

@@ -8,11 +8,14 @@ answer, trace and feedback row.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.text.markup import defuse_delimiters, strip_markup
+from rag.types import Passage
 
 PROMPT_DIR = Path(__file__).parent
 _SECTION = re.compile(r"^## (system|user)\s*$", re.MULTILINE)
@@ -53,3 +56,24 @@ def load_prompt(name: str, version: str) -> Prompt:
     if "user" not in sections:
         raise ConfigError(f"Prompt file {path.name} has no '## user' section.")
     return Prompt(name, version, sections.get("system", ""), sections["user"])
+
+
+def format_context(passages: Sequence[Passage]) -> str:
+    """Quote passages for the prompt, each between ``<passage>`` tags, numbered for citing.
+
+    The tags mark the passages as quoted data (the system turn says they carry no
+    instructions); a look-alike tag inside a passage is made inert so it cannot close the
+    quote. The document's context (title, subject, period) says which company, team or period
+    a passage speaks of when its text only says "the Company". File names and pages stay out:
+    small models copy them into the answer, and citations map [n] back to file and page anyway.
+    """
+    return "\n\n".join(
+        f'<passage id="{i}"{_context_note(p)}>\n[{i}] '
+        f"{defuse_delimiters(strip_markup(' '.join(p.text.split())))}\n</passage>"
+        for i, p in enumerate(passages, 1)
+    )
+
+
+def _context_note(passage: Passage) -> str:
+    context = defuse_delimiters(strip_markup(" ".join(passage.context.split())))
+    return f' from="{context.replace(chr(34), chr(39))}"' if context else ""
