@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from pages.common import current_store, ingest_with_progress
+from pages.common import current_store, current_user, ingest_with_progress, settings
 from rag import (
     SUPPORTED_EXTENSIONS,
     GroundworkError,
@@ -27,6 +27,7 @@ from rag import (
     review_date,
     sample_files,
     update_metadata,
+    user_pseudonym,
 )
 
 st.title("Documents")
@@ -216,7 +217,7 @@ def review_held(passage: dict) -> None:
     ):
         if buttons.button(label, key=f"{label.lower()}_{cid}", icon=icon):
             try:
-                act(store, cid)
+                act(store, cid, user_pseudonym(settings(), current_user()))
             except GroundworkError as exc:
                 st.error(escape_markdown(str(exc)), icon=":material/error:")
             else:

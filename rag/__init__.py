@@ -37,6 +37,7 @@ _EXPORTS = {
     "recent_events": "rag.ops",
     "event_counts": "rag.ops",
     "record_event": "rag.ops",
+    "user_pseudonym": "rag.ops",
     "FEEDBACK_REASONS": "rag.ops",
     "record_feedback": "rag.ops",
     "append_golden": "rag.ops",

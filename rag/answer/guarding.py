@@ -16,6 +16,7 @@ from rag.errors import GuardrailBlocked
 from rag.guardrails.checks import QuestionCheck
 from rag.guardrails.guard import Guardrails
 from rag.ops.audit import event_row, record_events
+from rag.ops.telemetry import user_pseudonym
 
 if TYPE_CHECKING:
     from rag.answer.prompts import Prompt
@@ -65,7 +66,7 @@ def screen_question(
 
 
 def _audit_question(assistant: Guarded, check: QuestionCheck, user: str) -> None:
-    user_hash = assistant.telemetry.pseudonym(user) if user else ""
+    user_hash = user_pseudonym(assistant.settings, user)
     rows = []
     if check.pii:
         action = "blocked" if check.blocked_by == "pii" else "allowed"
@@ -105,7 +106,7 @@ def check_answer(assistant: Guarded, r: AnswerResult) -> None:
         r.answer, r.citations, r.extractive = WITHHELD.format(reasons=reasons), [], False
     else:
         r.warnings.append(FLAGGED.format(reasons=reasons))
-    user_hash = assistant.telemetry.pseudonym(r.user) if r.user else ""
+    user_hash = user_pseudonym(assistant.settings, r.user)
     record_events(
         assistant.store.db,
         [

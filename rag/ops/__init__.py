@@ -23,7 +23,7 @@ from rag.ops.feedback import (
 from rag.ops.insights import load_insights, run_days
 from rag.ops.pricing import PriceTable
 from rag.ops.runlog import log_run
-from rag.ops.telemetry import Telemetry
+from rag.ops.telemetry import Telemetry, user_pseudonym
 
 __all__ = [
     "FEEDBACK_REASONS",
@@ -49,4 +49,5 @@ __all__ = [
     "record_events",
     "record_feedback",
     "run_days",
+    "user_pseudonym",
 ]

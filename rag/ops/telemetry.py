@@ -59,6 +59,11 @@ def pseudonym_secret(settings: Settings) -> bytes:
         ) from exc
 
 
+def user_pseudonym(settings: Settings, user: str) -> str:
+    """The pseudonym the audit log records for ``user`` ("" for no user), tracing on or off."""
+    return pseudonym(user, pseudonym_secret(settings)) if user else ""
+
+
 def _stored_key(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
