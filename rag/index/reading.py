@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.config import Settings
@@ -66,9 +66,9 @@ def check_drafts(settings: Settings, drafts: list[ChunkDraft]) -> list[ChunkChec
     from rag.guardrails.guard import Guardrails  # loads the detectors' models on first use
 
     checks = Guardrails(settings).check_chunks([d.text for d in drafts])
-    for draft, check in zip(drafts, checks, strict=True):
+    for i, check in enumerate(checks):
         if check.redacted_text is not None:
-            draft.text = check.redacted_text
+            drafts[i] = replace(drafts[i], text=check.redacted_text)
     return checks
 
 

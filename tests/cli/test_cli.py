@@ -48,7 +48,7 @@ def folder(tmp_path) -> Path:
 
 
 def test_help_has_examples(tmp_path):
-    for command in ("eval", "ingest", "reindex"):
+    for command in ("eval", "ingest", "reindex", "guard-eval", "guard-fit"):
         result = run_cli(command, "--help", data_dir=tmp_path)
         assert result.returncode == 0 and "examples:" in result.stdout
 
