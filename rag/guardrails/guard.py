@@ -43,8 +43,15 @@ class Guardrails:
     ):
         self.settings = settings
         self.policy = PiiPolicy.parse(settings.pii_policy)
-        self.pii = pii or pii_detector(ner=settings.pii_ner)
+        self._pii = pii
         self.injection = injection or injection_model()
+
+    @property
+    def pii(self) -> PiiDetector:
+        """The question's PII detector (spaCy NER too, by setting), loaded on first use."""
+        if self._pii is None:
+            self._pii = pii_detector(ner=self.settings.pii_ner)
+        return self._pii
 
     CHUNK_CHARS = 20_000  # the PII detector's cap per call; chunks are far shorter
 
@@ -98,7 +105,8 @@ class Guardrails:
         # chunk would double ingestion time: documents are scanned with the patterns, and with
         # NER too only when they are to be redacted.
         ner = self.settings.pii_ner and self.settings.pii_redact_documents
-        found = pii_detector(ner=ner).find_many([t[: self.CHUNK_CHARS] for t in texts])
+        detector = pii_detector(ner=ner)
+        found = detector.find_many([t[: self.CHUNK_CHARS] for t in texts])
         scored = self.injection.score_passages(list(texts))
         checks = []
         for text, spans, (score, sentence) in zip(texts, found, scored, strict=True):
@@ -108,7 +116,7 @@ class Guardrails:
                 quarantine=score >= self.threshold,
             )
             if check.quarantine:
-                check.excerpt = self._redact(sentence, self.pii.find(sentence), None).text
+                check.excerpt = self._redact(sentence, detector.find(sentence), None).text
             if self.settings.pii_redact_documents and spans:
                 check.redacted_text = self._redact(text, spans, None).text
             checks.append(check)
