@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,13 +27,15 @@ from rag.text.sentences import split_sentences
 MAX_CHARS = 2000  # of a question or passage analysed (MiniLM reads ~256 tokens anyway)
 MAX_WINDOWS = 48  # sentence windows considered per passage
 MIN_WINDOW_CHARS = 12  # shorter windows ("Step 1:", a heading) carry no instruction
+NGRAM_DIM = 2048  # hashed character 3..5-gram buckets
+NGRAM_SIZES = (3, 4, 5)
 
 # (n, 384) unit vectors for n texts.
 Encoder = Callable[[list[str]], np.ndarray]
 
 _AI = (
     r"(?:ai|a\.i\.|assistant|chat ?bot|bot|llm|(?:large )?language model|model|gpt|chatgpt|"
-    r"ki|sprachmodell|assistent(?:in)?|ia|assistante?|modèle|asistente|modelo)"
+    r"ki|ki-modell|ki-assistent|sprachmodell|assistent(?:in)?|ia|assistante?|modèle|asistente|modelo)"
 )
 _EARLIER = (
     r"(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|everything|"
@@ -89,7 +92,9 @@ CUES: dict[str, tuple[str, ...]] = {
         rf"any\s+|all\s+|every\s+|die\s+|den\s+|das\s+|l'|le\s+|la\s+|el\s+|los\s+|cualquier\s+)?"
         rf"{_AI}s?\b",
         rf"\b(?:if|when|whenever)\s+(?:you\s+are|you're|an?|the|any)\s+(?:an?\s+)?{_AI}s?\b",
-        rf"(?:^|[.!?\]>\-]\s*|\b(?:hey|hi|dear|attention)\s+){_AI}s?\s*[,:]",
+        rf"(?:^|[.!?\]>\-]\s*|\b(?:hey|hi|dear|attention|achtung)\s+){_AI}s?\s*[,:]",
+        rf"\b(?:to|for|an|für|pour|para)\s+(?:the|any|all|every|jede[ns]?|tout|cualquier)\s+"
+        rf"{_AI}s?\b[^.!?\n]{{0,50}}:",
         r"\b(?:system prompt|system message|system-prompt|systemprompt|prompt du système|"
         r"prompt del sistema|pre-?prompt)\b",
     ),
@@ -150,6 +155,66 @@ def cue_matrix(texts: Sequence[str]) -> np.ndarray:
     )
 
 
+# The families that mean an instruction aimed at an AI in any collection: overriding its
+# instructions, addressing it, fake system markup. "Act as", "print ... prompt", "without
+# restrictions" or a URL with braces are everyday words in manuals, filings and handbooks:
+# they count only next to a second family. Anything else is not scored at all: no encoder
+# time, no false alarm.
+STRONG_CUES = ("override", "address_ai", "fake_markup")
+GATE_CUES = (
+    "override",
+    "role",
+    "address_ai",
+    "reveal",
+    "exfiltrate",
+    "escape_rules",
+    "fake_markup",
+)
+_GATE_RE = re.compile(
+    "|".join(f"(?:{p})" for name in GATE_CUES for p in CUES[name]), re.IGNORECASE | re.MULTILINE
+)
+
+
+def gate_cued(text: str) -> bool:
+    """Whether ``text`` (cut at :data:`MAX_CHARS`) is worth scoring: see :func:`window_cued`.
+
+    One combined regex pass first: most passages carry no cue at all and stop there.
+    """
+    text = text[:MAX_CHARS]
+    return _GATE_RE.search(text) is not None and window_cued(cue_vector(text))
+
+
+def window_cued(counts: np.ndarray) -> bool:
+    """Whether a window's cue row (:func:`cue_vector`) earns it a full score."""
+    strong = sum(counts[CUE_NAMES.index(name)] > 0 for name in STRONG_CUES)
+    others = sum(counts[CUE_NAMES.index(name)] > 0 for name in GATE_CUES)
+    return bool(strong or others >= 2)
+
+
+def ngram_vector(text: str) -> np.ndarray:
+    """Hashed character 3..5-gram counts of ``text`` (log-scaled, unit length).
+
+    Spelling-level evidence the English-only embedding lacks (German, French, odd casing).
+    crc32 hashes are stable across processes, unlike ``hash``.
+    """
+    padded = " " + " ".join(text[:MAX_CHARS].lower().split()) + " "
+    counts = np.zeros(NGRAM_DIM, dtype=np.float64)
+    encoded = padded.encode("utf-8", "replace")
+    for n in NGRAM_SIZES:
+        for i in range(len(encoded) - n + 1):
+            counts[zlib.crc32(encoded[i : i + n]) % NGRAM_DIM] += 1.0
+    counts = np.log1p(counts)
+    norm = float(np.linalg.norm(counts))
+    return counts / norm if norm else counts
+
+
+def ngram_matrix(texts: Sequence[str]) -> np.ndarray:
+    """N-gram rows for ``texts``."""
+    return np.array([ngram_vector(t) for t in texts], dtype=np.float64).reshape(
+        len(texts), NGRAM_DIM
+    )
+
+
 def passage_windows(text: str) -> list[str]:
     """Return the passage's sentence windows: each sentence and each neighbouring pair."""
     sentences = [s for s in split_sentences(text[:MAX_CHARS]) if s.strip()]
@@ -177,7 +242,7 @@ def default_encoder() -> Encoder:
 
 
 def feature_matrix(texts: Sequence[str], encode: Encoder | None = None) -> np.ndarray:
-    """Feature rows for ``texts``: the embedding followed by the cue counts."""
+    """Feature rows for ``texts``: the embedding, the cue counts, the hashed n-grams."""
     texts = [t[:MAX_CHARS] for t in texts]
     embeddings = np.asarray((encode or default_encoder())(texts), dtype=np.float64)
-    return np.hstack([embeddings.reshape(len(texts), -1), cue_matrix(texts)])
+    return np.hstack([embeddings.reshape(len(texts), -1), cue_matrix(texts), ngram_matrix(texts)])

@@ -1,23 +1,23 @@
 """Fitting the injection detector: logistic regression in NumPy, cross-validation, the
-threshold choice, detection metrics, and the refit that rewrites the shipped model.
+two threshold choices, detection metrics, and the refit that rewrites the shipped model.
 
-Training questions alone teach a model that anything phrased as a statement or a command is
-an injection, which would quarantine most real documents. So every fit adds document text as
-negatives: the sentence windows of benign passages (by default :data:`BENIGN_PATH`, public
-domain staff-handbook passages full of legitimate imperatives), and, as positives, short
-training injections planted next to one of their sentences. Cross-validation keeps each
-training row, the plants made from it, and each benign passage's windows in one fold.
+The weights are fitted on the training file's rows (user inputs: questions and injections)
+plus a few sentences of each benign document passage (by default :data:`BENIGN_PATH`, public
+domain staff-handbook passages) as extra negatives: questions alone teach that any statement
+or command is an injection, which flags real staff questions. The question threshold comes
+from out-of-fold scores of the training rows (benign sentences are in every fold's fit, never
+scored); the passage threshold from the benign passages, at most :data:`PASSAGE_FPR` of them
+flagged, and never below the question threshold.
 
-The regression is L2-penalised and class-balanced, solved by Newton's method (a few hundred
-features, so the Hessian is small); it is deterministic, so a refit on the same training file
-rewrites the same model file. The default threshold comes from out-of-fold scores only.
+The regression is L2-penalised per block (embedding, cues, n-grams) and class-balanced,
+solved by Newton's method with Woodbury steps (rows are far fewer than the ~2,400 columns); it
+is deterministic, so a refit on the same files rewrites the same model file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,18 +26,23 @@ import numpy as np
 from rag.guardrails.injection import MODEL_PATH, InjectionModel
 from rag.guardrails.injection_features import (
     CUE_NAMES,
+    NGRAM_DIM,
     Encoder,
     feature_matrix,
-    passage_windows,
 )
 from rag.text.sentences import split_sentences
 
 L2 = 30.0  # penalty on standardised embedding weights; chosen by cross-validation on train
 CUE_L2 = 1.0  # cue weights are few and meant to carry weight: penalised lightly
+NGRAM_L2 = 0.1  # n-gram rows are unit vectors: small values, so a small penalty
+BIAS_L2 = 1e-3  # next to nothing (a zero would break the Woodbury step)
 TARGET_FPR = 0.05  # the default threshold keeps out-of-fold false alarms at or below this
 NEWTON_STEPS = 50
 BENIGN_PATH = Path(__file__).with_name("injection_benign.jsonl")
-PLANT_MAX_CHARS = 400  # training injections short enough to plant into a benign passage
+# Passage false alarms allowed on the benign passages: each one holds real content back.
+PASSAGE_FPR = 0.005
+SENTENCES_PER = 8  # benign sentences taken per passage (bounds the fit's size)
+MIN_SENTENCE, MAX_SENTENCE = 20, 400  # characters
 
 
 def read_benign(path: Path = BENIGN_PATH) -> list[str]:
@@ -46,40 +51,17 @@ def read_benign(path: Path = BENIGN_PATH) -> list[str]:
     return [json.loads(line)["text"] for line in lines if line.strip()]
 
 
-def _augment(
-    texts: list[str], labels: list[int], benign: Sequence[str]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Add benign windows (label 0) and planted injections (label 1); return rows and groups.
-
-    A row's group is the index of the training text it came from, or ``len(texts) + j`` for
-    the windows of benign passage ``j``.
-    """
-    rows, y, groups = list(texts), list(labels), list(range(len(texts)))
-    for j, passage in enumerate(benign):
-        windows = passage_windows(passage)
-        rows += windows
-        y += [0] * len(windows)
-        groups += [len(texts) + j] * len(windows)
-    sentences = [s for p in benign for s in split_sentences(p) if 30 < len(s) < 300]
-    rng = random.Random(0)
-    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
-        if label == 1 and len(text) < PLANT_MAX_CHARS and sentences:
-            host = rng.choice(sentences)
-            rows.append(f"{host} {text}" if rng.random() < 0.5 else f"{text} {host}")
-            y.append(1)
-            groups.append(i)
-    return rows, np.asarray(y, dtype=np.float64), np.asarray(groups)
-
-
 def fit_injection(
     texts: Sequence[str],
     labels: Sequence[int],
     encode: Encoder | None = None,
     benign: Sequence[str] | None = None,
 ) -> InjectionModel:
-    """Fit a detector on ``texts`` (label 1 = injection); threshold from cross-validation.
+    """Fit a detector on ``texts`` (label 1 = injection); thresholds chosen out of sample.
 
-    ``benign``: document passages added as negatives (default: the shipped handbook passages).
+    The question threshold comes from out-of-fold scores of ``texts``; the passage threshold
+    from ``benign`` document passages (default: the shipped handbook passages), none of which
+    the weights saw.
     """
     model, _ = _fit_with_oof(list(texts), [int(v) for v in labels], encode, benign)
     return model
@@ -88,13 +70,42 @@ def fit_injection(
 def _fit_with_oof(
     texts: list[str], labels: list[int], encode: Encoder | None, benign: Sequence[str] | None
 ) -> tuple[InjectionModel, np.ndarray]:
-    rows, y, groups = _augment(texts, labels, read_benign() if benign is None else benign)
-    features = feature_matrix(rows, encode)
-    oof = _oof_scores(features, y, groups, len(texts), folds=5, seed=0)
-    model = _fit_rows(features, y)
-    model.threshold = choose_threshold(oof[: len(texts)], labels)
+    passages = read_benign() if benign is None else list(benign)
+    features = feature_matrix(texts, encode)
+    extra = feature_matrix(benign_sentences(passages), encode)
+    y = np.asarray(labels, dtype=np.float64)
+    model = _fit_rows(np.vstack([features, extra]), np.concatenate([y, np.zeros(len(extra))]))
     model.encode = encode
+    oof = _oof_scores(features, labels, folds=5, seed=0, extra=extra)
+    model.threshold = choose_threshold(oof, labels)
+    model.passage_threshold = choose_passage_threshold(model, passages)
     return model, oof
+
+
+def benign_sentences(passages: Sequence[str]) -> list[str]:
+    """The sentences of benign passages used as extra negatives (a few per passage).
+
+    Questions alone teach that any statement or command is an injection; document sentences,
+    full of legitimate imperatives, teach otherwise, and keep real staff questions unflagged.
+    """
+    out: list[str] = []
+    for passage in passages:
+        sentences = [s.strip() for s in split_sentences(passage)]
+        out += [s for s in sentences if MIN_SENTENCE <= len(s) <= MAX_SENTENCE][:SENTENCES_PER]
+    return out
+
+
+def choose_passage_threshold(model: InjectionModel, passages: Sequence[str]) -> float:
+    """Return the passage threshold: false alarms on ``passages`` at most :data:`PASSAGE_FPR`.
+
+    Never below the question threshold: a passage must look at least as much like an
+    injection as a flagged question does.
+    """
+    scores = [score for score, _ in model.score_passages(list(passages))]
+    if not scores:
+        return model.threshold
+    chosen = choose_threshold(scores, [0] * len(scores), fpr=PASSAGE_FPR)
+    return max(model.threshold, chosen)
 
 
 def cross_validate(
@@ -103,27 +114,28 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     encode: Encoder | None = None,
-    benign: Sequence[str] | None = None,
 ) -> list[float]:
     """Return out-of-fold scores of ``texts``: each scored by a model fitted without its fold."""
-    texts, labels = list(texts), [int(v) for v in labels]
-    rows, y, groups = _augment(texts, labels, read_benign() if benign is None else benign)
-    features = feature_matrix(rows, encode)
-    return _oof_scores(features, y, groups, len(texts), folds, seed)[: len(texts)].tolist()
+    labels = [int(v) for v in labels]
+    extra = feature_matrix(benign_sentences(read_benign()), encode)
+    features = feature_matrix(list(texts), encode)
+    return _oof_scores(features, labels, folds, seed, extra).tolist()
 
 
 def _oof_scores(
-    features: np.ndarray, y: np.ndarray, groups: np.ndarray, n_texts: int, folds: int, seed: int
+    features: np.ndarray, labels: Sequence[int], folds: int, seed: int, extra: np.ndarray
 ) -> np.ndarray:
-    """Score every row by a model fitted on the other folds (folds drawn over groups)."""
-    text_fold = _stratified_folds(y[:n_texts], folds, seed)
-    # Training texts keep their stratified fold; benign passages go round-robin.
-    fold_of = np.where(groups < n_texts, text_fold[np.minimum(groups, n_texts - 1)], 0)
-    fold_of = np.where(groups >= n_texts, (groups - n_texts) % folds, fold_of)
+    """Score every row by a model fitted on the other (stratified) folds plus ``extra``.
+
+    ``extra``: feature rows of benign document sentences, negatives in every fold's fit.
+    """
+    y = np.asarray(labels, dtype=np.float64)
+    fold_of = _stratified_folds(y, folds, seed)
     scores = np.zeros(len(y))
     for k in range(folds):
         test = fold_of == k
-        model = _fit_rows(features[~test], y[~test])
+        rows = np.vstack([features[~test], extra])
+        model = _fit_rows(rows, np.concatenate([y[~test], np.zeros(len(extra))]))
         scores[test] = 1.0 / (1.0 + np.exp(-model._logits(features[test])))
     return scores
 
@@ -139,30 +151,66 @@ def _stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return fold_of
 
 
+def _blocks(n_features: int) -> tuple[slice, slice, slice]:
+    """Column blocks of a feature row: embedding, cue counts, hashed n-grams."""
+    n_cues = len(CUE_NAMES) + 1
+    first_ngram = n_features - NGRAM_DIM
+    return (
+        slice(0, first_ngram - n_cues),
+        slice(first_ngram - n_cues, first_ngram),
+        slice(first_ngram, n_features),
+    )
+
+
 def _fit_rows(
-    features: np.ndarray, y: np.ndarray, l2: float = L2, cue_l2: float = CUE_L2
+    features: np.ndarray,
+    y: np.ndarray,
+    l2: float = L2,
+    cue_l2: float = CUE_L2,
+    ngram_l2: float = NGRAM_L2,
 ) -> InjectionModel:
-    """Fit standardisation and a class-balanced L2 logistic regression on feature rows."""
+    """Fit standardisation and a class-balanced L2 logistic regression on feature rows.
+
+    Embedding and cue columns are standardised; the n-gram rows are unit vectors already, and
+    z-scoring thousands of mostly-empty buckets would blow up rare ones.
+    """
+    emb, cues, grams = _blocks(features.shape[1])
     mean = features.mean(0)
     # A near-constant column (one MiniLM dimension barely varies) must not blow up its z-score.
     scale = np.maximum(features.std(0), 1e-3)
+    mean[grams], scale[grams] = 0.0, 1.0
     x = np.hstack([(features - mean) / scale, np.ones((len(y), 1))])
     pos = max(1.0, y.sum())
     neg = max(1.0, len(y) - y.sum())
     sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
-    penalty = np.full(x.shape[1], l2)
-    penalty[-1 - len(CUE_NAMES) - 1 : -1] = cue_l2
-    penalty[-1] = 0.0  # the bias is not shrunk
+    penalty = np.empty(x.shape[1])
+    penalty[emb], penalty[cues], penalty[grams] = l2, cue_l2, ngram_l2
+    penalty[-1] = BIAS_L2
+    w = _newton(x, y, sample_w, penalty)
+    return InjectionModel(threshold=0.5, weights=w[:-1], bias=float(w[-1]), mean=mean, scale=scale)
+
+
+def _newton(x: np.ndarray, y: np.ndarray, sample_w: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Minimise the weighted, penalised logistic loss by Newton's method.
+
+    Rows are far fewer than columns, so each step solves an (n x n) system (Woodbury) instead
+    of the (d x d) Hessian: H^-1 g = A^-1 g - A^-1 X'D^.5 (I + D^.5 X A^-1 X'D^.5)^-1 D^.5 X A^-1 g
+    with A the diagonal penalty and D the per-row curvature.
+    """
+    inv_a = 1.0 / penalty
     w = np.zeros(x.shape[1])
     for _ in range(NEWTON_STEPS):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40, 40)))
         grad = x.T @ (sample_w * (p - y)) + penalty * w
-        hess = (x * (sample_w * p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
+        root_d = np.sqrt(sample_w * p * (1 - p))
+        xd = x * root_d[:, None]  # D^.5 X
+        inner = np.eye(len(y)) + (xd * inv_a) @ xd.T
+        a_grad = inv_a * grad
+        step = a_grad - inv_a * (xd.T @ np.linalg.solve(inner, xd @ a_grad))
         w -= step
-        if np.abs(step).max() < 1e-8:
+        if np.abs(step).max() < 1e-7:
             break
-    return InjectionModel(threshold=0.5, weights=w[:-1], bias=float(w[-1]), mean=mean, scale=scale)
+    return w
 
 
 def choose_threshold(
@@ -236,18 +284,25 @@ def refit(
 ) -> InjectionModel:
     """Refit the detector on ``train_path`` (+ benign passages) and write it to ``out``."""
     texts, labels = read_labelled(train_path)
-    model, oof = _fit_with_oof(texts, labels, encode, read_benign(benign_path))
-    at = detection_metrics(oof[: len(texts)], labels, model.threshold)
+    benign = read_benign(benign_path)
+    model, oof = _fit_with_oof(texts, labels, encode, benign)
+    at = detection_metrics(oof, labels, model.threshold)
+    passage_scores = [score for score, _ in model.score_passages(benign)]
+    flagged = sum(score >= model.passage_threshold for score in passage_scores)
     model.meta = {
         "train_file": Path(train_path).name,
         "train_sha256": _sha256(train_path),
         "train_rows": len(labels),
         "benign_file": Path(benign_path).name,
         "benign_sha256": _sha256(benign_path),
+        "benign_passages": len(benign),
         "l2": L2,
         "cue_l2": CUE_L2,
+        "ngram_l2": NGRAM_L2,
         "target_fpr": TARGET_FPR,
+        "passage_fpr": PASSAGE_FPR,
         "cv": {k: round(v, 4) for k, v in at.items()},
+        "benign_passages_flagged": int(flagged),
     }
     model.save(out)
     return InjectionModel.load(out)
