@@ -30,6 +30,7 @@ from rag import (
     rating_details,
     read_answer,
     record_feedback,
+    redaction_note,
     sample_files,
     searched_as,
     section_heading,
@@ -174,6 +175,8 @@ def render_answer(message: dict) -> None:
     run = message["run"]
     for warning in message.get("warnings", []):
         st.warning(escape_markdown(warning), icon=":material/shield:")
+    if note := redaction_note(message):
+        st.caption(f":material/shield: {escape_markdown(note)}")
     show_answer_text(message)
     st.caption(
         _support_caption(message),

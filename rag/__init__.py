@@ -92,6 +92,7 @@ _EXPORTS = {
     "offers_generation": "rag.answer",
     "rating_details": "rag.answer",
     "read_answer": "rag.answer",
+    "redaction_note": "rag.answer",
     "searched_as": "rag.answer",
     "section_heading": "rag.answer",
     "sentence_support": "rag.answer",

@@ -6,7 +6,8 @@ vectors), ``verdict`` (per-sentence verdicts), ``polarity`` and ``quantities`` (
 ``support`` (one claim against the passages), ``verify`` (an answer's sentences), ``evidence``
 (strength, relevance, extractive picks), ``refusal`` (the gate), ``render``, ``result``,
 ``outcome`` (verified answer or quoted documents), ``rewrite`` (follow-ups), ``chain``
-(``Assistant`` and ``AnswerStream``) and ``conversation`` (a chat's history, an answer read
+(``Assistant`` and ``AnswerStream``), ``guarding`` (the guardrails around one answer) and
+``conversation`` (a chat's history, an answer read
 back from its text, overdue citations).
 """
 
@@ -21,6 +22,7 @@ from rag.answer.conversation import (
     overdue_documents,
     rating_details,
     read_answer,
+    redaction_note,
     searched_as,
     section_heading,
     sentence_support,
@@ -51,6 +53,7 @@ __all__ = [
     "overdue_documents",
     "rating_details",
     "read_answer",
+    "redaction_note",
     "searched_as",
     "section_heading",
     "sentence_support",

@@ -14,7 +14,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
+from rag.guardrails.policy import TYPE_NAMES
 from rag.guardrails.private import restore_markdown
+from rag.guardrails.redaction import TAGS
 from rag.text.markup import escape_markdown
 
 if TYPE_CHECKING:
@@ -137,6 +139,19 @@ def answer_message(result: AnswerResult, documents: Iterable[Message]) -> dict[s
         "run": result.record(),
         "citations": citation_records(result, documents),
     }
+
+
+def redaction_note(message: Message) -> str:
+    """Say which personal data in the question was replaced before the model and logs saw it."""
+    kinds = sorted({p[1:].rsplit("_", 1)[0] for p in message.get("mapping") or {}})
+    if not kinds:
+        return ""
+    types = {tag: kind for kind, tag in TAGS.items()}
+    names = ", ".join(TYPE_NAMES.get(types.get(k, ""), k.lower()) for k in kinds)
+    return (
+        f"Personal data in your question ({names}) was replaced by placeholders before it "
+        "reached the model, the traces and the logs; you see it as you typed it."
+    )
 
 
 def section_heading(citation: Message) -> str:

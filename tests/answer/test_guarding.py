@@ -14,7 +14,12 @@ import pytest
 from langchain_core.tracers.langchain import wait_for_all_tracers
 
 from rag.answer.chain import Assistant
-from rag.answer.conversation import answer_message, follow_up_history, read_answer
+from rag.answer.conversation import (
+    answer_message,
+    follow_up_history,
+    read_answer,
+    redaction_note,
+)
 from rag.config import Settings
 from rag.errors import GuardrailBlocked
 from rag.index import ingest_file
@@ -188,3 +193,12 @@ def test_an_answer_leaking_personal_data_is_withheld_when_so_set(filled):
     assert result.answer.startswith("The answer was withheld") and result.citations == []
     assert "536-22-8726" not in result.answer
     assert recent_events(filled.db)[0]["action"] == "blocked"
+
+
+def test_the_asker_is_told_which_personal_data_was_replaced(filled, settings):
+    assistant = assistant_for(settings, filled, [GROUNDED])
+    message = answer_message(ask(assistant, PII_QUESTION, mode="quote"), [])
+    note = redaction_note(message)
+    assert "an email address, a phone number" in note and "placeholders" in note
+    plain = answer_message(ask(assistant, "How long do I have for taxi receipts?"), [])
+    assert redaction_note(plain) == ""
