@@ -129,6 +129,14 @@ class Settings(BaseSettings):
         "treated as an injection. Lower catches more and raises more false alarms. Unset: the "
         "threshold chosen by cross-validation when the shipped detector was fitted.",
     )
+    passage_injection_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The same for document passages at ingestion: at or above it a passage is "
+        "quarantined. Unset: the threshold fitted for passages (set for very few false alarms "
+        "on real documents, since each one holds back real content).",
+    )
     injection_action: Literal["block", "warn"] = Field(
         "block",
         description="A question that looks like a prompt injection: 'block' refuses it, 'warn' "

@@ -61,6 +61,15 @@ class Guardrails:
         configured = self.settings.injection_threshold
         return self.injection.threshold if configured is None else configured
 
+    @property
+    def passage_threshold(self) -> float:
+        """The injection score at or above which a document passage is quarantined."""
+        configured = self.settings.passage_injection_threshold
+        if configured is not None:
+            return configured
+        fitted = self.injection.passage_threshold
+        return self.threshold if fitted is None else fitted
+
     def check_question(self, text: str, mapping: dict[str, str] | None = None) -> QuestionCheck:
         """Redact, block or warn on a question before retrieval, the model, traces and logs.
 
@@ -96,7 +105,7 @@ class Guardrails:
     def check_chunks(self, texts: Sequence[str]) -> list[ChunkCheck]:
         """Check document passages at ingestion: personal data found, injection score.
 
-        A passage at or above the injection threshold is quarantined. With
+        A passage at or above the passage injection threshold is quarantined. With
         ``pii_redact_documents`` the passage's redacted text is returned for storing instead.
         """
         if not texts:
@@ -113,7 +122,7 @@ class Guardrails:
             check = ChunkCheck(
                 pii=dict(Counter(s.entity_type for s in spans)),
                 injection=round(score, 4),
-                quarantine=score >= self.threshold,
+                quarantine=score >= self.passage_threshold,
             )
             if check.quarantine:
                 check.excerpt = self._redact(sentence, detector.find(sentence), None).text

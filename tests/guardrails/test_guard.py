@@ -84,6 +84,9 @@ def test_document_chunks_are_flagged_and_a_planted_instruction_quarantined(guard
     assert not benign.quarantine and benign.excerpt == ""
     assert personal.pii == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
     assert personal.redacted_text is None  # flagged only, unless documents are redacted
+    assert planted.injection >= guard.passage_threshold > benign.injection
+    lenient = _with(guard, passage_injection_threshold=1.0)
+    assert lenient.passage_threshold == 1.0 and guard.passage_threshold < 1.0
     redacting = _with(guard, pii_redact_documents=True)
     (check,) = redacting.check_chunks(["Contact payroll@example.org for help."])
     assert check.redacted_text == "Contact <EMAIL_1> for help."
