@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from rag.guardrails import names
 from rag.guardrails.recognizers import ENTITY_TYPES, PATTERN_RECOGNISERS, PATTERN_TYPES, PiiSpan
 
 __all__ = ["ENTITY_TYPES", "MAX_CHARS", "PATTERN_TYPES", "PiiDetector", "PiiSpan", "pii_detector"]
@@ -23,6 +24,8 @@ NER_SCORE = 0.6  # the model gives no probability; below every validated pattern
 # spaCy's OntoNotes labels that are personal data. GPE (countries, cities, states) and LOC
 # (regions, bodies of water) are places; FAC (buildings, streets) is left to the address patterns.
 NER_LABELS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION"}
+# Labels whose spans a first name found by the word list must not cut into.
+_NOT_PEOPLE = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT", "LAW", "NORP"}
 _NER_ONLY = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
 
 
@@ -46,6 +49,7 @@ class PiiDetector:
 
     def __init__(self, ner: bool = True):
         self.ner = ner
+        self.rules = names.RULES  # the name rules applied (a subset is for measuring them)
         self._nlp = load_spacy() if ner else None
         self._lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe
 
@@ -63,23 +67,58 @@ class PiiDetector:
                 raise ValueError(f"text of {len(text)} characters: split it under {MAX_CHARS}")
         named = self._names(texts, wanted)
         return [
-            _with_titles(text, _resolve(_patterns(text, wanted) + names))
-            for text, names in zip(texts, named, strict=True)
+            self._combine(text, _patterns(text, wanted), found)
+            for text, found in zip(texts, named, strict=True)
         ]
+
+    def _combine(self, text: str, patterns: list[PiiSpan], found: list[PiiSpan]) -> list[PiiSpan]:
+        """Refine the model's names with the word lists, then keep one finding per place."""
+        spans = _resolve(patterns + found)
+        if "address_places" in self.rules:
+            spans = names.join_address_places(text, spans)
+        return _with_titles(text, spans)
 
     def _names(self, texts: Sequence[str], wanted: frozenset[str]) -> list[list[PiiSpan]]:
         if self._nlp is None or not wanted & {"PERSON", "LOCATION"}:
             return [[] for _ in texts]
+        lower = "lower_case" in self.rules
+        # Lower-case text is read with its names capitalised: the same length, the same offsets.
+        shown = [names.restore_case(t) if lower and names.is_lower_case(t) else t for t in texts]
         with self._lock:
-            docs = list(self._nlp.pipe(texts, batch_size=64))
-        return [
-            [
-                PiiSpan(NER_LABELS[e.label_], e.start_char, e.end_char, NER_SCORE, e.text)
-                for e in doc.ents
-                if NER_LABELS.get(e.label_) in wanted and _is_name(e.text)
-            ]
-            for doc in docs
+            docs = list(self._nlp.pipe(shown, batch_size=64))
+        return [self._refine(text, doc.ents, wanted) for text, doc in zip(texts, docs, strict=True)]
+
+    def _refine(self, text: str, ents, wanted: frozenset[str]) -> list[PiiSpan]:
+        """The model's names and places, less common words, plus the names it missed."""
+        spans = [
+            PiiSpan(
+                NER_LABELS[e.label_],
+                e.start_char,
+                e.end_char,
+                NER_SCORE,
+                text[e.start_char : e.end_char],
+            )
+            for e in ents
+            if NER_LABELS.get(e.label_) and _is_name(e.text)
         ]
+        if "places" in self.rules:
+            spans = [names.place_as_place(s) for s in spans] + names.find_countries(text)
+        if "relabel" in self.rules:
+            spans = [names.relabel(s) for s in spans]
+        if "drop_words" in self.rules:
+            spans = [s for s in spans if names.keep_name(s)]
+        if "first_names" in self.rules:
+            # A first name inside what the model read as a company or product ("Morgan
+            # Stanley") is part of that name.
+            other = [e for e in ents if e.label_ in _NOT_PEOPLE]
+            spans += [
+                s
+                for s in names.find_first_names(text)
+                if not any(s.start < e.end_char and e.start_char < s.end for e in other)
+            ]
+        if "titles" in self.rules:
+            spans += names.find_titled_names(text)
+        return [s for s in spans if s.entity_type in wanted]
 
 
 def _wanted(entities: Iterable[str] | None) -> frozenset[str]:
