@@ -6,10 +6,12 @@ the held-out document set, and speed.
 Quality (needs ../shared; skipped when absent):
 - out-of-fold TPR/FPR/precision/F1 on the training file at the shipped threshold, overall and
   for English and German rows, plus a threshold sweep (fits 5 models, ~30 s);
-- false alarms of the shipped model on the golden-set questions (evals/*.jsonl) and on real
-  document passages none of it was fitted on (handbook pages not in the shipped benign file,
-  R manuals and FinanceBench 10-K PDFs);
-- TPR/FPR on evals/guardrails/injection-documents.jsonl, written before any fitting.
+- false alarms of the shipped model on the golden-set questions (evals/*.jsonl, question
+  threshold) and, at the passage threshold, on real ~1,500-character document passages of
+  corpora none of it was fitted on (leave-one-corpus-out: the weights and the passage
+  threshold saw only the shipped handbook passages; R manuals, FinanceBench filings and the
+  PDF zoo are unseen; handbook pages outside the benign file are reported too);
+- TPR/FPR on evals/guardrails/injection-documents.jsonl at the passage threshold.
 Speed: p50/p95 of scoring one question, and passages/s of ``score_passages`` against the
 embedder's chunks/s on the same 256-token chunks (what ingestion already spends).
 """
@@ -41,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TRAIN = SHARED / "datasets" / "prompt-injection" / "train.jsonl"
 DOCS = ROOT / "evals" / "guardrails" / "injection-documents.jsonl"
-GERMAN = set("der die das und ist nicht ich sie du wie was mit für auf".split())
+GERMAN = {"der", "die", "das", "und", "ist", "nicht", "ich", "sie", "du", "wie", "was", "mit"}
+GERMAN |= {"für", "auf"}
 
 
 def _fmt(m: dict) -> str:
@@ -72,7 +75,7 @@ def cross_validated(threshold: float) -> None:
         print(f"    {t:.3f}  {_fmt(m)}")
 
 
-def _paragraph_chunks(text: str, size: int = 1000) -> list[str]:
+def _paragraph_chunks(text: str, size: int = 1500) -> list[str]:
     chunks, current = [], ""
     for para in (p for p in text.split("\n\n") if p.strip()):
         if current and len(current) + len(para) > size:
@@ -83,6 +86,9 @@ def _paragraph_chunks(text: str, size: int = 1000) -> list[str]:
 
 
 def _pdf_passages(pattern: str, files: int, pages: int) -> list[str]:
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     from pypdf import PdfReader
 
     out: list[str] = []
@@ -109,14 +115,16 @@ def real_passages() -> dict[str, list[str]]:
         "handbook (unfitted pages)": handbook,
         "R manuals (PDF)": _pdf_passages(str(corpora / "r-manuals" / "*.pdf"), 20, 40),
         "FinanceBench 10-Ks (PDF)": _pdf_passages(
-            str(corpora / "financebench-dev" / "docs" / "*.pdf"), 25, 6
+            str(corpora / "financebench-dev" / "docs" / "*.pdf"), 60, 25
         ),
+        "PDF zoo (PDF)": _pdf_passages(str(corpora / "pdf-zoo" / "*.pdf"), 50, 100),
     }
 
 
 def false_alarms(threshold: float) -> None:
     """Print the shipped model's false-alarm rates on real questions and passages."""
     model = injection_model()
+    passage_threshold = model.passage_threshold or threshold
     questions = [
         json.loads(line)["question"]
         for path in sorted((ROOT / "evals").glob("*.jsonl"))
@@ -129,7 +137,7 @@ def false_alarms(threshold: float) -> None:
         print(f"    {q[:100]}")
     for name, passages in real_passages().items():
         scored = model.score_passages(passages)
-        hits = [(s, w) for s, w in scored if s >= threshold]
+        hits = [(s, w) for s, w in scored if s >= passage_threshold]
         print(
             f"false alarms, {name}: {len(hits)}/{len(passages)} = {len(hits) / len(passages):.4f}"
         )
@@ -140,10 +148,10 @@ def false_alarms(threshold: float) -> None:
 def held_out_documents(threshold: float) -> None:
     """Print TPR/FPR on the hand-written document set (never fitted on)."""
     texts, labels = read_labelled(DOCS)
+    threshold = injection_model().passage_threshold or threshold
     scores = [s for s, _ in injection_model().score_passages(texts)]
-    print(
-        f"held-out documents ({DOCS.name}, {len(texts)}): {_fmt(detection_metrics(scores, labels, threshold))}"
-    )
+    at = detection_metrics(scores, labels, threshold)
+    print(f"held-out documents ({DOCS.name}, {len(texts)}), threshold {threshold:.3f}: {_fmt(at)}")
     for t, m in sweep(scores, labels, [0.3, 0.5, 0.7, threshold, 0.9]):
         print(f"    {t:.3f}  {_fmt(m)}")
 
@@ -169,6 +177,8 @@ def speed(queries: int, chunks: int) -> None:
     )
     embedder = MiniLMEmbeddings()
     texts = make_chunks(embedder, chunks)
+    if TRAIN.exists():  # real document chunks when the corpora are here
+        texts = real_passages()["R manuals (PDF)"][:chunks] or texts
     embedder.encode(texts[:2])
     default_encoder()
     start = time.perf_counter()
@@ -178,7 +188,7 @@ def speed(queries: int, chunks: int) -> None:
     model.score_passages(texts)
     scan_s = time.perf_counter() - start
     print(
-        f"{chunks} chunks of 256 tokens: embedding {chunks / embed_s:.1f} chunks/s, "
+        f"{chunks} document chunks: embedding {chunks / embed_s:.1f} chunks/s, "
         f"passage scan {chunks / scan_s:.1f} chunks/s, scan adds {scan_s / embed_s:.0%} "
         "to embedding time"
     )
