@@ -33,30 +33,29 @@ def run_guard_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     from rag.evaluation.guardrails import injection_report, load_injection_cases
-    from rag.guardrails.injection import injection_model
+    from rag.guardrails.guard import Guardrails
     from rag.guardrails.injection_fit import cross_validate
 
     texts, labels = load_injection_cases(args.injection)
-    model = injection_model()
-    threshold = _threshold(args, settings, model.threshold)
+    guard = Guardrails(settings)
+    thresholds = {
+        "question": guard.threshold if args.threshold is None else args.threshold,
+        "passage": guard.passage_threshold if args.threshold is None else args.threshold,
+    }
     if args.cv:  # a file the shipped detector was fitted on: refit on the other folds
         how = f"{args.folds}-fold cross-validated (refitted on the other folds of the file)"
         by_mode = {"question": cross_validate(texts, labels, folds=args.folds)}
     else:
         how = "the shipped detector"
         by_mode = {
-            "question": model.score(texts),
-            "passage": [score for score, _ in model.score_passages(texts)],
+            "question": guard.injection.score(texts),
+            "passage": [score for score, _ in guard.injection.score_passages(texts)],
         }
-    reports = {mode: injection_report(s, labels, threshold) for mode, s in by_mode.items()}
+    reports = {
+        mode: injection_report(scores, labels, thresholds[mode]) for mode, scores in by_mode.items()
+    }
     print(format_injection(args.injection, how, reports))
     return reports
-
-
-def _threshold(args: argparse.Namespace, settings: Settings, fitted: float) -> float:
-    if args.threshold is not None:
-        return args.threshold
-    return fitted if settings.injection_threshold is None else settings.injection_threshold
 
 
 def _pii(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
