@@ -236,3 +236,71 @@ def test_shared_dataset_pattern_recall(patterns):
     for entity_type in ("EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "PHONE_NUMBER"):
         assert scores[entity_type]["recall"] >= 0.9, entity_type
         assert scores[entity_type]["precision"] >= 0.9, entity_type
+
+
+RECOVERED = [
+    # lower-case text: the model reads a case-restored copy, the word list finds first names
+    ("what is the name on the account? christine fiorentino", "christine fiorentino"),
+    # names in a list, which the model misses
+    ("They had 6: Natalina, Thomas, Crystal, Omar and Brandy.", "Omar"),
+    ("They had 6: Natalina, Thomas, Crystal, Omar and Brandy.", "Brandy"),
+    # a courtesy title before an unfamiliar surname
+    ("Please ask Dr. Okonkwo about it", "Dr. Okonkwo"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), RECOVERED)
+def test_names_the_model_misses_are_recovered(full, text, name):
+    assert ("PERSON", name) in found(full, text)
+
+
+NOT_PEOPLE = [
+    "Email ana@x.org my payslip",  # a sentence-initial verb
+    "DESCRIPTION: the Block on Windows",  # capitals and capitalised common words
+    "Discipline matters",
+    "Morgan Stanley reported revenue",  # a first name inside a company's name
+]
+
+
+@pytest.mark.parametrize("text", NOT_PEOPLE)
+def test_common_words_are_not_people(full, text):
+    assert "PERSON" not in {t for t, _ in found(full, text)}
+
+
+PLACES = [
+    ("Burkina Faso was super fun to visit!", ("LOCATION", "Burkina Faso")),  # the model: PERSON
+    ("i moved here from belarus last year", ("LOCATION", "belarus")),  # lower-case country
+    # a place written after a street address is part of the address, not a separate place
+    ("Send it to 12 Main Street, Springfield", ("ADDRESS", "12 Main Street, Springfield")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PLACES)
+def test_places_and_addresses(full, text, expected):
+    assert expected in found(full, text)
+
+
+@pytest.mark.parametrize(
+    ("word", "first_name", "common"),
+    [
+        ("Kristy", True, False),
+        ("mark", True, True),
+        ("Email", False, True),
+        ("Windows", False, True),
+    ],
+)
+def test_word_lists(word, first_name, common):
+    from rag.guardrails import names
+
+    assert names.is_first_name(word) is first_name
+    assert names.is_common_word(word) is common
+
+
+def test_restore_case_keeps_offsets():
+    from rag.guardrails.names import restore_case
+
+    text = "nicholas had given sara his address in marseille"
+    restored = restore_case(text)
+    assert len(restored) == len(text)
+    assert "Nicholas" in restored and "Sara" in restored and "Marseille" in restored
+    assert " had given " in restored  # common words keep their case
