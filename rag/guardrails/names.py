@@ -5,7 +5,8 @@ common words ("Email ana@x.org ...", "DESCRIPTION") as people. Two lists fix muc
 
 - ``first_names.txt``: the US Census Bureau's 1990 first names (public domain; as shipped by the
   MIT-licensed ``names`` package), 5,163 names;
-- ``common_words.txt``: SCOWL's common English words (sizes 10-35, permissive licence).
+- ``common_words.txt``: SCOWL's common English words (sizes 10-35, permissive licence);
+- ``countries.txt`` and ``regions.txt``: ISO 3166 country and region names (Debian's iso-codes).
 
 The rules (each can be switched off for measurement, ``RULES``):
 
@@ -17,6 +18,8 @@ The rules (each can be switched off for measurement, ``RULES``):
 - ``relabel``: a one-word LOCATION that is a first name and not a common word is a PERSON;
 - ``lower_case``: all-lower-case text is analysed again with every word that is a first name or
   not a common word capitalised, so the model sees names as it was trained to;
+- ``places``: a country or region the model called a person is a place, and country names
+  it missed are found;
 - ``address_places``: a place written right after a street address (", Springfield") joins it.
 """
 
