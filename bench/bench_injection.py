@@ -35,7 +35,7 @@ from rag.guardrails.injection_fit import (  # noqa: E402
     BENIGN_PATH,
     cross_validate,
     detection_metrics,
-    read_labelled,
+    load_injection_cases,
     sweep,
 )
 
@@ -61,7 +61,7 @@ def _language(text: str) -> str:
 
 def cross_validated(threshold: float) -> None:
     """Print out-of-fold figures on the training file at ``threshold`` and a sweep."""
-    texts, labels = read_labelled(TRAIN)
+    texts, labels = load_injection_cases(TRAIN)
     oof = np.array(cross_validate(texts, labels))
     y = np.array(labels)
     print(f"cross-validated (5 folds) on {TRAIN.name}, threshold {threshold:.3f}:")
@@ -147,7 +147,7 @@ def false_alarms(threshold: float) -> None:
 
 def held_out_documents(threshold: float) -> None:
     """Print TPR/FPR on the hand-written document set (never fitted on)."""
-    texts, labels = read_labelled(DOCS)
+    texts, labels = load_injection_cases(DOCS)
     threshold = injection_model().passage_threshold or threshold
     scores = [s for s, _ in injection_model().score_passages(texts)]
     at = detection_metrics(scores, labels, threshold)

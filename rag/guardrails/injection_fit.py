@@ -30,6 +30,7 @@ from rag.guardrails.injection_features import (
     Encoder,
     feature_matrix,
 )
+from rag.guardrails.labelled import load_injection_cases
 from rag.text.sentences import split_sentences
 
 L2 = 30.0  # penalty on standardised embedding weights; chosen by cross-validation on train
@@ -264,18 +265,6 @@ def sweep(
     return [(t, detection_metrics(scores, labels, t)) for t in grid]
 
 
-def read_labelled(path: Path) -> tuple[list[str], list[int]]:
-    """Read a ``{"text", "label"}`` JSONL file (label 1 = injection)."""
-    texts: list[str] = []
-    labels: list[int] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts.append(str(row["text"]))
-            labels.append(int(row["label"]))
-    return texts, labels
-
-
 def refit(
     train_path: Path,
     out: Path = MODEL_PATH,
@@ -283,7 +272,7 @@ def refit(
     benign_path: Path = BENIGN_PATH,
 ) -> InjectionModel:
     """Refit the detector on ``train_path`` (+ benign passages) and write it to ``out``."""
-    texts, labels = read_labelled(train_path)
+    texts, labels = load_injection_cases(train_path)
     benign = read_benign(benign_path)
     model, oof = _fit_with_oof(texts, labels, encode, benign)
     at = detection_metrics(oof, labels, model.threshold)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from rag.errors import DatasetError
-from rag.evaluation.guardrails import injection_report, load_injection_cases, roc_auc
+from rag.evaluation.guardrails import injection_report, roc_auc
+from rag.guardrails.labelled import load_injection_cases
 
 
 def _write(tmp_path, lines: list[str]):
