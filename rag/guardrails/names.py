@@ -74,9 +74,20 @@ def is_common_word(word: str) -> bool:
     return lower in words or (lower.endswith("s") and lower[:-1] in words)
 
 
+# Census first names that are far more often a month or a day ("April", "June").
+_CALENDAR = frozenset(
+    {
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december", "monday", "tuesday"),
+        *("wednesday", "thursday", "friday", "saturday", "sunday"),
+    }
+)
+
+
 def is_first_name(word: str) -> bool:
-    """Whether ``word`` (any case) is a first name of the census list."""
-    return word.lower() in first_names()
+    """Whether ``word`` (any case) is a first name of the census list, not a month or day."""
+    lower = word.lower()
+    return lower in first_names() and lower not in _CALENDAR
 
 
 def restore_case(text: str) -> str:
@@ -157,7 +168,8 @@ def find_first_names(text: str) -> list[PiiSpan]:
     i = 0
     while i < len(words):
         word = words[i].group()
-        capitalised = lower or word[0].isupper()
+        # Title case only: "IRA" or "RAY" in capitals is an acronym more often than a name.
+        capitalised = lower or (word[0].isupper() and not word.isupper())
         if capitalised and len(word) > 2 and is_first_name(word) and not is_common_word(word):
             j = i
             while (
