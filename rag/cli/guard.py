@@ -32,9 +32,10 @@ def run_guard_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from rag.evaluation.guardrails import injection_report, load_injection_cases
+    from rag.evaluation.guardrails import injection_report
     from rag.guardrails.guard import Guardrails
     from rag.guardrails.injection_fit import cross_validate
+    from rag.guardrails.labelled import load_injection_cases
 
     texts, labels = load_injection_cases(args.injection)
     guard = Guardrails(settings)
