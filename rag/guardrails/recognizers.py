@@ -1,7 +1,7 @@
 """The pattern recognisers: personal data found by its shape and checked by its own rules.
 
 Presidio's recognisers where they hold up (email, payment card with Luhn, US SSN, IP address),
-``phonenumbers`` for phone numbers in national and international formats, ``python-stdnum`` for
+``phonenumbers`` for phone numbers (with the evidence rules of ``phones.py``), ``python-stdnum`` for
 the IBAN checksum, and street-address patterns of our own. Each recogniser is a function
 ``text -> list[PiiSpan]``; nothing here loads a model or reaches the network (the email check uses
 tldextract's bundled public-suffix snapshot, never a download).
@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+
+from rag.guardrails.phones import phone_matches
 
 ENTITY_TYPES: tuple[str, ...] = (
     "PERSON",
@@ -127,56 +129,12 @@ def find_iban(text: str) -> list[PiiSpan]:
     return spans
 
 
-# --- phone numbers -----------------------------------------------------------------------------
-
-# Regions whose national formats are tried; a number with a "+" country code parses anywhere.
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NL", "IT", "ES")
-_DATE = re.compile(r"^\d{1,4}([-/.])\d{1,2}\1\d{1,4}$")
-_SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-_YEAR_RANGE = re.compile(r"^(1[89]|20)\d\d\s*[-–]\s*(1[89]|20)?\d\d$")
+# --- phone numbers: the shapes and evidence rules live in phones.py ---------------------------
 
 
 def find_phone(text: str) -> list[PiiSpan]:
-    """Phone numbers in any of ``PHONE_REGIONS``' formats, with dates and amounts left out."""
-    import phonenumbers
-
-    seen: dict[tuple[int, int], PiiSpan] = {}
-    for region in PHONE_REGIONS:
-        matcher = phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.POSSIBLE, max_tries=200
-        )
-        for match in matcher:
-            start, end = _extend_extension(text, match.start, match.end)
-            if (start, end) not in seen and _plausible_phone(text, start, end):
-                seen[(start, end)] = _span(text, "PHONE_NUMBER", start, end)
-    return list(seen.values())
-
-
-def _extend_extension(text: str, start: int, end: int) -> tuple[int, int]:
-    """Take in an extension written right after the number ("x1711")."""
-    tail = re.match(r"\s?(?:x|ext\.?)\s?\d{1,6}\b", text[end:], re.I)
-    return start, end + (tail.end() if tail else 0)
-
-
-def _plausible_phone(text: str, start: int, end: int) -> bool:
-    """Reject the digit runs phonenumbers accepts but a reader would not call a phone number."""
-    value = text[start:end].strip()
-    digits = sum(c.isdigit() for c in re.split(r"\s?(?:x|ext)", value, flags=re.I)[0])
-    if digits < 7 or digits > 15:
-        return False
-    if _DATE.match(value) or _SSN_SHAPE.match(value) or _YEAR_RANGE.match(value):
-        return False
-    # A regulation number (5 CFR 2635.203) or a date range (11/27–12/26), not a phone.
-    if "/" in value or (value.count(".") == 1 and not re.search(r"[\s()-]", value)):
-        return False
-    before, after = text[max(0, start - 2) : start], text[end : end + 2]
-    # Part of an amount, a decimal, a form number, a version or a longer identifier.
-    if re.search(r"[$€£#/=_]\s?\Z|\d[.,:]\Z|\d[ \t-]\Z|\w\Z", before) or re.match(
-        r"[.,]\d|[%\w/]|-\d", after
-    ):
-        return False
-    # A bare run of digits without separators is a phone number only with a "+" or 10+ digits.
-    return not (value.isdigit() and digits < 10)
+    """Phone numbers in national and international formats that carry a phone's evidence."""
+    return [_span(text, "PHONE_NUMBER", start, end) for start, end in phone_matches(text)]
 
 
 # --- street addresses --------------------------------------------------------------------------
