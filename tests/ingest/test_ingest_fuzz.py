@@ -73,7 +73,10 @@ for kind, seed in SEEDS.items():
         seconds = time.perf_counter() - started
         print(json.dumps({"done": f"{kind}-{i}", "outcome": outcome, "seconds": seconds}),
               flush=True)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork and exec,
+# so a large test process would count against the loader.
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+peak = int(status.split()[0]) / 1024
 print(json.dumps({"peak_mb": peak}), flush=True)
 """
 
