@@ -1,10 +1,11 @@
 """The pattern recognisers: personal data found by its shape and checked by its own rules.
 
 Presidio's recognisers where they hold up (email, payment card with Luhn, US SSN, IP address),
-``phonenumbers`` for phone numbers (with the evidence rules of ``phones.py``), ``python-stdnum`` for
-the IBAN checksum, and street-address patterns of our own. Each recogniser is a function
-``text -> list[PiiSpan]``; nothing here loads a model or reaches the network (the email check uses
-tldextract's bundled public-suffix snapshot, never a download).
+``phonenumbers`` for phone numbers (kept by the evidence rules of ``phones.py``),
+``python-stdnum`` for the IBAN checksum, and street-address patterns of our own
+(``addresses.py``). Each recogniser is a function ``text -> list[PiiSpan]``; nothing here loads
+a model or reaches the network (the email check uses tldextract's bundled public-suffix
+snapshot, never a download).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from rag.guardrails.addresses import address_matches
 from rag.guardrails.phones import phone_matches
 
 ENTITY_TYPES: tuple[str, ...] = (
@@ -137,77 +139,12 @@ def find_phone(text: str) -> list[PiiSpan]:
     return [_span(text, "PHONE_NUMBER", start, end) for start, end in phone_matches(text)]
 
 
-# --- street addresses --------------------------------------------------------------------------
-
-_SUFFIX = (
-    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
-    r"terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|crescent|cres|close|row|"
-    r"trail|trl|alley|plaza|grove|gardens|walk|mews|hill|park|path|pike|loop|route|rte|"
-    r"expressway|freeway|turnpike|creek|crossing|point|ridge|view|heights|estate"
-)
-_PREFIX = (
-    r"rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|place|quai|via|viale|piazza|calle|"
-    r"avenida|av\.|rua|travessa|estrada|ul\.|ulica|aleja|al\.|plac|straße|strasse|str\."
-)
-_STREET_WORD = (
-    r"strasse|straße|str\.|gasse|weg|utca|útja|vej|plads|gade|veien|vegen|gata|tie|katu|"
-    r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|street|road|avenue"
-)
-_NAME_WORD = r"[^\W\d_][\w'’-]*\.?"
-# Words that follow a number in prose, dates and citations, never a street name.
-_NOT_STREET = (
-    r"(?!(?:in|to|of|the|and|or|for|on|at|by|from|with|per|business|days?|hours?|weeks?|"
-    r"months?|years?|minutes?|percent|people|employees|U\.?S\.?C|C\.?F\.?R|section|chapter|"
-    r"part|title|page|step|version|item|article|form|line|table|figure|jan(?:uary)?|"
-    r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b)"
-)
-_ADDRESS_PATTERNS = [
-    # 12 Main Street, 1600 Pennsylvania Avenue NW, 221B Baker St.
-    rf"\b(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?[ \t]+{_NOT_STREET}{_NAME_WORD}"
-    rf"(?:[ \t]+{_NAME_WORD}){{0,3}}"
-    rf"[ \t]+(?:{_SUFFIX})\b\.?"
-    r"(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\b)?",
-    # 15 rue Victor Hugo, 71 estrada nacional 105, 92 ul. Lubartowska 42
-    rf"\b\d{{1,6}}[A-Za-z]?,?[ \t]+(?:{_PREFIX})(?:[ \t]+{_NAME_WORD}){{1,4}}"
-    r"(?:[ \t]+\d{1,5}\b)?",
-    # Duizendmonnikenstraat 189, Lozerlaan 172, Hauptstraße 5
-    r"\b[^\W\d_]+(?:straat|strasse|straße|laan|weg|gasse|gade|vej|gatan|vägen|plein|"
-    r"gracht|kade|dreef|steeg|allee|platz|ring|damm)\s+\d{1,5}[a-z]?\b",
-    # 85 Trg revolucije 12, 42 Costanera 9293: a house number, a capitalised street name and
-    # the number many countries write after it
-    rf"\b\d{{1,5}}[A-Za-z]?[ \t]+{_NOT_STREET}(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}"
-    r"[ \t]+\d{1,5}[A-Za-z]?\b\.?(?![\d.,:/-]\d)",
-    # Freistädter Strasse 61, Hegedûs Gyula utca 76, Simavikveien 231
-    rf"\b(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]*(?:{_STREET_WORD})"
-    r"[ \t]+\d{1,5}[A-Za-z]?\b\.?",
-    # Chile 53977 / Tartu TA 56325: a place and a postcode closing a line of an address
-    r"(?m)(?<=\p{L}[ \t])\d{5}(?:-\d{4})?[ \t]*$",
-    # Apt. 604, Suite 942, Unit 3, P.O. Box 101, PSC 1234, Box 5678
-    r"\b(?:apt\.?|apartment|suite|ste\.?|unit|flat|room|p\.?\s?o\.?\s?box|psc|box)[ \t]+"
-    r"#?\d{1,6}[A-Za-z]?\b",
-    # Military mail: USS Napolitani FPO AP 70381, APO AE 09012
-    r"\b(?:USS|USNS|USNV|USNS)\s+[A-Z][a-z]+\b|\b[AFD]PO\s+A[AEP]\s+\d{5}\b",
-    # Springfield, IL 62704 / Dallas TX 75001-1234
-    r"(?<=\p{L},?[ \t])(?-i:[A-Z]{2})[ \t]+\d{5}(?:-\d{4})?\b",
-    # "shows on Boyle Street": a capitalised name and a spelled-out street word
-    r"(?-i:\b\p{Lu}[\w'’-]+[ \t]+(?:Street|Avenue|Road|Boulevard|Lane))\b",
-    # Postcodes named as such: "my zip code is 98547", "postcode SW1A 1AA"
-    r"(?i:zip(?:\s?code)?|post(?:al)?\s?code)(?:\s+is)?:?\s+\K"
-    r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b",
-]
-
-
-@cache
-def _address_regex():
-    import regex  # Presidio's dependency; needed for \K (keep the context out of the span)
-
-    return regex.compile("|".join(f"(?:{p})" for p in _ADDRESS_PATTERNS), regex.IGNORECASE)
+# --- street addresses: the patterns and their filters live in addresses.py ---------------------
 
 
 def find_address(text: str) -> list[PiiSpan]:
     """Street lines, secondary units, military addresses and named postcodes."""
-    spans = [_span(text, "ADDRESS", m.start(), m.end()) for m in _address_regex().finditer(text)]
+    spans = [_span(text, "ADDRESS", start, end) for start, end in address_matches(text)]
     return _join_lines(text, spans)
 
 

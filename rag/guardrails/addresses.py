@@ -1,0 +1,144 @@
+"""Street addresses: the patterns that find them and the rules that tell them from look-alikes.
+
+Each pattern is a named alternative of one regular expression; ``address_matches`` returns where
+they match, less the look-alikes real documents are full of: "Level 1 Level 2" (a fair-value
+table), "During 2020" (a word ending like a street word), "598 U. S. 85" (a law report), "10.24
+Neolane 2008" (a numbered exhibit) and "8 using a path" (prose). Nothing here is fitted to a
+collection: every rule says what an address never looks like.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+_SUFFIX = (
+    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
+    r"terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|crescent|cres|close|row|"
+    r"trail|trl|alley|plaza|grove|gardens|walk|mews|hill|park|path|pike|loop|route|rte|"
+    r"expressway|freeway|turnpike|creek|crossing|point|ridge|view|heights|estate"
+)
+_PREFIX = (
+    r"rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|place|quai|via|viale|piazza|calle|"
+    r"avenida|av\.|rua|rúa|travessa|estrada|ul\.|ulica|aleja|al\.|plac|straße|strasse|str\.|"
+    r"cours|c/"
+)
+_STREET_WORD = (
+    r"strasse|straße|str\.|gasse|weg|utca|útja|vej|plads|gade|veien|vegen|gata|tie|katu|"
+    r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|street|road|avenue"
+)
+_NAME_WORD = r"[^\W\d_][\w'’-]*\.?"
+_DIRECTION = r"N|S|E|W|NE|NW|SE|SW|North|South|East|West|Northeast|Northwest|Southeast|Southwest"
+# Not right after a section number's dot or a figure's decimal point ("10.24 Neolane 2008").
+_NUMBER_START = r"(?<![\d][.,])\b"
+# Words that follow a number in prose, dates, tables and citations, never a street name.
+_NOT_STREET = (
+    r"(?!(?:in|to|of|the|and|or|for|on|at|by|from|with|per|business|days?|hours?|weeks?|"
+    r"months?|years?|minutes?|percent|people|employees|U\.?S\.?C|C\.?F\.?R|section|chapter|"
+    r"part|title|page|step|version|item|article|form|line|table|figure|jan(?:uary)?|"
+    r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|levels?|notes?|tiers?|class|series|phase|"
+    r"stages?|rules?|grades?|exhibits?|schedules?|annex|appendix|quarters?|during|fiscal|"
+    r"annual|including|using|total)\b)"
+)
+_ADDRESS_PATTERNS = {
+    # 12 Main Street, 1600 Pennsylvania Avenue NW, 221B Baker St., 83 Tower Road North
+    "street": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?[ \t]+{_NOT_STREET}"
+    rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]+(?:{_SUFFIX})\b\.?"
+    rf"(?:[ \t]+(?-i:{_DIRECTION})\b)?",
+    # 15 rue Victor Hugo, 71 estrada nacional 105, 92 ul. Lubartowska 42, 46 89 cours Foch
+    "prefixed": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?,?[ \t]+(?:{_PREFIX})"
+    rf"(?:[ \t]+{_NAME_WORD}){{1,4}}(?:[ \t]+\d{{1,5}}\b)?",
+    # Duizendmonnikenstraat 189, Lozerlaan 172, Hauptstraße 5, kvaløyvågvegen 140
+    "compound": r"\b(?:\d{1,5}[ \t]+)?[^\W\d_]+(?:straat|strasse|straße|laan|weg|gasse|gade|vej|"
+    r"gatan|vägen|vegen|veien|plein|gracht|kade|dreef|steeg|allee|platz|ring|damm|tie|katu|"
+    r"steenweg|stræti)\s+\d{1,5}[a-z]?\b",
+    # 85 Trg revolucije 12, 42 Costanera 9293: a house number, a capitalised street name and
+    # the number many countries write after it
+    "numbered": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,5}}[A-Za-z]?[ \t]+{_NOT_STREET}"
+    rf"(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}"
+    r"[ \t]+\d{1,5}[A-Za-z]?\b(?![.,:/-]?\d)\.?",
+    # Freistädter Strasse 61, Hegedûs Gyula utca 76, Simavikveien 231
+    "worded": rf"\b(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]*(?:{_STREET_WORD})"
+    r"[ \t]+\d{1,5}[A-Za-z]?\b\.?",
+    # Chile 53977 / Tartu TA 56325: a place and a postcode closing a line of an address
+    "postcode_line": r"(?m)(?<=\p{L}[ \t])\d{5}(?:-\d{4})?[ \t]*$",
+    # Apt. 604, Suite 942, Unit 3, P.O. Box 101, PSC 1234, Box 5678
+    "unit": r"\b(?:apt\.?|apartment|suite|ste\.?|unit|flat|room|p\.?\s?o\.?\s?box|psc|box)[ \t]+"
+    r"#?\d{1,6}[A-Za-z]?\b",
+    # Military mail: USS Napolitani FPO AP 70381, APO AE 09012
+    "military": r"\b(?:USS|USNS|USNV)\s+[A-Z][a-z]+\b|\b[AFD]PO\s+A[AEP]\s+\d{5}\b",
+    # Springfield, IL 62704 / Dallas TX 75001-1234
+    "state_zip": r"(?<=\p{L},?[ \t])(?-i:[A-Z]{2})[ \t]+\d{5}(?:-\d{4})?\b",
+    # "shows on Boyle Street": a capitalised name and a spelled-out street word
+    "named_street": r"(?-i:\b\p{Lu}[\w'’-]+[ \t]+(?:Street|Avenue|Road|Boulevard|Lane))\b",
+    # Postcodes named as such: "my zip code is 98547", "postcode SW1A 1AA"
+    "named_postcode": r"(?i:zip(?:\s?code)?|post(?:al)?\s?code)(?:\s+is)?:?\s+\K"
+    r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b",
+}
+# A law report citation: volume, reporter abbreviations, page ("598 U. S. 85", "537 F.3d 185",
+# "251 Ariz. 402", "2d Cir. 2010").
+_CITATION = (
+    r"^\d{1,4}[a-z]{0,2}[ \t]+(?:(?-i:\p{Lu})[A-Za-z]{0,5}\.[ \t]?(?:\d?[a-z]{1,2}[ \t]+)?){1,3}"
+    r"(?:\d{1,5}|\(|$)"
+)
+# English words that are never part of a street's name ("8 using a path", "Office 365 Consumer
+# subscribers increased to 23").
+_PROSE_WORDS = (
+    "a an the is are was were be been can could will would should may might must to of in for "
+    "with using by as on at from or and not no its our your their his her which who that this "
+    "there these those it we you they has have had than then when if into per"
+)
+_PROSE = frozenset(_PROSE_WORDS.split())
+
+
+@cache
+def _address_regex():
+    import regex  # Presidio's dependency; needed for \K (keep the context out of the span)
+
+    alternatives = (f"(?P<{name}>{p})" for name, p in _ADDRESS_PATTERNS.items())
+    return regex.compile("|".join(alternatives), regex.IGNORECASE)
+
+
+@cache
+def _citation_regex():
+    import regex
+
+    return regex.compile(_CITATION)
+
+
+@cache
+def common_words() -> frozenset[str]:
+    """Lower-case common English words (the list the name rules use)."""
+    lines = (HERE / "common_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def address_matches(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has street lines, units, military addresses and postcodes."""
+    return [
+        (m.start(), m.end())
+        for m in _address_regex().finditer(text)
+        if _plausible(m.lastgroup or "", m.group())
+    ]
+
+
+def _plausible(kind: str, value: str) -> bool:
+    """Reject the look-alikes of the patterns that have no street word to go by."""
+    words = [w.strip(".,'’").lower() for w in value.split()]
+    if kind in ("street", "numbered") and any(w in _PROSE for w in words[1:]):
+        return False
+    if kind == "numbered":
+        if _citation_regex().match(value):
+            return False
+        # A common English word between two numbers ("1 Level 2") names no street.
+        named = [w for w in words if not w[:1].isdigit()]
+        if all(w in common_words() for w in named):
+            return False
+    if kind == "compound":
+        # "During 2020", "Offering 5": an English word that only ends like a street word.
+        word = next(w for w in words if not w[:1].isdigit())
+        return word not in common_words()
+    return True
