@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _SUFFIX = (
-    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
+    r"street|st|str|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
     r"terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|crescent|cres|close|row|"
     r"trail|trl|alley|plaza|grove|gardens|walk|mews|hill|park|path|pike|loop|route|rte|"
     r"expressway|freeway|turnpike|creek|crossing|point|ridge|view|heights|estate"
@@ -27,10 +27,26 @@ _PREFIX = (
 )
 _STREET_WORD = (
     r"strasse|straße|str\.|gasse|weg|utca|útja|vej|plads|gade|veien|vegen|gata|tie|katu|"
-    r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|street|road|avenue"
+    r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|vei|rakpart|allee|street|road|avenue"
+)
+_FOREIGN_WORD = (
+    r"plads|gade|vej|vei|veien|vegen|gata|katu|utca|útja|gasse|cesta|ulica|sokak|caddesi|"
+    r"straat|laan|rakpart|allee"
 )
 _NAME_WORD = r"[^\W\d_][\w'’-]*\.?"
 _DIRECTION = r"N|S|E|W|NE|NW|SE|SW|North|South|East|West|Northeast|Northwest|Southeast|Southwest"
+# English words that are never part of a street's name ("8 using a path", "Office 365 Consumer
+# subscribers increased to 23").
+_PROSE_WORDS = (
+    "a an the is are was were be been can could will would should may might must to of in for "
+    "with using by as on at from or and not no its our your their his her which who that this "
+    "there these those it we you they has have had than then when if into per"
+)
+_PROSE = frozenset(_PROSE_WORDS.split())
+# A word of a street's name: not one of those.
+_STREET_NAME = rf"(?!(?:{'|'.join(sorted(_PROSE))})\b){_NAME_WORD}"
+
+
 # Not right after a section number's dot or a figure's decimal point ("10.24 Neolane 2008").
 _NUMBER_START = r"(?<![\d][.,])\b"
 # Words that follow a number in prose, dates, tables and citations, never a street name.
@@ -46,27 +62,31 @@ _NOT_STREET = (
 _ADDRESS_PATTERNS = {
     # 12 Main Street, 1600 Pennsylvania Avenue NW, 221B Baker St., 83 Tower Road North
     "street": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?[ \t]+{_NOT_STREET}"
-    rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]+(?:{_SUFFIX})\b\.?"
+    rf"{_STREET_NAME}(?:[ \t]+{_STREET_NAME}){{0,3}}[ \t]+(?:{_SUFFIX})\b\.?"
     rf"(?:[ \t]+(?-i:{_DIRECTION})\b)?",
     # 15 rue Victor Hugo, 71 estrada nacional 105, 92 ul. Lubartowska 42, 46 89 cours Foch
     "prefixed": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?,?[ \t]+(?:{_PREFIX})"
     rf"(?:[ \t]+{_NAME_WORD}){{1,4}}(?:[ \t]+\d{{1,5}}\b)?",
     # Duizendmonnikenstraat 189, Lozerlaan 172, Hauptstraße 5, kvaløyvågvegen 140
-    "compound": r"\b(?:\d{1,5}[ \t]+)?[^\W\d_]+(?:straat|strasse|straße|laan|weg|gasse|gade|vej|"
-    r"gatan|vägen|vegen|veien|plein|gracht|kade|dreef|steeg|allee|platz|ring|damm|tie|katu|"
+    "compound": r"\b(?:\d{1,5}[ \t]+)?[^\W\d_][\w'’-]*?(?:straat|strasse|straße|laan|weg|gasse|"
+    r"gade|vej|gatan|vägen|vegen|veien|plein|gracht|kade|dreef|steeg|allee|platz|ring|damm|tie|katu|"
     r"steenweg|stræti)\s+\d{1,5}[a-z]?\b",
     # 85 Trg revolucije 12, 42 Costanera 9293: a house number, a capitalised street name and
     # the number many countries write after it
     "numbered": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,5}}[A-Za-z]?[ \t]+{_NOT_STREET}"
-    rf"(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}"
+    rf"(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_STREET_NAME}){{0,3}}"
     r"[ \t]+\d{1,5}[A-Za-z]?\b(?![.,:/-]?\d)\.?",
     # Freistädter Strasse 61, Hegedûs Gyula utca 76, Simavikveien 231
     "worded": rf"\b(?-i:\p{{Lu}})[\w'’.-]*(?:[ \t]+{_NAME_WORD}){{0,3}}[ \t]*(?:{_STREET_WORD})"
     r"[ \t]+\d{1,5}[A-Za-z]?\b\.?",
+    # margrethes plads 17, frankfurter allee 73: a street word no English prose uses, any case
+    "foreign_worded": rf"\b{_STREET_NAME}(?:[ \t]+{_STREET_NAME}){{0,2}}[ \t]+(?:{_FOREIGN_WORD})"
+    r"[ \t]+\d{1,5}[A-Za-z]?\b\.?",
     # Chile 53977 / Tartu TA 56325: a place and a postcode closing a line of an address
     "postcode_line": r"(?m)(?<=\p{L}[ \t])\d{5}(?:-\d{4})?[ \t]*$",
-    # Apt. 604, Suite 942, Unit 3, P.O. Box 101, PSC 1234, Box 5678
-    "unit": r"\b(?:apt\.?|apartment|suite|ste\.?|unit|flat|room|p\.?\s?o\.?\s?box|psc|box)[ \t]+"
+    # Apt. 604, Suite 942, Unit 3, P.O. Box 101, PSC 1234, Box 5678, Postfach 71
+    "unit": r"\b(?:apt\.?|apartment|suite|ste\.?|unit|flat|room|p\.?\s?o\.?\s?box|psc|box|"
+    r"postbox|postfach|apartado|caixa postal)[ \t]+"
     r"#?\d{1,6}[A-Za-z]?\b",
     # Military mail: USS Napolitani FPO AP 70381, APO AE 09012
     "military": r"\b(?:USS|USNS|USNV)\s+[A-Z][a-z]+\b|\b[AFD]PO\s+A[AEP]\s+\d{5}\b",
@@ -84,14 +104,6 @@ _CITATION = (
     r"^\d{1,4}[a-z]{0,2}[ \t]+(?:(?-i:\p{Lu})[A-Za-z]{0,5}\.[ \t]?(?:\d?[a-z]{1,2}[ \t]+)?){1,3}"
     r"(?:\d{1,5}|\(|$)"
 )
-# English words that are never part of a street's name ("8 using a path", "Office 365 Consumer
-# subscribers increased to 23").
-_PROSE_WORDS = (
-    "a an the is are was were be been can could will would should may might must to of in for "
-    "with using by as on at from or and not no its our your their his her which who that this "
-    "there these those it we you they has have had than then when if into per"
-)
-_PROSE = frozenset(_PROSE_WORDS.split())
 
 
 @cache
@@ -128,8 +140,6 @@ def address_matches(text: str) -> list[tuple[int, int]]:
 def _plausible(kind: str, value: str) -> bool:
     """Reject the look-alikes of the patterns that have no street word to go by."""
     words = [w.strip(".,'’").lower() for w in value.split()]
-    if kind in ("street", "numbered") and any(w in _PROSE for w in words[1:]):
-        return False
     if kind == "numbered":
         if _citation_regex().match(value):
             return False
