@@ -86,7 +86,7 @@ _ADDRESS_PATTERNS = {
     "postcode_line": r"(?m)(?<=\p{L}[ \t])\d{5}(?:-\d{4})?[ \t]*$",
     # Apt. 604, Suite 942, Unit 3, P.O. Box 101, PSC 1234, Box 5678, Postfach 71
     "unit": r"\b(?:apt\.?|apartment|suite|ste\.?|unit|flat|room|p\.?\s?o\.?\s?box|psc|box|"
-    r"postbox|postfach|apartado|caixa postal)[ \t]+"
+    r"postbox|postfach|apartado|caixa postal)[ \t]"
     r"#?\d{1,6}[A-Za-z]?\b",
     # Military mail: USS Napolitani FPO AP 70381, APO AE 09012
     "military": r"\b(?:USS|USNS|USNV)\s+[A-Z][a-z]+\b|\b[AFD]PO\s+A[AEP]\s+\d{5}\b",
@@ -99,11 +99,25 @@ _ADDRESS_PATTERNS = {
     r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b",
 }
 # A law report citation: volume, reporter abbreviations, page ("598 U. S. 85", "537 F.3d 185",
-# "251 Ariz. 402", "2d Cir. 2010").
+# "251 Ariz. 402", "2d Cir. 2010", "141 S. Ct.", "598 U. S. Part 1", "123 AFTR 2d 2019").
 _CITATION = (
-    r"^\d{1,4}[a-z]{0,2}[ \t]+(?:(?-i:\p{Lu})[A-Za-z]{0,5}\.[ \t]?(?:\d?[a-z]{1,2}[ \t]+)?){1,3}"
-    r"(?:\d{1,5}|\(|$)"
+    r"^\d{1,4}[a-z]{0,2}[ \t]+(?!P\.\s?O\.\s?Box)(?:"
+    r"(?:(?-i:[A-Z])[A-Za-z]{0,5}\.[ \t]?(?:\d?[a-z]{1,2}[ \t]+)?){1,4}(?:\d{1,5}|\(|$)"
+    r"|(?:(?-i:[A-Z])[A-Za-z]{0,5}\.[ \t]?){2,}"
+    r"|(?-i:[A-Z]+)[ \t]+(?:2d|3d|4th)\b)"
 )
+# Street words that are also common nouns ("a 100 basis point change", "7 inches square").
+_AMBIGUOUS_WORDS = (
+    "way place pl square sq row close walk path park hill loop route point view crossing "
+    "estate ridge heights court ct circle cir creek trail grove gardens mews plaza"
+)
+_AMBIGUOUS_SUFFIXES = frozenset(_AMBIGUOUS_WORDS.split())
+_DIRECTIONS = frozenset(_DIRECTION.lower().split("|"))
+_MONTHS = (
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept "
+    "september oct october nov november dec december"
+)
+_CALENDAR = frozenset(_MONTHS.split())
 
 
 @cache
@@ -130,25 +144,60 @@ def common_words() -> frozenset[str]:
 
 def address_matches(text: str) -> list[tuple[int, int]]:
     """Where ``text`` has street lines, units, military addresses and postcodes."""
-    return [
-        (m.start(), m.end())
-        for m in _address_regex().finditer(text)
-        if _plausible(m.lastgroup or "", m.group())
-    ]
+    found, position, pattern = [], 0, _address_regex()
+    while match := pattern.search(text, position):
+        if _plausible(match.lastgroup or "", match.group()):
+            found.append((match.start(), match.end()))
+            position = max(match.end(), position + 1)
+        else:
+            # A look-alike hides no address of its own shape, but another pattern may start
+            # inside it ("98 P.O. Box 101" read as a citation still holds "P.O. Box 101").
+            position = match.start() + 1
+    return found
 
 
 def _plausible(kind: str, value: str) -> bool:
     """Reject the look-alikes of the patterns that have no street word to go by."""
     words = [w.strip(".,'’").lower() for w in value.split()]
+    if kind in ("street", "numbered") and _citation_regex().match(value):
+        return False
+    if kind == "street":
+        return _plausible_street(value.split())
     if kind == "numbered":
-        if _citation_regex().match(value):
-            return False
-        # A common English word between two numbers ("1 Level 2") names no street.
-        named = [w for w in words if not w[:1].isdigit()]
-        if all(w in common_words() for w in named):
-            return False
+        return _plausible_numbered(value.split(), words)
     if kind == "compound":
         # "During 2020", "Offering 5": an English word that only ends like a street word.
         word = next(w for w in words if not w[:1].isdigit())
         return word not in common_words()
     return True
+
+
+def _plausible_street(tokens: list[str]) -> bool:
+    """A street word that is also a common noun needs a name in capitals before it."""
+    suffix = tokens[-1].strip(".").lower()
+    if suffix in _DIRECTIONS and len(tokens) > 2:
+        suffix = tokens[-2].strip(".").lower()
+    if suffix not in _AMBIGUOUS_SUFFIXES:
+        return True
+    # "7 inches square", "a 100 basis point change", "1 Evaluation always takes place"
+    names = [t for t in tokens[:-1] if not t[:1].isdigit()]
+    return all(t[:1].isupper() for t in names)
+
+
+def _plausible_numbered(tokens: list[str], words: list[str]) -> bool:
+    """A number, a name, a number: not a date, a model number, a comparison or a table."""
+    named = [w for w in words if not w[:1].isdigit()]
+    # A common English word between two numbers ("1 Level 2", "2022 Change 2023").
+    if all(w in common_words() for w in named):
+        return False
+    # Dates and comparisons ("2023 Six months ended June 30", "2022 ACTUAL vs. 2021").
+    if any(w in _CALENDAR or w in ("vs", "versus") for w in named):
+        return False
+    # Model and product numbers ("737 MAX 8", "16 F-35 Lot 15", "46 NM 260").
+    names = [t for t in tokens if not t[:1].isdigit()]
+    return not any(any(c.isdigit() for c in t) or _acronym(t) for t in names)
+
+
+def _acronym(token: str) -> bool:
+    letters = token.strip(".,")
+    return len(letters) > 1 and letters.isalpha() and letters.isupper()
