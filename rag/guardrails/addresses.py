@@ -25,6 +25,11 @@ _PREFIX = (
     r"avenida|av\.|rua|rúa|travessa|estrada|ul\.|ulica|aleja|al\.|plac|straße|strasse|str\.|"
     r"cours|c/"
 )
+# The street words written before the name in languages other than English.
+_PREFIX_FIRST = (
+    r"rue|chemin|allée|impasse|quai|via|viale|piazza|calle|avenida|rua|rúa|travessa|estrada|"
+    r"ul\.|ulica|aleja|al\.|plac"
+)
 _STREET_WORD = (
     r"strasse|straße|str\.|gasse|weg|utca|útja|vej|plads|gade|veien|vegen|gata|tie|katu|"
     r"cesta|ulica|út|tér|sokak|caddesi|straat|laan|vei|rakpart|allee|street|road|avenue"
@@ -43,8 +48,9 @@ _PROSE_WORDS = (
     "there these those it we you they has have had than then when if into per"
 )
 _PROSE = frozenset(_PROSE_WORDS.split())
-# A word of a street's name: not one of those.
-_STREET_NAME = rf"(?!(?:{'|'.join(sorted(_PROSE))})\b){_NAME_WORD}"
+# A word of a street's name: not one of those; or an ordinal ("184th Street", "5th Avenue").
+_STREET_NAME = rf"(?:(?!(?:{'|'.join(sorted(_PROSE))})\b){_NAME_WORD}|\d{{1,3}}(?:st|nd|rd|th)\b)"
+_PROPER = r"(?-i:\p{Lu})[\w'’-]*\.?"
 
 
 # Not right after a section number's dot or a figure's decimal point ("10.24 Neolane 2008").
@@ -67,6 +73,10 @@ _ADDRESS_PATTERNS = {
     # 15 rue Victor Hugo, 71 estrada nacional 105, 92 ul. Lubartowska 42, 46 89 cours Foch
     "prefixed": rf"{_NUMBER_START}(?:\d{{1,5}}[ \t]+)?\d{{1,6}}[A-Za-z]?,?[ \t]+(?:{_PREFIX})"
     rf"(?:[ \t]+{_NAME_WORD}){{1,4}}(?:[ \t]+\d{{1,5}}\b)?",
+    # Via Roma 41, Rua Soldado Joaquim Xavier 1471, ul. Paderewskiego 85: the street word
+    # first, a name in capitals, the house number after it
+    "prefix_first": rf"\b(?:{_PREFIX_FIRST})(?:[ \t]+{_PROPER}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?\b"
+    r"(?![.,:/-]?\d)",
     # Duizendmonnikenstraat 189, Lozerlaan 172, Hauptstraße 5, kvaløyvågvegen 140
     "compound": r"\b(?:\d{1,5}[ \t]+)?[^\W\d_][\w'’-]*?(?:straat|strasse|straße|laan|weg|gasse|"
     r"gade|vej|gatan|vägen|vegen|veien|plein|gracht|kade|dreef|steeg|allee|platz|ring|damm|tie|katu|"
