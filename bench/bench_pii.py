@@ -11,6 +11,14 @@
   the sample documents when it is absent), passages per second both ways, and the spans found
   per type (prose with little personal data: this is where false alarms show).
 
+    .venv/bin/python -m bench pii --documents     # spans per type in the shared corpora
+
+- documents: ``find_many`` with the patterns only (as ingestion scans) over ~1,500-character
+  chunks of every PDF (text by pypdf) and markdown file of ``../shared/corpora`` and over the
+  golden-set questions; spans per type per corpus, and ``--show N`` random spans of each type
+  with their context, to read and judge (real documents have few phone numbers and addresses:
+  most spans found there are false alarms).
+
     .venv/bin/python -m bench pii --names ../shared/datasets/pii/generated_large.json
 
 - names: the word-list rules of ``rag/guardrails/names.py`` on a labelled Presidio-format file:
@@ -65,6 +73,48 @@ def passages(limit: int, size: int = 1500) -> list[str]:
         if len(out) >= limit:
             break
     return out[:limit]
+
+
+def corpus_chunks(size: int = 1500) -> dict[str, list[str]]:
+    """Each shared corpus (PDF text by pypdf, markdown as is) in ``size``-character chunks."""
+    from pypdf import PdfReader
+
+    corpora = ROOT.parent / "shared" / "corpora"
+    out: dict[str, list[str]] = {}
+    for folder in sorted(p for p in corpora.iterdir() if p.is_dir()) if corpora.exists() else []:
+        chunks: list[str] = []
+        for path in sorted(folder.rglob("*")):
+            if path.suffix == ".pdf":
+                pages = PdfReader(path).pages
+                text = "\n".join(page.extract_text() or "" for page in pages)
+            elif path.suffix == ".md":
+                text = path.read_text(encoding="utf-8", errors="ignore")
+            else:
+                continue
+            chunks += [text[i : i + size] for i in range(0, len(text), size)]
+        out[folder.name] = chunks
+    out["questions"] = questions()[: len(questions()) // 2]
+    return out
+
+
+def documents_report(show: int, seed: int = 0) -> None:
+    """Print the pattern spans per type per corpus, and ``show`` random ones of each type."""
+    import random
+
+    from rag.guardrails.pii import PiiDetector
+
+    detector = PiiDetector(ner=False)
+    rng = random.Random(seed)
+    for corpus, chunks in corpus_chunks().items():
+        results = detector.find_many(chunks)
+        found = [(c, s) for c, spans in zip(chunks, results, strict=True) for s in spans]
+        counts = Counter(s.entity_type for _, s in found)
+        print(f"{corpus:<16}{len(chunks):>7} chunks  {dict(sorted(counts.items()))}")
+        for entity_type in sorted(counts):
+            of_type = [(c, s) for c, s in found if s.entity_type == entity_type]
+            for chunk, span in rng.sample(of_type, min(show, len(of_type))):
+                context = chunk[max(0, span.start - 50) : span.end + 30].replace("\n", " ")
+                print(f"    {entity_type:<14}{span.text!r:<32} … {context!r}")
 
 
 def time_questions(detector, texts: list[str], repeat: int) -> tuple[float, float]:
@@ -190,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timings per question (best kept)")
     parser.add_argument("--chunks", type=int, default=400, help="passages for find_many")
     parser.add_argument("--names", metavar="FILE", help="score the name rules on a labelled file")
+    parser.add_argument("--documents", action="store_true", help="spans found in ../shared corpora")
+    parser.add_argument("--show", type=int, default=0, help="--documents: random spans per type")
     args = parser.parse_args(argv)
+    if args.documents:
+        documents_report(args.show)
+        return 0
     if args.names:
         names_report(args.names)
         return 0

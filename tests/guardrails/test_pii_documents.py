@@ -116,6 +116,9 @@ ADDRESSES = [
     ("address: 37 margrethes plads 17", "margrethes plads 17"),
     ("The title refers to Paul-Nevermann-Platz 47 street", "Paul-Nevermann-Platz 47"),
     ("Send it to Postfach 71 please", "Postfach 71"),
+    ("please update my new address is Via Goffredo Mameli 149", "Via Goffredo Mameli 149"),
+    ("The office is at ul. Paderewskiego Ignacego 85", "ul. Paderewskiego Ignacego 85"),
+    ("Reginald Gorski\n2914 184th Street\nApt. 333", "2914 184th Street"),
     (
         "Andrea Johansen\n08 251 Charilaou Trikoupi Str.\nSuite 383",
         "08 251 Charilaou Trikoupi Str.",
