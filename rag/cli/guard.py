@@ -34,7 +34,7 @@ def run_guard_eval(args: argparse.Namespace, settings: Settings) -> int:
 def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     from rag.evaluation.guardrails import injection_report
     from rag.guardrails.guard import Guardrails
-    from rag.guardrails.injection_fit import cross_validate
+    from rag.guardrails.injection_fit import detection_metrics, nested_cross_validate
     from rag.guardrails.labelled import load_injection_cases
 
     texts, labels = load_injection_cases(args.injection)
@@ -44,17 +44,28 @@ def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "passage": guard.passage_threshold if args.threshold is None else args.threshold,
     }
     if args.cv:  # a file the shipped detector was fitted on: refit on the other folds
-        how = f"{args.folds}-fold cross-validated (refitted on the other folds of the file)"
-        by_mode = {"question": cross_validate(texts, labels, folds=args.folds)}
+        how = (
+            f"{args.folds}-fold cross-validated: refitted without each fold, which is judged at "
+            "a threshold chosen without it (nested)"
+        )
+        scores, fold_thresholds = nested_cross_validate(texts, labels, folds=args.folds)
+        report = injection_report(scores, labels, thresholds["question"])
+        if args.threshold is None:  # the figures at the thresholds each fold chose for itself
+            flagged = [float(s >= t) for s, t in zip(scores, fold_thresholds, strict=True)]
+            report["at_threshold"] = detection_metrics(flagged, labels, 1.0)
+            report["threshold"] = sum(fold_thresholds) / len(fold_thresholds)
+            report["nested"] = True
+        reports = {"question": report}
     else:
         how = "the shipped detector"
         by_mode = {
             "question": guard.injection.score(texts),
             "passage": [score for score, _ in guard.injection.score_passages(texts)],
         }
-    reports = {
-        mode: injection_report(scores, labels, thresholds[mode]) for mode, scores in by_mode.items()
-    }
+        reports = {
+            mode: injection_report(scores, labels, thresholds[mode])
+            for mode, scores in by_mode.items()
+        }
     print(format_injection(args.injection, how, reports))
     return reports
 
@@ -90,9 +101,10 @@ def format_injection(path: Path, how: str, reports: dict[str, dict[str, Any]]) -
         )
         m = report["at_threshold"]
         auc = report["auc"]
+        at = "mean threshold chosen per fold" if report.get("nested") else "threshold"
         lines += [
             "",
-            f"{label}: threshold {report['threshold']:.3f}, ROC AUC "
+            f"{label}: {at} {report['threshold']:.3f}, ROC AUC "
             f"{'–' if auc is None else f'{auc:.3f}'}",
             f"  TPR {m['tpr']:.3f}  FPR {m['fpr']:.3f}  precision {m['precision']:.3f}  "
             f"F1 {m['f1']:.3f}  (TP {m['tp']}, FP {m['fp']}, FN {m['fn']}, TN {m['tn']})",
