@@ -7,6 +7,7 @@ so switching from Ollama to the embedded model never reopens the store.
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -140,3 +141,19 @@ def ingest_with_progress(
         return ingest_files(store, files, meta or {}, progress, replace)
     finally:
         bar.empty()
+
+
+def period_picker(where, label: str, first: date, last: date) -> tuple[date | None, date | None]:
+    """A UTC date range (the last 30 days by default); the inclusive (since, until) picked.
+
+    While a range is being picked only its start is set: it then stands for one day.
+    """
+    picked = where.date_input(
+        label,
+        value=(max(first, last - timedelta(days=29)), last),
+        min_value=first,
+        max_value=last,
+        key="range",
+    )
+    since, until = (tuple(picked) + (None, None))[:2] if picked else (None, None)
+    return since, until or since

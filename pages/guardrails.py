@@ -3,12 +3,12 @@ as counts per type over time and the latest events."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from pages.common import database
+from pages.common import database, period_picker
 from rag import GroundworkError, escape_markdown, event_counts, recent_events
 
 ALL = "All"
@@ -34,15 +34,7 @@ if every_day.empty:
 
 days = every_day["day"]
 first, last = date.fromisoformat(days.min()), date.fromisoformat(days.max())
-picked = st.date_input(
-    "Period (UTC)",
-    value=(max(first, last - timedelta(days=29)), last),
-    min_value=first,
-    max_value=last,
-    key="range",
-)
-since, until = (tuple(picked) + (None, None))[:2] if picked else (None, None)
-until = until or since  # while a range is being picked only its start is set
+since, until = period_picker(st, "Period (UTC)", first, last)
 counts = pd.DataFrame(event_counts(db, since, until))
 
 # --- counts ----------------------------------------------------------------------------------

@@ -3,11 +3,9 @@ gaps over a date range, from the local run log and feedback."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
-from pages.common import database, settings
+from pages.common import database, period_picker, settings
 from rag import (
     GroundworkError,
     PriceTable,
@@ -41,19 +39,11 @@ except GroundworkError as exc:  # a price file that is missing or invalid
     prices = PriceTable()
 
 c1, c2 = st.columns([2, 1])
-picked = c1.date_input(
-    "Date range (UTC)",
-    value=(max(first, last - timedelta(days=29)), last),
-    min_value=first,
-    max_value=last,
-    key="range",
-)
+since, until = period_picker(c1, "Date range (UTC)", first, last)
 support_below = c2.slider(
     "Low support below", 0.0, 1.0, 0.5, 0.05, key="support_below",
     help="An answer whose grounding score is below this counts as a content gap.",
 )  # fmt: skip
-since, until = (tuple(picked) + (None, None))[:2] if picked else (None, None)
-until = until or since  # while a range is being picked only its start is set
 data = load_insights(db, since, until, prices, support_below=support_below)
 totals = data.totals
 

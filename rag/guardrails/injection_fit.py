@@ -121,11 +121,16 @@ def cross_validate(
 
     ``benign``: document passages whose sentences are extra negatives (default: the shipped).
     """
-    labels = [int(v) for v in labels]
+    features, extra = _features(texts, encode, benign)
+    return _oof_scores(features, [int(v) for v in labels], folds, seed, extra).tolist()
+
+
+def _features(
+    texts: Sequence[str], encode: Encoder | None, benign: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of ``texts`` and of the benign sentences (default: the shipped passages)."""
     passages = read_benign() if benign is None else list(benign)
-    extra = feature_matrix(benign_sentences(passages), encode)
-    features = feature_matrix(list(texts), encode)
-    return _oof_scores(features, labels, folds, seed, extra).tolist()
+    return feature_matrix(list(texts), encode), feature_matrix(benign_sentences(passages), encode)
 
 
 def nested_cross_validate(
@@ -143,11 +148,8 @@ def nested_cross_validate(
     cross-validated for the threshold as well as the weights. ``benign``: the document passages
     whose sentences are extra negatives (default: the shipped ones).
     """
-    labels = [int(v) for v in labels]
-    passages = read_benign() if benign is None else list(benign)
-    extra = feature_matrix(benign_sentences(passages), encode)
-    features = feature_matrix(list(texts), encode)
-    y = np.asarray(labels)
+    features, extra = _features(texts, encode, benign)
+    y = np.asarray([int(v) for v in labels])
     fold_of = _stratified_folds(y.astype(np.float64), folds, seed)
     scores, thresholds = np.zeros(len(y)), np.zeros(len(y))
     for k in range(folds):

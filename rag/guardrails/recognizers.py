@@ -17,18 +17,9 @@ from functools import cache
 
 from rag.guardrails.addresses import address_matches
 from rag.guardrails.phones import phone_matches
+from rag.guardrails.policy import POLICY_TYPES
 
-ENTITY_TYPES: tuple[str, ...] = (
-    "PERSON",
-    "LOCATION",
-    "ADDRESS",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "US_SSN",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-)
+ENTITY_TYPES: tuple[str, ...] = POLICY_TYPES  # every type the policy setting can name
 PATTERN_TYPES: tuple[str, ...] = tuple(t for t in ENTITY_TYPES if t not in ("PERSON", "LOCATION"))
 
 # How much a type's evidence is trusted when two findings overlap: checksummed and
@@ -103,10 +94,34 @@ def _presidio_finder(entity_type: str) -> Recogniser:
         return [
             _span(text, entity_type, r.start, r.end)
             for r in results
-            if r.score > 0 and not _is_version(text, r.start)
+            if r.score > 0
+            and not _is_version(text, r.start)
+            and not (entity_type == "IP_ADDRESS" and _not_an_ip(text, r.start, r.end))
         ]
 
     return find
+
+
+_IP_WORDS = re.compile(
+    r"\b(ip|ipv[46]|address|host|server|dns|gateway|subnet|network|router|"
+    r"proxy|firewall|vpn|ping|port|from|to)\b",
+    re.I,
+)
+
+
+def _not_an_ip(text: str, start: int, end: int) -> bool:
+    """Section numbers ("1.2.1.1") and a bare "::" are not IP addresses.
+
+    An IPv6 match needs two hexadecimal groups; an IPv4 address whose parts are all single
+    digits, as section and version numbers are, needs a network word within 40 characters.
+    """
+    value = text[start:end]
+    if ":" in value:
+        return len([g for g in value.split(":") if g]) < 2
+    if all(len(part) == 1 for part in value.split(".")):
+        near = text[max(0, start - 40) : start] + " " + text[end : end + 40]
+        return not _IP_WORDS.search(near)
+    return False
 
 
 def _is_version(text: str, start: int) -> bool:

@@ -19,30 +19,6 @@ KINDS = ("pii", "injection", "output")
 EXCERPT_CHARS = 300
 
 
-def record_event(
-    db: Database,
-    *,
-    stage: str,
-    kind: str,
-    action: str,
-    detail: str = "",
-    excerpt: str = "",
-    run_id: str = "",
-    source: str = "",
-    user_hash: str = "",
-) -> None:
-    """Append one guardrail event (``excerpt`` must already have its personal data redacted)."""
-    record_events(db, [_row(stage, kind, action, detail, excerpt, run_id, source, user_hash)])
-
-
-def record_events(db: Database, rows: Sequence[dict[str, Any]]) -> None:
-    """Append several events in one transaction (rows as made by :func:`event_row`)."""
-    if not rows:
-        return
-    with write_transaction(db):
-        db["guardrail_events"].insert_all(rows)
-
-
 def event_row(
     stage: str,
     kind: str,
@@ -53,11 +29,7 @@ def event_row(
     source: str = "",
     user_hash: str = "",
 ) -> dict[str, Any]:
-    """One event as stored; for :func:`record_events`."""
-    return _row(stage, kind, action, detail, excerpt, run_id, source, user_hash)
-
-
-def _row(stage, kind, action, detail, excerpt, run_id, source, user_hash) -> dict[str, Any]:
+    """One event as stored (``excerpt`` must already have its personal data redacted)."""
     if stage not in STAGES or kind not in KINDS:
         raise ValueError(f"unknown guardrail event {stage}/{kind}")
     text = " ".join(excerpt.split())
@@ -74,6 +46,19 @@ def _row(stage, kind, action, detail, excerpt, run_id, source, user_hash) -> dic
         "source": source,
         "user_hash": user_hash,
     }
+
+
+def record_event(db: Database, **event: str) -> None:
+    """Append one guardrail event (the fields of :func:`event_row`, by keyword)."""
+    record_events(db, [event_row(**event)])
+
+
+def record_events(db: Database, rows: Sequence[dict[str, Any]]) -> None:
+    """Append several events in one transaction (rows as made by :func:`event_row`)."""
+    if not rows:
+        return
+    with write_transaction(db):
+        db["guardrail_events"].insert_all(rows)
 
 
 def recent_events(

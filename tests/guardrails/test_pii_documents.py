@@ -149,3 +149,19 @@ def test_the_filing_cover_keeps_only_its_real_contact_data(patterns):
     assert ("PHONE_NUMBER", "+44 117 9753200") in spans
     assert any(t == "ADDRESS" and v.startswith("83 Tower Road North") for t, v in spans)
     assert not any("38932" in v or "1455367" in v for _, v in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("See section 1.2.1.1 for the details.", []),
+        ("Use :: to reach a function the package does not export.", []),
+        ("Version 2.3.1.0 of the package, released in May.", []),
+        ("The server at 10.0.0.12 is down.", ["10.0.0.12"]),
+        ("Our DNS server 8.8.8.8 answers.", ["8.8.8.8"]),
+        ("Connect to 2001:db8::1 from the office.", ["2001:db8::1"]),
+    ],
+)
+def test_section_numbers_and_bare_colons_are_not_ip_addresses(patterns, text, found):
+    spans = [s.text for s in patterns.find(text) if s.entity_type == "IP_ADDRESS"]
+    assert spans == found
