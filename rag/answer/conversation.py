@@ -143,7 +143,8 @@ def answer_message(result: AnswerResult, documents: Iterable[Message]) -> dict[s
 
 def redaction_note(message: Message) -> str:
     """Say which personal data in the question was replaced before the model and logs saw it."""
-    kinds = sorted({p[1:].rsplit("_", 1)[0] for p in message.get("mapping") or {}})
+    asked = message.get("run", {}).get("question", "")  # as the model and the logs saw it
+    kinds = sorted({p[1:].rsplit("_", 1)[0] for p in message.get("mapping") or {} if p in asked})
     if not kinds:
         return ""
     types = {tag: kind for kind, tag in TAGS.items()}

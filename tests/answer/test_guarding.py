@@ -200,5 +200,7 @@ def test_the_asker_is_told_which_personal_data_was_replaced(filled, settings):
     message = answer_message(ask(assistant, PII_QUESTION, mode="quote"), [])
     note = redaction_note(message)
     assert "an email address, a phone number" in note and "placeholders" in note
-    plain = answer_message(ask(assistant, "How long do I have for taxi receipts?"), [])
-    assert redaction_note(plain) == ""
+    history = [(PII_QUESTION, message["content"])]
+    follow_up = ask(assistant, "How long do I have for taxi receipts?", history=history)
+    assert follow_up.mapping  # the conversation's placeholders carry on...
+    assert redaction_note(answer_message(follow_up, [])) == ""  # ...but this question had none
