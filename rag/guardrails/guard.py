@@ -98,8 +98,13 @@ class Guardrails:
         return check
 
     def redact_text(self, text: str, mapping: dict[str, str] | None = None) -> tuple[str, dict]:
-        """Redact ``text`` by the question policy (for conversation history); the new mapping."""
-        redaction = self._redact(text, self.pii.find(text[:QUESTION_CHARS]), mapping)
+        """Redact ``text`` by the question policy (for conversation history); the new mapping.
+
+        Only its first ``QUESTION_CHARS`` characters are kept: what follows is never checked,
+        so it never goes on.
+        """
+        text = text[:QUESTION_CHARS]
+        redaction = self._redact(text, self.pii.find(text), mapping)
         return redaction.text, redaction.mapping
 
     def check_chunks(self, texts: Sequence[str]) -> list[ChunkCheck]:
