@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.outcome import MODEL_FOUND_NOTHING, NOT_FOUND, QUOTED
-from rag.guardrails.policy import TYPE_NAMES
+from rag.guardrails.policy import one_of
 from rag.guardrails.private import restore_markdown
-from rag.guardrails.redaction import TAGS
+from rag.guardrails.redaction import PLACEHOLDER, TAGS
 from rag.text.markup import escape_markdown
 
 if TYPE_CHECKING:
@@ -144,11 +144,12 @@ def answer_message(result: AnswerResult, documents: Iterable[Message]) -> dict[s
 def redaction_note(message: Message) -> str:
     """Say which personal data in the question was replaced before the model and logs saw it."""
     asked = message.get("run", {}).get("question", "")  # as the model and the logs saw it
-    kinds = sorted({p[1:].rsplit("_", 1)[0] for p in message.get("mapping") or {} if p in asked})
-    if not kinds:
+    mapping = message.get("mapping") or {}
+    tags = {m.group(1) for m in PLACEHOLDER.finditer(asked) if m.group(0) in mapping}
+    if not tags:
         return ""
-    types = {tag: kind for kind, tag in TAGS.items()}
-    names = ", ".join(TYPE_NAMES.get(types.get(k, ""), k.lower()) for k in kinds)
+    kinds = {tag: kind for kind, tag in TAGS.items()}
+    names = ", ".join(one_of(kinds.get(tag, tag)) for tag in sorted(tags))
     return (
         f"Personal data in your question ({names}) was replaced by placeholders before it "
         "reached the model, the traces and the logs; you see it as you typed it."

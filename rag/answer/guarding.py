@@ -12,9 +12,11 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from rag.answer.rewrite import ANSWER_CHARS, HISTORY_TURNS
 from rag.errors import GuardrailBlocked
-from rag.guardrails.checks import QuestionCheck
+from rag.guardrails.checks import QuestionCheck, count_detail, score_detail
 from rag.guardrails.guard import Guardrails
+from rag.guardrails.redaction import PLACEHOLDER
 from rag.ops.audit import event_row, record_events
 from rag.ops.telemetry import user_pseudonym
 
@@ -42,7 +44,6 @@ WITHHELD = (
 )
 FLAGGED = "An output check flagged this answer ({reasons}); read it against its sources."
 _ESCAPE = re.compile(r"\\(.)")
-_PLACEHOLDER = re.compile(r"<[A-Z]+_\d+>")
 
 
 def screen_question(
@@ -50,11 +51,13 @@ def screen_question(
 ) -> tuple[QuestionCheck, list[tuple[str, str]]]:
     """Redact the conversation and check the question; raise ``GuardrailBlocked`` if it is.
 
-    History is redacted first and in order, so a value keeps the same placeholder on every turn.
+    Only the turns a follow-up is rewritten with go on, and only the part of each answer the
+    rewrite reads, so a long conversation costs no more to screen than a short one. They are
+    redacted first and in order, so a value keeps the same placeholder on every turn.
     """
     guard, mapping = assistant.guardrails, {}
     safe_history = []
-    for asked, answered in history:
+    for asked, answered in [(q, a[:ANSWER_CHARS]) for q, a in history[-HISTORY_TURNS:]]:
         asked, mapping = guard.redact_text(asked, mapping)
         answered, mapping = guard.redact_text(answered, mapping)
         safe_history.append((asked, answered))
@@ -70,11 +73,16 @@ def _audit_question(assistant: Guarded, check: QuestionCheck, user: str) -> None
     rows = []
     if check.pii:
         action = "blocked" if check.blocked_by == "pii" else "allowed"
-        if action == "allowed" and _PLACEHOLDER.search(check.text):
+        if action == "allowed" and PLACEHOLDER.search(check.text):
             action = "redacted"
         rows.append(
             event_row(
-                "question", "pii", action, _counts(check.pii), check.text, user_hash=user_hash
+                "question",
+                "pii",
+                action,
+                count_detail(dict(sorted(check.pii.items()))),
+                check.text,
+                user_hash=user_hash,
             )
         )
     if check.injection_flagged:
@@ -84,7 +92,7 @@ def _audit_question(assistant: Guarded, check: QuestionCheck, user: str) -> None
                 "question",
                 "injection",
                 action,
-                f"score {check.injection:.2f}",
+                score_detail(check.injection),
                 check.text,
                 user_hash=user_hash,
             )
@@ -124,12 +132,8 @@ def check_answer(assistant: Guarded, r: AnswerResult) -> None:
     )
 
 
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-
-
 def _detail(check: QuestionCheck) -> str:
-    parts = [_counts(check.pii)] if check.pii else []
+    parts = [count_detail(dict(sorted(check.pii.items())))] if check.pii else []
     if check.injection_flagged:
         parts.append(f"injection score {check.injection:.2f}")
     return "; ".join(parts)

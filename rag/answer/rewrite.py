@@ -13,6 +13,8 @@ from rag.config import Settings
 from rag.text.markup import defuse_delimiters
 from rag.text.words import tokenize
 
+HISTORY_TURNS = 3  # the earlier turns a follow-up is rewritten with
+ANSWER_CHARS = 300  # of each earlier answer
 _ROLE_PREFIX = re.compile(r"^(user|assistant|question|standalone question)\s*:\s*", re.I)
 _QUESTION_START = re.compile(
     r"^\s*(what|who|whom|whose|when|where|why|how|which|is|are|do|does|did|can|could|should|"
@@ -58,7 +60,7 @@ def rewrite_query(
         return fallback
     prompt = load_prompt("rewrite", settings.prompt_version)
     convo = defuse_delimiters(
-        "\n".join(f"User: {q}\nAssistant: {a[:300]}" for q, a in history[-3:])
+        "\n".join(f"User: {q}\nAssistant: {a[:ANSWER_CHARS]}" for q, a in history[-HISTORY_TURNS:])
     )
     messages = [
         SystemMessage(prompt.system),

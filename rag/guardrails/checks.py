@@ -35,3 +35,13 @@ class QuestionCheck:
     action: Action = "allow"
     blocked_by: str = ""  # "pii" or "injection" when the action is "block"
     message: str = ""  # what the user is told when the question is warned or blocked
+
+
+def count_detail(counts: dict[str, int]) -> str:
+    """Counts per entity type as the audit log records them: ``EMAIL_ADDRESS=4, PERSON=1``."""
+    return ", ".join(f"{kind}={count}" for kind, count in counts.items())
+
+
+def score_detail(score: float) -> str:
+    """An injection score as the audit log records it: ``score 0.93``."""
+    return f"score {float(score):.2f}"

@@ -16,7 +16,7 @@ from rag.guardrails.checks import ChunkCheck, QuestionCheck
 from rag.guardrails.injection import InjectionModel, injection_model
 from rag.guardrails.output import OutputIssue, check_output
 from rag.guardrails.pii import PiiDetector, PiiSpan, pii_detector
-from rag.guardrails.policy import TYPE_NAMES, PiiPolicy
+from rag.guardrails.policy import PiiPolicy, one_of
 from rag.guardrails.redaction import Redaction, redact
 
 QUESTION_CHARS = 4000  # a question longer than this is checked (and answered) on its start only
@@ -159,7 +159,7 @@ class Guardrails:
 
 
 def _pii_blocked(types: list[str]) -> str:
-    names = " and ".join(TYPE_NAMES.get(t, t) for t in types)
+    names = " and ".join(one_of(t) for t in types)
     return (
         f"Your question contains {names}. Questions with this kind of personal data are not "
         "sent to the assistant: remove it and ask again."

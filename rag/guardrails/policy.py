@@ -22,18 +22,31 @@ POLICY_TYPES = (
     "IBAN_CODE",
     "IP_ADDRESS",
 )
-# How a type is named to the user when a question is blocked for it.
+# How a type is named to people (singular, plural): in a blocked question's message, the note on
+# a redacted question and a document's ingestion report.
 TYPE_NAMES = {
-    "PERSON": "a person's name",
-    "LOCATION": "a place",
-    "ADDRESS": "a street address",
-    "EMAIL_ADDRESS": "an email address",
-    "PHONE_NUMBER": "a phone number",
-    "CREDIT_CARD": "a payment card number",
-    "US_SSN": "a social security number",
-    "IBAN_CODE": "a bank account number (IBAN)",
-    "IP_ADDRESS": "an IP address",
+    "PERSON": ("person's name", "people's names"),
+    "LOCATION": ("place name", "place names"),
+    "ADDRESS": ("postal address", "postal addresses"),
+    "EMAIL_ADDRESS": ("email address", "email addresses"),
+    "PHONE_NUMBER": ("phone number", "phone numbers"),
+    "CREDIT_CARD": ("payment card number", "payment card numbers"),
+    "US_SSN": ("US social security number", "US social security numbers"),
+    "IBAN_CODE": ("IBAN", "IBANs"),
+    "IP_ADDRESS": ("IP address", "IP addresses"),
 }
+
+
+def one_of(kind: str) -> str:
+    """One value of ``kind``, with its article: "an email address"."""
+    singular = TYPE_NAMES.get(kind, (kind, kind))[0]
+    return f"{'an' if singular[0].lower() in 'aeiou' else 'a'} {singular}"
+
+
+def counted(kind: str, count: int) -> str:
+    """``count`` values of ``kind``: "1 phone number", "4 email addresses"."""
+    singular, plural = TYPE_NAMES.get(kind, (kind, kind))
+    return f"{count} {singular if count == 1 else plural}"
 
 
 @dataclass(frozen=True)

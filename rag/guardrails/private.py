@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
+from rag.guardrails.redaction import restore
+
 _MAPPING: ContextVar[dict[str, str] | None] = ContextVar("groundwork_private_mapping", default=None)
-_PLACEHOLDER = re.compile(r"<[A-Z]+_\d+>")
 
 
 @contextmanager
@@ -31,10 +32,7 @@ def private_values(mapping: dict[str, str]) -> Iterator[None]:
 
 def unredacted(text: str) -> str:
     """``text`` with the current conversation's placeholders put back (for local use only)."""
-    mapping = _MAPPING.get()
-    if not mapping:
-        return text
-    return _PLACEHOLDER.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+    return restore(text, _MAPPING.get() or {})
 
 
 _ESCAPED_PLACEHOLDER = re.compile(r"\\?<([A-Z]+)\\?_(\d+)\\?>")

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rag.guardrails.recognizers import PiiSpan
+if TYPE_CHECKING:
+    from rag.guardrails.recognizers import PiiSpan
+
 
 TAGS = {
     "PERSON": "PERSON",
@@ -24,7 +27,7 @@ TAGS = {
     "IBAN_CODE": "IBAN",
     "IP_ADDRESS": "IP",
 }
-_PLACEHOLDER = re.compile(r"<([A-Z]+)_(\d+)>")
+PLACEHOLDER = re.compile(r"<([A-Z]+)_(\d+)>")  # <EMAIL_1>: the tag and the number
 
 
 @dataclass
@@ -65,16 +68,16 @@ def redact(text: str, spans: Sequence[PiiSpan], mapping: dict[str, str] | None =
 
 def restore(text: str, mapping: dict[str, str]) -> str:
     """Put the original values back in place of the placeholders ``mapping`` knows."""
-    return _PLACEHOLDER.sub(lambda m: mapping.get(m.group(), m.group()), text)
+    return PLACEHOLDER.sub(lambda m: mapping.get(m.group(), m.group()), text)
 
 
 def _tag_of(placeholder: str) -> str:
-    match = _PLACEHOLDER.fullmatch(placeholder)
+    match = PLACEHOLDER.fullmatch(placeholder)
     return match.group(1) if match else ""
 
 
 def _next_number(mapping: dict[str, str], tag: str) -> int:
     numbers = [
-        int(m.group(2)) for p in mapping if (m := _PLACEHOLDER.fullmatch(p)) and m.group(1) == tag
+        int(m.group(2)) for p in mapping if (m := PLACEHOLDER.fullmatch(p)) and m.group(1) == tag
     ]
     return max(numbers, default=0) + 1

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.errors import DatabaseError
+from rag.guardrails.checks import count_detail
 from rag.index import registry
 from rag.index.originals import keep_original
 from rag.index.quarantine import Held, hold, quarantine_events, split_quarantined
 from rag.index.reading import Prepared, identity_header
-from rag.index.report import IngestReport, add_guardrail_findings, pii_detail, report_for
+from rag.index.report import IngestReport, add_guardrail_findings, report_for
 from rag.index.store import DocumentStore, StoredChunk
 from rag.ops.audit import event_row, record_events
 from rag.ops.database import write_transaction
@@ -108,7 +109,7 @@ def _audit_findings(store: DocumentStore, report: IngestReport, held: list[Held]
     if report.pii:
         action = "redacted" if store.settings.pii_redact_documents else "flagged"
         events.append(
-            event_row("chunk", "pii", action, pii_detail(report.pii), source=report.filename)
+            event_row("chunk", "pii", action, count_detail(report.pii), source=report.filename)
         )
     record_events(store.db, events)
 

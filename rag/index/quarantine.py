@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from rag.errors import IngestError
-from rag.guardrails.checks import ChunkCheck
+from rag.guardrails.checks import ChunkCheck, score_detail
 from rag.index import registry
 from rag.index.store import DocumentStore, StoredChunk
 from rag.ops.audit import event_row, record_event
@@ -76,7 +76,7 @@ def quarantine_events(source: str, held: Sequence[Held]) -> list[dict[str, Any]]
             "chunk",
             "injection",
             "quarantined",
-            detail=_score(check.injection),
+            detail=score_detail(check.injection),
             excerpt=check.excerpt,
             source=source,
         )
@@ -162,7 +162,7 @@ def _audit(db: sqlite_utils.Database, row: dict[str, Any], action: str, user_has
         stage="chunk",
         kind="injection",
         action=action,
-        detail=_score(row["score"]),
+        detail=score_detail(row["score"]),
         excerpt=row["excerpt"] or "",
         source=row["source"],
         user_hash=user_hash,
@@ -174,7 +174,3 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
     passage = row["text"][int(metadata.get("text_offset", 0)) :]
     keys = ("chunk_id", "doc_id", "version", "source", "page", "section", "score", "excerpt")
     return {**{k: row[k] for k in keys}, "passage": passage, "flagged_at": row["flagged_at"]}
-
-
-def _score(score: float) -> str:
-    return f"score {float(score):.2f}"

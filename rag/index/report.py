@@ -6,20 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.guardrails.checks import ChunkCheck
+from rag.guardrails.policy import counted
 from rag.types import LoadedDocument
-
-# Entity types as a report names them: (singular, plural).
-PII_NAMES = {
-    "EMAIL_ADDRESS": ("email address", "email addresses"),
-    "PHONE_NUMBER": ("phone number", "phone numbers"),
-    "CREDIT_CARD": ("payment card number", "payment card numbers"),
-    "US_SSN": ("US social security number", "US social security numbers"),
-    "IBAN_CODE": ("IBAN", "IBANs"),
-    "IP_ADDRESS": ("IP address", "IP addresses"),
-    "PERSON": ("person's name", "people's names"),
-    "LOCATION": ("place name", "place names"),
-    "ADDRESS": ("postal address", "postal addresses"),
-}
 
 
 @dataclass
@@ -76,11 +64,6 @@ def pii_counts(checks: list[ChunkCheck]) -> dict[str, int]:
     return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
-def pii_detail(pii: dict[str, int]) -> str:
-    """Counts per entity type for the audit log, e.g. ``EMAIL_ADDRESS=4, PHONE_NUMBER=2``."""
-    return ", ".join(f"{kind}={count}" for kind, count in pii.items())
-
-
 def add_guardrail_findings(report: IngestReport, checks: list[ChunkCheck], redacted: bool) -> None:
     """Count held passages and personal data into ``report`` and warn about them in words."""
     report.quarantined = sum(check.quarantine for check in checks)
@@ -94,7 +77,7 @@ def add_guardrail_findings(report: IngestReport, checks: list[ChunkCheck], redac
             f"{'them' if n != 1 else 'it'} on the Documents page."
         )
     if report.pii:
-        found = ", ".join(_counted(kind, count) for kind, count in report.pii.items())
+        found = ", ".join(counted(kind, count) for kind, count in report.pii.items())
         handling = (
             "redacted before storing"
             if redacted
@@ -102,8 +85,3 @@ def add_guardrail_findings(report: IngestReport, checks: list[ChunkCheck], redac
             "before documents are stored"
         )
         report.warnings.append(f"contains personal data: {found} ({handling}).")
-
-
-def _counted(kind: str, count: int) -> str:
-    one, many = PII_NAMES.get(kind, (kind, kind))
-    return f"{count} {one if count == 1 else many}"

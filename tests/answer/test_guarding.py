@@ -20,6 +20,8 @@ from rag.answer.conversation import (
     read_answer,
     redaction_note,
 )
+from rag.answer.guarding import screen_question
+from rag.answer.rewrite import ANSWER_CHARS, HISTORY_TURNS
 from rag.config import Settings
 from rag.errors import GuardrailBlocked
 from rag.index import ingest_file
@@ -204,3 +206,12 @@ def test_the_asker_is_told_which_personal_data_was_replaced(filled, settings):
     follow_up = ask(assistant, "How long do I have for taxi receipts?", history=history)
     assert follow_up.mapping  # the conversation's placeholders carry on...
     assert redaction_note(answer_message(follow_up, [])) == ""  # ...but this question had none
+
+
+def test_only_the_turns_a_follow_up_is_rewritten_with_are_screened_and_sent(filled, settings):
+    assistant = assistant_for(settings, filled, [])
+    history = [(f"Question {i} from ana{i}@example.org?", "An answer. " * 100) for i in range(6)]
+    _, sent = screen_question(assistant, "And then?", history, "")
+    assert len(sent) == HISTORY_TURNS
+    assert [q for q, _ in sent] == [f"Question {i} from <EMAIL_{i - 2}>?" for i in (3, 4, 5)]
+    assert all(len(a) <= ANSWER_CHARS for _, a in sent)
