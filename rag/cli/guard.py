@@ -32,7 +32,7 @@ def run_guard_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from rag.evaluation.guardrails import injection_report
+    from rag.evaluation.guardrails import injection_report, keyword_baseline
     from rag.guardrails.guard import Guardrails
     from rag.guardrails.injection_fit import detection_metrics, nested_cross_validate
     from rag.guardrails.labelled import load_injection_cases
@@ -66,6 +66,7 @@ def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             mode: injection_report(scores, labels, thresholds[mode])
             for mode, scores in by_mode.items()
         }
+    reports["keyword_baseline"] = keyword_baseline(texts, labels)
     print(format_injection(args.injection, how, reports))
     return reports
 
@@ -94,6 +95,8 @@ def format_injection(path: Path, how: str, reports: dict[str, dict[str, Any]]) -
         f"{first['injections']} injections; {how}.",
     ]
     for mode, report in reports.items():
+        if mode == "keyword_baseline":
+            continue
         label = (
             "scored whole (as a question)"
             if mode == "question"
@@ -115,6 +118,13 @@ def format_injection(path: Path, how: str, reports: dict[str, dict[str, Any]]) -
             f"{row['precision']:>6.3f} {row['f1']:>6.3f}"
             for row in report["sweep"]
         ]
+    b = reports["keyword_baseline"]
+    lines += [
+        "",
+        "baseline, same texts: a keyword rule (one strong cue or two weaker ones, no model)",
+        f"  TPR {b['tpr']:.3f}  FPR {b['fpr']:.3f}  precision {b['precision']:.3f}  "
+        f"F1 {b['f1']:.3f}  (TP {b['tp']}, FP {b['fp']}, FN {b['fn']}, TN {b['tn']})",
+    ]
     return "\n".join(lines)
 
 

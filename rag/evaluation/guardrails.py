@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.guardrails.injection_features import gate_cued
 from rag.guardrails.injection_fit import detection_metrics, sweep
 
 SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -52,3 +53,14 @@ def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
         ranks[same] = ranks[same].mean()
     wins = ranks[truth].sum() - positives * (positives + 1) / 2
     return float(wins / (positives * negatives))
+
+
+def keyword_baseline(texts: Sequence[str], labels: Sequence[int]) -> dict[str, Any]:
+    """The naive detector, scored in the same run: flag a text when its words alone say so.
+
+    A hand-written rule: one strong cue (overriding earlier instructions, addressing the AI,
+    fake system markup, in English, German, French or Spanish) or two weaker ones. No
+    embedding, no fitted weight.
+    """
+    flagged = [float(gate_cued(text)) for text in texts]
+    return detection_metrics(flagged, labels, 1.0)

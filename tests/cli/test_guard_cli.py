@@ -51,7 +51,10 @@ def test_guard_eval_prints_the_figures_and_writes_them(tmp_path):
     assert "6 texts, 3 injections; the shipped detector" in result.stdout
     assert "scored whole (as a question)" in result.stdout and "TPR" in result.stdout
     assert "as a document passage" in result.stdout
+    assert "baseline, same texts: a keyword rule" in result.stdout
     figures = json.loads(out.read_text())
+    baseline = figures["injection"]["keyword_baseline"]
+    assert baseline["tp"] + baseline["fn"] == 3 and baseline["fp"] == 0
     question = figures["injection"]["question"]["at_threshold"]
     assert question["tp"] + question["fn"] == 3 and question["fp"] + question["tn"] == 3
     assert question["tp"] >= 2 and question["fp"] == 0  # the obvious cases are told apart
