@@ -23,7 +23,9 @@ def run_guard_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.injection:
         results["injection"] = _injection(args, settings)
     if args.pii:
-        results["pii"] = _pii(args, settings)
+        results["pii"], baseline = _pii(args, settings)
+        if baseline is not None:
+            results["pii_patterns_only"] = baseline
     if args.out:
         from rag.cli.evaluate import write_json
 
@@ -71,7 +73,10 @@ def _injection(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     return reports
 
 
-def _pii(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+def _pii(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Score the configured PII detector; with spaCy, the patterns alone too (the baseline)."""
     from rag.guardrails.pii import pii_detector
     from rag.guardrails.pii_eval import format_scores, load_pii_cases, score_pii
 
@@ -84,7 +89,12 @@ def _pii(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "it overlaps a labelled span of the same type)"
     )
     print(format_scores(scores))
-    return scores
+    if not ner:
+        return scores, None
+    baseline = score_pii(cases, pii_detector(ner=False))
+    print("\nbaseline, same texts: the pattern recognisers alone (no spaCy)")
+    print(format_scores(baseline))
+    return scores, baseline
 
 
 def format_injection(path: Path, how: str, reports: dict[str, dict[str, Any]]) -> str:

@@ -62,6 +62,7 @@ def test_guard_eval_prints_the_figures_and_writes_them(tmp_path):
     assert figures["pii"]["CREDIT_CARD"]["recall"] == 1.0
     assert figures["pii"]["PHONE_NUMBER"]["recall"] == 1.0
     assert "precision" not in figures["pii"].get("DATE_TIME", {})  # a type it does not detect
+    assert "pii_patterns_only" not in figures  # it was the patterns-only run itself
 
 
 def test_guard_eval_threshold_sweeps_and_errors(tmp_path):
@@ -80,3 +81,15 @@ def test_guard_eval_threshold_sweeps_and_errors(tmp_path):
     result = run_cli("guard-eval", "--injection", str(injection), "--threshold", "2",
                      data_dir=tmp_path / "data")  # fmt: skip
     assert result.returncode == 2 and "from 0 to 1" in result.stderr
+
+
+def test_guard_eval_pii_with_names_scores_the_patterns_alone_in_the_same_run(tmp_path):
+    _, pii = _files(tmp_path)
+    out = tmp_path / "pii.json"
+    result = run_cli("guard-eval", "--pii", str(pii), "--out", str(out), data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert "patterns and spaCy NER" in result.stdout
+    assert "baseline, same texts: the pattern recognisers alone" in result.stdout
+    figures = json.loads(out.read_text())
+    assert figures["pii_patterns_only"]["EMAIL_ADDRESS"]["recall"] == 1.0
+    assert figures["pii_patterns_only"]["PERSON"]["predicted"] == 0
