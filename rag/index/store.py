@@ -179,6 +179,14 @@ class DocumentStore:
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
         return out
 
+    def version_chunks(self, doc_id: str, version: int) -> list[StoredChunk]:
+        """The chunks of one version of a document, in no particular order."""
+        where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
+        out: list[StoredChunk] = []
+        for cid, text, meta in self._read_all(where):
+            out.append(StoredChunk(cid, text or "", dict(meta or {})))
+        return out
+
     def search_by_vector(
         self, vector: list[float], k: int, doc_ids: list[str] | None = None
     ) -> list[Passage]:
@@ -203,12 +211,14 @@ class DocumentStore:
             out.append(passage)
         return out[:k]
 
-    def _read_all(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-        """Yield (id, text, metadata) for every chunk, a page at a time."""
+    def _read_all(
+        self, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """Yield (id, text, metadata) for every chunk (matching ``where``), a page at a time."""
         offset = 0
         while True:
             got = self.collection.get(
-                include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
+                where=where, include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
             )
             if not got["ids"]:
                 return
