@@ -1,7 +1,21 @@
 """Operations: the SQLite database and its migrations, feedback and the corrections it yields,
-the run log, insights, prices and telemetry."""
+the run log, insights, prices, telemetry and each user's saved conversations."""
 
 from rag.ops.audit import event_counts, recent_events, record_event, record_events
+from rag.ops.conversations import (
+    MAX_CONVERSATION_MESSAGES,
+    MAX_CONVERSATIONS,
+    append_to_conversation,
+    clean_conversation_title,
+    conversation_title,
+    create_conversation,
+    delete_conversation,
+    get_conversation,
+    list_conversations,
+    load_conversation,
+    rename_conversation,
+    stored_turn,
+)
 from rag.ops.corrections import (
     append_golden,
     expected_sources,
@@ -27,19 +41,29 @@ from rag.ops.telemetry import Telemetry, user_pseudonym
 
 __all__ = [
     "FEEDBACK_REASONS",
+    "MAX_CONVERSATIONS",
+    "MAX_CONVERSATION_MESSAGES",
     "PriceTable",
     "Telemetry",
     "append_golden",
+    "append_to_conversation",
+    "clean_conversation_title",
+    "conversation_title",
     "count_feedback",
+    "create_conversation",
+    "delete_conversation",
     "event_counts",
     "expected_sources",
     "export_feedback",
     "feedback_facets",
     "feedback_golden_set",
     "feedback_span",
+    "get_conversation",
     "get_feedback",
     "golden_case",
+    "list_conversations",
     "list_feedback",
+    "load_conversation",
     "load_insights",
     "log_run",
     "mark_reviewed",
@@ -48,6 +72,8 @@ __all__ = [
     "record_event",
     "record_events",
     "record_feedback",
+    "rename_conversation",
     "run_days",
+    "stored_turn",
     "user_pseudonym",
 ]

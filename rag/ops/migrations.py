@@ -1,4 +1,5 @@
-"""The database schema: ordered migrations of the ``runs``, ``feedback`` and ``eval_runs`` tables.
+"""The database schema: ordered migrations of the run log, feedback, evaluation runs, the
+guardrail audit log and conversations.
 
 Every schema change is a new function registered on ``MIGRATIONS``, appended at the end, never
 edited once released: a database made by an older version migrates forward in place.
@@ -148,3 +149,29 @@ def m005_guardrail_events(db: Database) -> None:
     )
     db["guardrail_events"].create_index(["created_at"])
     db["guardrail_events"].create_index(["kind", "created_at"])
+
+
+@MIGRATIONS()
+def m006_conversations(db: Database) -> None:
+    """Keep each user's conversations with the assistant, message by message (JSON)."""
+    db["conversations"].create(
+        {
+            "id": str,  # random, never a counter
+            "owner": str,  # the signed-in email, or the local user
+            "title": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"owner", "title", "created_at", "updated_at"},
+    )
+    db["conversations"].create_index(["owner", "updated_at"])
+    db["conversation_messages"].create(
+        {
+            "conversation_id": str,
+            "position": int,  # 0, 1, 2... in the order they were said
+            "message": str,  # JSON dict, as the Ask page keeps it
+        },
+        pk=("conversation_id", "position"),
+        not_null={"message"},
+    )
