@@ -155,6 +155,29 @@ class Settings(BaseSettings):
         "built-in list of abusive terms.",
     )
 
+    # --- access -------------------------------------------------------------------------------
+    allowed_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who may sign in when sign-in is configured (comma-separated): "
+        "'@example.org' (an email domain), 'jo@example.org' (one address), a group name from "
+        "the identity provider's groups claim, or '*' (anyone the provider accepts). Empty: "
+        "nobody may sign in until it is set.",
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who is an admin (same forms as allowed_users): every page, every "
+        "collection, document and collection management, feedback review, evaluation.",
+    )
+    editors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who is an editor (same forms): the Documents page, for the collections "
+        "they may read.",
+    )
+    groups_claim: str = Field(
+        "groups",
+        description="Name of the identity provider's claim listing a user's groups.",
+    )
+
     # --- cost -----------------------------------------------------------------------------------
     price_file: Path | None = Field(
         None,
@@ -200,7 +223,7 @@ class Settings(BaseSettings):
         "(at least 16 characters). Unset: a random key kept in data_dir/pseudonym.key.",
     )
 
-    @field_validator("deny_terms", mode="before")
+    @field_validator("deny_terms", "allowed_users", "admins", "editors", mode="before")
     @classmethod
     def _split_terms(cls, value):
         if isinstance(value, str):  # from the environment: comma-separated

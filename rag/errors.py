@@ -10,7 +10,8 @@
      ├── IngestError            a file could not be read into the store
      ├── DatasetError           a golden set or evaluation docs folder cannot be used
      ├── FeedbackError          a rating, review or golden case cannot be recorded as given
-     └── GuardrailBlocked       a question or answer was stopped by a privacy or safety check
+     ├── GuardrailBlocked       a question or answer was stopped by a privacy or safety check
+     └── AccessDenied           the signed-in account may not do this (or use Groundwork)
 
 Pages and the CLI catch ``GroundworkError`` and show its message; anything else is a bug.
 """
@@ -79,3 +80,7 @@ class GuardrailBlocked(GroundworkError):
         self.kind = kind
         self.detail = detail
         super().__init__(message)
+
+
+class AccessDenied(GroundworkError):
+    """The signed-in account may not use Groundwork, or may not do what it asked."""

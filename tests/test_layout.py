@@ -18,7 +18,7 @@ RAG = ROOT / "rag"
 # Lowest first. A top-level module is a room of its own.
 LAYERS: list[set[str]] = [
     {"config", "errors", "types"},
-    {"text"},
+    {"access", "text"},
     {"models", "ops"},
     {"guardrails"},
     {"ingest"},

@@ -117,16 +117,19 @@ class Assistant:
         session_id: str = "",
         user: str = "",
         mode: str | None = None,
+        collections: frozenset[str] | None = None,
     ) -> AnswerStream:
         """Start answering ``question``; iterate the result for streamed text.
 
         The question and its conversation are screened first: personal data is redacted (the
         model, traces and logs see placeholders), and a blocked question raises
         ``GuardrailBlocked`` before anything runs. ``mode`` overrides the ``answer_mode``
-        setting for this question ("quote" or "generate").
+        setting for this question ("quote" or "generate"). ``collections`` are the ones the
+        asker may read: retrieval sees no other (None: every collection).
         """
         check, safe_history = screen_question(self, question.strip(), history, user)
         stream = AnswerStream(self, check.text, safe_history, session_id, user)
+        stream.collections = collections
         r = stream.result
         r.mode, r.mapping = self.mode(mode), check.mapping
         r.guardrails = {"pii": check.pii, "injection": check.injection, "action": check.action}
@@ -136,7 +139,9 @@ class Assistant:
 
     def _pipeline(self, inputs: dict[str, Any], config: RunnableConfig) -> Iterator[dict[str, Any]]:
         """The traced chain: retrieval, the refusal gate, then the model on the prompt."""
-        docs = self.retriever.invoke(inputs["query"], config)
+        scope = inputs["collections"]
+        collections = None if scope is None else frozenset(scope)
+        docs = self.retriever.invoke(inputs["query"], config, collections=collections)
         passages = [d.metadata["passage"] for d in docs]
         yield {"passages": passages}
         # The gate reads the user's own question: a follow-up's search query carries the
@@ -188,6 +193,7 @@ class AnswerStream:
             user=user,
         )
         self.done = False
+        self.collections: frozenset[str] | None = None  # what the asker may read; None: all
         self.prompt_text = ""
         self._usage: AIMessageChunk | None = None  # the model's chunks summed: token usage
 
@@ -242,7 +248,13 @@ class AnswerStream:
     def _events(self, started: float) -> Iterator[str]:
         """Run the pipeline, recording what each step reports; yield the model's text."""
         r, timings = self.result, self.result.timings
-        inputs = {"question": r.question, "query": r.rewritten_query, "mode": r.mode}
+        scope = None if self.collections is None else sorted(self.collections)
+        inputs = {
+            "question": r.question,
+            "query": r.rewritten_query,
+            "mode": r.mode,
+            "collections": scope,
+        }
         pieces: list[str] = []
         generation_started = None
         for event in _guarded(self.assistant.pipeline.stream(inputs, self._config()), r):

@@ -22,6 +22,7 @@ from typing import Any
 from rag.errors import DatabaseError
 from rag.guardrails.checks import count_detail
 from rag.index import registry
+from rag.index.collections import collection_name, ensure_collection
 from rag.index.originals import keep_original
 from rag.index.quarantine import Held, hold, quarantine_events, split_quarantined
 from rag.index.reading import Prepared, identity_header
@@ -45,8 +46,10 @@ def commit(
     doc_id = registry.doc_id_for(prepared.name)
     previous = registry.get_document(store.db, doc_id)
     version = registry.allocate_version(store.db, doc_id)
+    collection = collection_name(meta.get("collection") or (previous or {}).get("collection"))
     try:
-        kept, held = split_quarantined(_stored_chunks(prepared, doc_id, version), prepared.checks)
+        chunks = _stored_chunks(prepared, doc_id, version, collection)
+        kept, held = split_quarantined(chunks, prepared.checks)
         _write_chunks(store, kept, progress)
         served = previous["version"] if previous else None
         keep_original(store, doc_id, version, served, prepared.name, prepared.data)
@@ -54,6 +57,7 @@ def commit(
         add_guardrail_findings(report, prepared.checks, store.settings.pii_redact_documents)
         report.seconds = prepared.seconds + time.perf_counter() - started
         row = _document_row(prepared, doc_id, version, len(kept), meta, previous)
+        row["collection"] = collection
         switched = _switch(store, row, report, held)
     except BaseException:
         with write_transaction(store.db):
@@ -97,6 +101,7 @@ def _switch(
     """Serve ``row``'s version with its held passages; False when a newer one is served."""
     row["report"] = json.dumps(report.to_dict())
     with write_transaction(store.db):  # served, held and index version advance at once
+        ensure_collection(store.db, row["collection"], row["updated_at"])
         switched = registry.switch_version(store.db, row)
         if switched and held:
             hold(store.db, held)
@@ -114,8 +119,11 @@ def _audit_findings(store: DocumentStore, report: IngestReport, held: list[Held]
     record_events(store.db, events)
 
 
-def _stored_chunks(prepared: Prepared, doc_id: str, version: int) -> list[StoredChunk]:
-    """The chunks of one version, each with its identity header and where it came from."""
+def _stored_chunks(
+    prepared: Prepared, doc_id: str, version: int, collection: str
+) -> list[StoredChunk]:
+    """The chunks of one version, each with its identity header, where it came from and the
+    collection it is read under."""
     context = prepared.context
     assert context is not None
     chunks = []
@@ -132,6 +140,7 @@ def _stored_chunks(prepared: Prepared, doc_id: str, version: int) -> list[Stored
             "start": draft.start,
             "end": draft.end,
             "text_offset": len(head),
+            "collection": collection,
         }
         chunks.append(StoredChunk(f"{doc_id}-v{version}-{i:05d}", head + draft.text, metadata))
     return chunks
@@ -164,7 +173,6 @@ def _document_row(
         "chunks": chunks,
         "size_bytes": len(prepared.data),
         "owner": meta.get("owner") or keep.get("owner") or str(doc.metadata.get("owner") or ""),
-        "collection": meta.get("collection") or keep.get("collection") or "",
         "review_by": meta.get("review_by")
         or keep.get("review_by")
         or str(doc.metadata.get("review_by") or ""),

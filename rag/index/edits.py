@@ -14,6 +14,7 @@ from typing import Any
 
 from rag.errors import IngestError
 from rag.index import registry
+from rag.index.collections import collection_name, ensure_collection
 from rag.index.commit import commit, purge_quietly
 from rag.index.originals import original_path, previous_version
 from rag.index.reading import prepare
@@ -105,9 +106,26 @@ def edit_context(store: DocumentStore, doc_id: str, **fields: str) -> IngestRepo
 
 
 def update_metadata(store: DocumentStore, doc_id: str, **fields: str) -> None:
-    """Change owner, collection or review-by date of a document."""
+    """Change owner, collection or review-by date of a document.
+
+    A move to another collection relabels the document's chunks in the vector store first,
+    then the registry: retrieval requires both to be readable, so a move interrupted half-way
+    hides the document rather than showing it to the wrong readers.
+    """
     allowed = {k: v for k, v in fields.items() if k in ("owner", "collection", "review_by")}
-    if allowed:
-        with store.write_lock, write_transaction(store.db):
-            store.db["documents"].update(doc_id, {**allowed, "updated_at": registry.now()})
+    if not allowed:
+        return
+    with store.write_lock:
+        doc = registry.get_document(store.db, doc_id)
+        if doc is None:
+            raise IngestError(doc_id, "no such document; it may have been deleted.")
+        now = registry.now()
+        if "collection" in allowed:
+            allowed["collection"] = collection_name(allowed["collection"])
+            if allowed["collection"] != doc["collection"]:
+                store.set_chunk_collection(doc_id, int(doc["version"]), allowed["collection"])
+        with write_transaction(store.db):
+            if "collection" in allowed:
+                ensure_collection(store.db, allowed["collection"], now)
+            store.db["documents"].update(doc_id, {**allowed, "updated_at": now})
             registry.bump_index_version(store.db)

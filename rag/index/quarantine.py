@@ -104,8 +104,11 @@ def release_passage(store: DocumentStore, chunk_id: str, user_hash: str = "") ->
     """Embed a held passage into the store under its version, so answers can use it again."""
     with store.write_lock:
         row = _held(store.db, chunk_id)
-        chunk = StoredChunk(row["chunk_id"], row["text"], json.loads(row["metadata"]))
-        store.add_chunks([chunk])
+        metadata = json.loads(row["metadata"])
+        doc = registry.get_document(store.db, row["doc_id"])
+        if doc is not None:  # read under the collection its document is in now
+            metadata["collection"] = doc["collection"]
+        store.add_chunks([StoredChunk(row["chunk_id"], row["text"], metadata)])
         try:
             with write_transaction(store.db):
                 _decide(store.db, chunk_id, "released", user_hash)

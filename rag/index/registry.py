@@ -86,6 +86,14 @@ def m004_quarantine(db: sqlite_utils.Database) -> None:
     db["quarantine"].create_index(["doc_id", "version", "state"])
 
 
+@migrations()
+def m005_collections(db: sqlite_utils.Database) -> None:
+    # Who may read each collection; documents without one join "general".
+    from rag.index.collections import create_table
+
+    create_table(db)
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Apply pending registry migrations (once, even when processes race to open a new file)."""
     apply_migrations(db, migrations)
@@ -110,6 +118,18 @@ def index_version(db: sqlite_utils.Database) -> int:
     """The counter that advances on every change to what is served."""
     rows = fetch(db, "select value from registry_meta where key = 'index_version'")
     return int(rows[0]["value"]) if rows else 0
+
+
+def meta_value(db: sqlite_utils.Database, key: str) -> str | None:
+    """A value of the registry's own bookkeeping (``registry_meta``), or None."""
+    rows = fetch(db, "select value from registry_meta where key = ?", [key])
+    return rows[0]["value"] if rows else None
+
+
+def set_meta_value(db: sqlite_utils.Database, key: str, value: str) -> None:
+    """Record a value of the registry's own bookkeeping."""
+    with write_transaction(db):
+        db["registry_meta"].upsert({"key": key, "value": value}, pk="key")
 
 
 def bump_index_version(db: sqlite_utils.Database) -> int:

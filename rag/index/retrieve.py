@@ -32,6 +32,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.guardrails.private import unredacted
+from rag.index.collections import document_collections
 from rag.index.lexical import LexicalIndex
 from rag.index.store import DocumentStore
 from rag.text.words import META_WORDS, tokenize
@@ -140,25 +141,34 @@ class HybridSearch:
         self.store = store
         self.top_k = top_k
         self.lexical = LexicalIndex(store)
+        self._doc_collections: dict[str, str] = {}
+        self._collections_at = -1
 
-    def rankings(self, query: str) -> Rankings:
-        """Gather the three rankings and their candidates for ``query``."""
+    def rankings(self, query: str, collections: frozenset[str] | None = None) -> Rankings:
+        """Gather the three rankings and their candidates for ``query``.
+
+        ``collections`` limits every ranking to passages of those collections, filtered inside
+        the vector store and the lexical index (None: every collection).
+        """
         r = Rankings(query_vector=self.store.embeddings.embed_query(query))
-        for passage in self.store.search_by_vector(r.query_vector, CANDIDATES):
+        scope = {"collections": collections} if collections is not None else {}
+        vector = self.store.search_by_vector(r.query_vector, CANDIDATES, collections=collections)
+        for passage in vector:
             r.passages[passage.chunk_id] = passage
             r.vector.append(passage.chunk_id)
         for rank, passage in enumerate(r.passages.values(), 1):
             passage.vector_rank = rank
-        lexical_hits = self.lexical.search(query, CANDIDATES)
+        lexical_hits = self.lexical.search(query, CANDIDATES, **scope)
         r.lexical = [cid for cid, _ in lexical_hits]
         r.lexical_scores = [score for _, score in lexical_hits]
-        documents = self.lexical.documents(query)
+        documents = self.lexical.documents(query, **scope)
         r.documents = [d for d, _ in documents]
         r.document_scores = [s for _, s in documents]
         r.document_count = self.lexical.doc_count
         if r.documents and margin(r.document_scores, r.document_count) > 0:
             top = r.documents[:FOCUS_DOCS]
-            for passage in self.store.search_by_vector(r.query_vector, FOCUS_PASSAGES, top):
+            focus = self.store.search_by_vector(r.query_vector, FOCUS_PASSAGES, top, collections)
+            for passage in focus:
                 r.passages.setdefault(passage.chunk_id, passage)
                 r.focused.append(passage.chunk_id)
         missing = [cid for cid in r.lexical if cid not in r.passages]
@@ -167,11 +177,33 @@ class HybridSearch:
         for rank, cid in enumerate(r.lexical, 1):
             if cid in r.passages:
                 r.passages[cid].lexical_rank = rank
+        if collections is not None:
+            self._confirm_scope(r, collections)
         return r
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
-        """Return the best ``k`` passages for ``query``, best first."""
-        return self.top(self.rankings(query), k)
+    def _confirm_scope(self, r: Rankings, collections: frozenset[str]) -> None:
+        """Check every candidate's document against the registry too, so a document whose
+        move between collections was interrupted is hidden rather than shown."""
+        version = self.store.index_version
+        if self._collections_at != version:
+            self._doc_collections = document_collections(self.store.db)
+            self._collections_at = version
+        allowed = {
+            cid
+            for cid, p in r.passages.items()
+            if self._doc_collections.get(p.doc_id) in collections
+        }
+        r.passages = {cid: p for cid, p in r.passages.items() if cid in allowed}
+        r.vector = [c for c in r.vector if c in allowed]
+        kept = [(c, s) for c, s in zip(r.lexical, r.lexical_scores, strict=True) if c in allowed]
+        r.lexical, r.lexical_scores = [c for c, _ in kept], [s for _, s in kept]
+        r.focused = [c for c in r.focused if c in allowed]
+
+    def search(
+        self, query: str, k: int | None = None, collections: frozenset[str] | None = None
+    ) -> list[Passage]:
+        """Return the best ``k`` passages for ``query`` (of ``collections``), best first."""
+        return self.top(self.rankings(query, collections), k)
 
     def top(self, r: Rankings, k: int | None = None, fusion: Fusion | None = None) -> list[Passage]:
         """Fuse gathered rankings (with ``fusion``, the shipped one by default) into the best
@@ -222,8 +254,13 @@ class GroundworkRetriever(BaseRetriever):
     k: int = 5
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        collections: frozenset[str] | None = None,
     ) -> list[Document]:
+        """The passages for ``query`` from ``collections`` (None: every collection)."""
         return [
             Document(
                 page_content=p.text,
@@ -232,5 +269,5 @@ class GroundworkRetriever(BaseRetriever):
             )
             # The traced query has the user's personal data redacted; the search itself is
             # local and finds more with the words they typed.
-            for p in self.search.search(unredacted(query), self.k)
+            for p in self.search.search(unredacted(query), self.k, collections)
         ]

@@ -108,6 +108,7 @@ class DocumentStore:
             # Ingest, re-ingest and delete of this process take turns (sessions are threads).
             self.write_lock = threading.RLock()
             self._purge_abandoned()
+            self._label_collections()
         except BaseException:
             self.close()
             raise
@@ -188,13 +189,24 @@ class DocumentStore:
         return out
 
     def search_by_vector(
-        self, vector: list[float], k: int, doc_ids: list[str] | None = None
+        self,
+        vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        collections: frozenset[str] | None = None,
     ) -> list[Passage]:
-        """Nearest chunks to a query vector, served versions only (of ``doc_ids`` if given)."""
+        """Nearest chunks to a query vector, served versions only (of ``doc_ids`` if given).
+
+        ``collections`` limits the search to chunks of those collections, inside the store
+        (None: every collection).
+        """
         active = registry.active_versions(self.db)
-        if not active:
+        if not active or collections is not None and not collections:
             return []
-        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None
+        where = _where(
+            {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None,
+            {"collection": {"$in": sorted(collections)}} if collections is not None else None,
+        )
         # Stale versions can sit in the index until purged: over-fetch, then filter.
         # langchain-chroma returns the raw cosine distance here despite the method's name.
         results = self.vectors.similarity_search_by_vector_with_relevance_scores(
@@ -210,6 +222,23 @@ class DocumentStore:
             passage.vector_score = float(score)
             out.append(passage)
         return out[:k]
+
+    def set_chunk_collection(self, doc_id: str, version: int, collection: str) -> int:
+        """Record ``collection`` in the metadata of a version's chunks; return how many."""
+        where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
+        ids = self.collection.get(where=where, include=[])["ids"]
+        for start in range(0, len(ids), UPSERT_BATCH):
+            batch = ids[start : start + UPSERT_BATCH]
+            self.collection.update(ids=batch, metadatas=[{"collection": collection}] * len(batch))
+        return len(ids)
+
+    def _label_collections(self) -> None:
+        """Give the chunks of a store made before collections existed their collection."""
+        if registry.meta_value(self.db, "chunk_collections"):
+            return
+        for doc in registry.list_documents(self.db):
+            self.set_chunk_collection(doc["doc_id"], int(doc["version"]), doc["collection"])
+        registry.set_meta_value(self.db, "chunk_collections", "1")
 
     def _read_all(
         self, where: dict[str, Any] | None = None
@@ -265,6 +294,12 @@ class DocumentStore:
     def count(self) -> int:
         """Number of chunks in the collection (all versions)."""
         return self.collection.count()
+
+
+def _where(*clauses: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A Chroma ``where`` requiring every given clause."""
+    given = [c for c in clauses if c]
+    return None if not given else given[0] if len(given) == 1 else {"$and": given}
 
 
 def open_store(settings: Settings, db: sqlite_utils.Database | None = None) -> DocumentStore:

@@ -1,0 +1,103 @@
+"""Collections in the store: every chunk labelled, retrieval filtered inside the store on the
+vector and the lexical path, moves relabel, and older stores are labelled on open."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.index import ingest_file, update_metadata
+from rag.index.collections import (
+    collection_sizes,
+    delete_collection,
+    list_collections,
+    set_readers,
+)
+from rag.index.retrieve import HybridSearch
+
+PUBLIC = b"# Canteen\n\nThe canteen opens at eight and serves lunch until two.\n"
+SECRET = (
+    b"# Salary bands\n\nThe salary band for grade seven is 61,000 to 74,000 euros. Salary "
+    b"bands are reviewed each March by the remuneration committee.\n"
+)
+QUESTION = "What is the salary band for grade seven?"
+
+
+@pytest.fixture
+def two_collections(store):
+    assert ingest_file(store, "canteen.md", PUBLIC, {"collection": "general"}).ok
+    assert ingest_file(store, "salaries.md", SECRET, {"collection": "hr"}).ok
+    return store
+
+
+def test_a_new_collection_is_private_until_opened_and_general_is_everyones(two_collections):
+    readers = list_collections(two_collections.db)
+    assert readers == {"general": ["*"], "hr": []}
+    assert collection_sizes(two_collections.db) == {"general": 1, "hr": 1}
+    assert set_readers(two_collections.db, "hr", " hr-team, hr-team ,@x.org", "t") == [
+        "hr-team",
+        "@x.org",
+    ]
+    assert list_collections(two_collections.db)["hr"] == ["hr-team", "@x.org"]
+
+
+def test_every_chunk_carries_its_collection(two_collections):
+    labels = {c.metadata["source"]: c.metadata["collection"] for c in two_collections.chunks()}
+    assert labels == {"canteen.md": "general", "salaries.md": "hr"}
+
+
+def test_a_scoped_search_never_returns_another_collections_passage(two_collections):
+    search = HybridSearch(two_collections)
+    assert search.search(QUESTION)[0].source == "salaries.md"  # it matches best, unscoped
+    scoped = search.search(QUESTION, collections=frozenset({"general"}))
+    assert scoped and {p.source for p in scoped} == {"canteen.md"}
+    rankings = search.rankings(QUESTION, frozenset({"general"}))
+    assert all(rankings.passages[c].source == "canteen.md" for c in rankings.lexical)
+    assert search.search(QUESTION, collections=frozenset()) == []
+
+
+def test_the_vector_filter_is_applied_inside_the_store(two_collections):
+    vector = two_collections.embeddings.embed_query(QUESTION)
+    hits = two_collections.search_by_vector(vector, 5, collections=frozenset({"general"}))
+    assert [p.source for p in hits] == ["canteen.md"]  # k=5, yet only what general holds
+    assert two_collections.search_by_vector(vector, 5, collections=frozenset()) == []
+
+
+def test_the_lexical_path_alone_is_filtered_too(two_collections):
+    search = HybridSearch(two_collections)
+    hits = search.lexical.search("salary band grade seven", 5, collections=frozenset({"general"}))
+    assert hits == [] or all("salaries" not in cid for cid, _ in hits)
+    assert search.lexical.search("salary band grade seven", 5)  # unscoped it is found
+
+
+def test_moving_a_document_relabels_its_chunks_and_changes_who_finds_it(two_collections):
+    store = two_collections
+    search = HybridSearch(store)
+    doc_id = next(d["doc_id"] for d in store.documents() if d["filename"] == "salaries.md")
+    update_metadata(store, doc_id, collection="general")
+    assert {c.metadata["collection"] for c in store.chunks()} == {"general"}
+    assert search.search(QUESTION, collections=frozenset({"general"}))[0].source == "salaries.md"
+    update_metadata(store, doc_id, collection="board")
+    assert "board" in list_collections(store.db) and list_collections(store.db)["board"] == []
+    found = search.search(QUESTION, collections=frozenset({"general"}))
+    assert all(p.source != "salaries.md" for p in found)
+    assert not delete_collection(store.db, "board")  # it still holds a document
+    assert not delete_collection(store.db, "general")
+
+
+def test_an_interrupted_move_hides_the_document_rather_than_showing_it(two_collections):
+    store = two_collections
+    doc = next(d for d in store.documents() if d["filename"] == "salaries.md")
+    store.set_chunk_collection(doc["doc_id"], doc["version"], "general")  # registry still: hr
+    found = HybridSearch(store).search(QUESTION, collections=frozenset({"general"}))
+    assert all(p.source != "salaries.md" for p in found)
+
+
+def test_chunks_of_an_older_store_are_labelled_when_it_opens(open_store, settings):
+    store = open_store(settings)
+    assert ingest_file(store, "salaries.md", SECRET, {"collection": "hr"}).ok
+    ids = [c.chunk_id for c in store.chunks()]
+    store.collection.update(ids=ids, metadatas=[{"collection": None}] * len(ids))
+    store.db.execute("delete from registry_meta where key = 'chunk_collections'")
+    store.close()
+    reopened = open_store(settings)
+    assert {c.metadata.get("collection") for c in reopened.chunks()} == {"hr"}
