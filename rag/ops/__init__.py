@@ -14,6 +14,7 @@ from rag.ops.conversations import (
     list_conversations,
     load_conversation,
     rename_conversation,
+    save_conversation_turn,
     stored_turn,
 )
 from rag.ops.corrections import (
@@ -74,6 +75,7 @@ __all__ = [
     "record_feedback",
     "rename_conversation",
     "run_days",
+    "save_conversation_turn",
     "stored_turn",
     "user_pseudonym",
 ]

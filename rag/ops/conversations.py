@@ -203,6 +203,26 @@ def append_to_conversation(
     return True
 
 
+def save_conversation_turn(
+    db: Database,
+    owner: str,
+    conversation_id: str | None,
+    question: Mapping[str, Any],
+    answer: Mapping[str, Any],
+) -> tuple[str, bool]:
+    """Save a turn (as ``stored_turn`` keeps it) in ``owner``'s conversation, or start one.
+
+    Returns the id of the conversation it went to, and whether that is a new one replacing
+    ``conversation_id`` because it was full or is gone (not theirs, deleted meanwhile).
+    """
+    turn = stored_turn(question, answer)
+    if conversation_id and append_to_conversation(db, owner, conversation_id, turn):
+        return conversation_id, False
+    new = create_conversation(db, owner, conversation_title(turn[0]["content"]))
+    append_to_conversation(db, owner, new, turn)
+    return new, conversation_id is not None
+
+
 def rename_conversation(db: Database, owner: str, conversation_id: str, title: str) -> bool:
     """Give ``owner``'s conversation a new title; False when it is not theirs (or is gone).
 

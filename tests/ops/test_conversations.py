@@ -23,6 +23,7 @@ from rag.ops.conversations import (
     list_conversations,
     load_conversation,
     rename_conversation,
+    save_conversation_turn,
     stored_turn,
 )
 from rag.ops.database import apply_migrations, open_db
@@ -160,6 +161,28 @@ def test_an_owner_keeps_their_most_recently_used_conversations(db, monkeypatch):
     assert load_conversation(db, ANA, ids[0]) == [QUESTION]
     assert get_conversation(db, BEN, bens) is not None  # another owner's count is their own
     assert newest in {c["id"] for c in list_conversations(db, ANA)}
+
+
+def test_the_first_turn_starts_a_conversation_titled_by_its_question(db):
+    cid, replaced = save_conversation_turn(db, ANA, None, QUESTION, ANSWER)
+    assert not replaced and load_conversation(db, ANA, cid) == [QUESTION, ANSWER]
+    assert get_conversation(db, ANA, cid)["title"] == QUESTION["content"]
+    assert save_conversation_turn(db, ANA, cid, QUESTION, ANSWER) == (cid, False)
+    assert get_conversation(db, ANA, cid)["messages"] == 4
+
+
+@pytest.mark.parametrize("why", ["full", "deleted", "someone else's"])
+def test_a_turn_that_cannot_go_in_its_conversation_starts_a_new_one(db, monkeypatch, why):
+    monkeypatch.setattr(conversations, "MAX_CONVERSATION_MESSAGES", 2)
+    cid, _ = save_conversation_turn(db, ANA, None, QUESTION, ANSWER)
+    if why == "deleted":
+        delete_conversation(db, ANA, cid)
+    owner = BEN if why == "someone else's" else ANA
+    new, replaced = save_conversation_turn(db, owner, cid, QUESTION, ANSWER)
+    assert replaced and new != cid
+    assert load_conversation(db, owner, new) == [QUESTION, ANSWER]
+    if why != "deleted":
+        assert load_conversation(db, ANA, cid) == [QUESTION, ANSWER]  # left as it was
 
 
 def test_a_huge_message_is_kept_shortened(db):
