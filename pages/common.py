@@ -11,7 +11,17 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from rag import BackendUnavailable, EmbedderMismatch, GroundworkError, Settings, escape_markdown
+from rag import (
+    AccessDenied,
+    BackendUnavailable,
+    EmbedderMismatch,
+    GroundworkError,
+    Identity,
+    Settings,
+    escape_markdown,
+    identity_from_claims,
+    local_identity,
+)
 
 
 @st.cache_resource
@@ -115,10 +125,70 @@ def session_id() -> str:
     return st.session_state["session_id"]
 
 
+def auth_configured() -> bool:
+    """Whether sign-in is configured (an ``[auth]`` section in secrets)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def signed_in() -> bool:
+    """Whether a user is signed in through the identity provider."""
+    return bool(st.user.get("is_logged_in", False))
+
+
+def current_identity() -> Identity:
+    """Who is using this session: the signed-in user (checked against the allow-list) or,
+    with no sign-in configured, the local user (an admin).
+
+    Raises:
+        AccessDenied: sign-in is configured and this session is not signed in or not allowed.
+    """
+    if not auth_configured():
+        return local_identity()
+    if not signed_in():
+        raise AccessDenied("Sign in to use Groundwork.")
+    return identity_from_claims(st.user.to_dict(), settings())
+
+
 def current_user() -> str:
-    """The signed-in user's email, or this session's anonymous id."""
-    user = st.user.get("email") if st.user.get("is_logged_in", False) else None
+    """The signed-in user's email, or this session's anonymous id (local mode)."""
+    user = st.user.get("email") if signed_in() else None
     return str(user or f"anonymous-{session_id()}")
+
+
+def current_scope() -> frozenset[str] | None:
+    """The collections this session's user may read (None: every collection)."""
+    from rag import list_collections
+
+    return current_identity().readable(list_collections(current_store().db))
+
+
+def require(allowed: bool, what: str, who: str = "administrators") -> None:
+    """Stop the page with a clear message unless ``allowed`` (say who may use ``what``)."""
+    if not allowed:
+        st.error(
+            f"{what} is for {who}. Ask an administrator if you need access.",
+            icon=":material/lock:",
+        )
+        st.stop()
+
+
+def require_admin(what: str) -> Identity:
+    """Stop the page unless its user is an admin; return who they are."""
+    identity = page_identity()
+    require(identity.is_admin, what)
+    return identity
+
+
+def page_identity() -> Identity:
+    """The session's identity, or stop the page saying why there is none."""
+    try:
+        return current_identity()
+    except AccessDenied as exc:
+        st.error(escape_markdown(str(exc)), icon=":material/lock:")
+        st.stop()
 
 
 def ingest_with_progress(

@@ -7,7 +7,14 @@ from datetime import date
 
 import streamlit as st
 
-from pages.common import current_store, current_user, ingest_with_progress, settings
+from pages.common import (
+    current_store,
+    current_user,
+    ingest_with_progress,
+    page_identity,
+    require,
+    settings,
+)
 from rag import (
     SUPPORTED_EXTENSIONS,
     GroundworkError,
@@ -19,7 +26,9 @@ from rag import (
     edit_context,
     escape_line,
     escape_markdown,
+    list_collections,
     list_quarantined,
+    outside_scope,
     previous_version,
     reingest_document,
     release_passage,
@@ -31,7 +40,13 @@ from rag import (
 )
 
 st.title("Documents")
+identity = page_identity()
+require(identity.manages_documents, "The Documents page", "editors and administrators")
 store = current_store()
+scope = identity.readable(list_collections(store.db))  # None: every collection (an admin)
+if scope is not None and not scope:
+    st.info("You cannot read any collection yet, so there are no documents for you to manage.")
+    st.stop()
 st.caption(
     "The assistant answers only from these documents. Upload a new version of a file under the "
     "same name to replace it; the old version stops being cited at once."
@@ -98,6 +113,20 @@ def remember(reports: list[IngestReport], files: list[tuple[str, bytes]] = (), m
             pending[report.filename] = (upload_name, data, meta or {})
 
 
+def collection_input(where, current: str) -> str:
+    """The collection a document goes in: any name for an admin (a new one starts readable by
+    admins only), one of the collections they read for an editor."""
+    if scope is None:
+        return where.text_input(
+            "Collection", value=current, placeholder="general",
+            help="Who may read it is set on the Collections page; a new collection starts "
+            "readable by admins only.",
+        )  # fmt: skip
+    options = sorted(scope)
+    index = options.index(current) if current in options else 0
+    return where.selectbox("Collection", options, index=index) or ""
+
+
 with st.form("upload", clear_on_submit=True):
     uploads = st.file_uploader(
         "Add documents",
@@ -108,7 +137,7 @@ with st.form("upload", clear_on_submit=True):
     )
     left, middle, right = st.columns(3)
     owner = left.text_input("Owner", placeholder="e.g. HR team")
-    collection = middle.text_input("Collection / tag", placeholder="e.g. policies")
+    collection = collection_input(middle, "")
     review_by = right.date_input(
         "Review by", value=None, min_value=date(2000, 1, 1), format="YYYY-MM-DD",
         help="After this date, answers citing the document say it may be out of date.",
@@ -118,6 +147,14 @@ with st.form("upload", clear_on_submit=True):
 if submitted and uploads:
     meta = document_details(owner, collection, review_by)
     files = [(f.name, f.getvalue()) for f in uploads]
+    if foreign := outside_scope(store.db, [name for name, _ in files], scope):
+        st.error(
+            "Not added: a document with the same name is in a collection you cannot manage: "
+            + ", ".join(escape_markdown(n) for n in foreign)
+            + ". Rename the file to add it as a new document.",
+            icon=":material/lock:",
+        )
+        files = [f for f in files if f[0] not in foreign]
     try:
         remember(ingest_with_progress(store, files, meta), files, meta)
     except GroundworkError as exc:
@@ -139,18 +176,19 @@ if reports := st.session_state.get("last_reports"):
 if flash := st.session_state.pop("documents_flash", None):
     st.success(flash, icon=":material/check_circle:")
 
-documents = store.documents()
+documents = [d for d in store.documents() if scope is None or d["collection"] in scope]
 if not documents:
     st.info(
         "No documents yet. Add files above, or load three short sample policies to try Groundwork.",
         icon=":material/library_books:",
     )
-    if st.button("Load sample documents", icon=":material/library_add:"):
+    if identity.is_admin and st.button("Load sample documents", icon=":material/library_add:"):
         remember(ingest_with_progress(store, sample_files()))
         st.rerun()
     st.stop()
 
-held = list_quarantined(store)
+shown = {d["doc_id"] for d in documents}
+held = [p for p in list_quarantined(store) if p["doc_id"] in shown]
 held_by_doc = Counter(p["doc_id"] for p in held)
 st.subheader(f"Library · {len(documents)} document{'s' * (len(documents) != 1)}")
 overdue = [d for d in documents if d["overdue"]]
@@ -256,7 +294,7 @@ with st.expander("Full ingestion report"):
 with st.form(f"meta_{chosen}"):
     left, middle, right = st.columns(3)
     new_owner = left.text_input("Owner", value=doc["owner"] or "")
-    new_collection = middle.text_input("Collection / tag", value=doc["collection"] or "")
+    new_collection = collection_input(middle, doc["collection"] or "")
     new_review = right.date_input(
         "Review by", value=review_date(doc["review_by"]), min_value=date(2000, 1, 1),
         format="YYYY-MM-DD",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.common import current_assistant, database, settings
+from pages.common import current_assistant, database, require_admin, settings
 from rag import (
     REPO,
     GroundworkError,
@@ -84,6 +84,7 @@ def run_evaluation(dataset: Path, docs: str, retrieval_only: bool, baseline: boo
 
 
 st.title("Evaluation")
+require_admin("Evaluation")
 st.caption(
     "Answers a golden question set from a folder of documents, ingested into a separate "
     "evaluation store, and scores retrieval, grounding and refusals against a naive baseline."

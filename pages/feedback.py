@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from pages.common import current_user, database, settings
+from pages.common import current_user, database, require_admin, settings
 from rag import (
     FEEDBACK_REASONS,
     GroundworkError,
@@ -33,6 +33,7 @@ RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}
 STATUSES = {"Open": False, "Reviewed": True, ALL: None}
 
 st.title("Feedback review")
+require_admin("Feedback review")
 try:
     db = database()
     total = count_feedback(db)

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from pages.common import database, period_picker
+from pages.common import database, period_picker, require_admin
 from rag import GroundworkError, escape_markdown, event_counts, recent_events
 
 ALL = "All"
@@ -16,6 +16,7 @@ RECENT = 200  # events listed; the counts above cover the whole period
 LABELS = {"pii": "Personal data", "injection": "Prompt injections", "output": "Output checks"}
 
 st.title("Guardrails")
+require_admin("The Guardrails page")
 try:
     db = database()
     every_day = pd.DataFrame(event_counts(db))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import database, period_picker, settings
+from pages.common import database, period_picker, require_admin, settings
 from rag import (
     GroundworkError,
     PriceTable,
@@ -16,6 +16,7 @@ from rag import (
 )
 
 st.title("Insights")
+require_admin("Insights")
 try:
     db = database()
     first, last = run_days(db)

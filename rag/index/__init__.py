@@ -9,6 +9,17 @@ in), ``edits`` (re-ingest, restore, edit, delete), ``reindex``, ``lexical`` (BM2
 ``retrieve`` (rankings and their fusion).
 """
 
+from rag.index.collections import (
+    DEFAULT_COLLECTION,
+    clean_readers,
+    collection_name,
+    collection_sizes,
+    delete_collection,
+    document_collections,
+    list_collections,
+    outside_scope,
+    set_readers,
+)
 from rag.index.edits import (
     context_changes,
     delete_document,
@@ -36,6 +47,7 @@ from rag.index.retrieve import (
 from rag.index.store import DocumentStore, StoredChunk, open_store
 
 __all__ = [
+    "DEFAULT_COLLECTION",
     "DEFAULT_FUSION",
     "DocumentStore",
     "Fusion",
@@ -44,9 +56,14 @@ __all__ = [
     "IngestReport",
     "Rankings",
     "StoredChunk",
+    "clean_readers",
+    "collection_name",
+    "collection_sizes",
     "context_changes",
+    "delete_collection",
     "delete_document",
     "delete_passage",
+    "document_collections",
     "document_details",
     "document_names",
     "edit_context",
@@ -54,7 +71,9 @@ __all__ = [
     "ingest_file",
     "ingest_files",
     "is_overdue",
+    "list_collections",
     "list_quarantined",
+    "outside_scope",
     "open_store",
     "previous_version",
     "question_terms",
@@ -65,5 +84,6 @@ __all__ = [
     "restore_previous",
     "review_date",
     "sample_files",
+    "set_readers",
     "update_metadata",
 ]

@@ -18,10 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
-from rag.ops.database import fetch, write_transaction
+from rag.index.registry import DEFAULT_COLLECTION, doc_id_for, get_document
+from rag.ops.database import fetch, utc_now, write_transaction
 
-DEFAULT_COLLECTION = "general"
-EVERYONE = "*"
 MAX_NAME = 80
 MAX_READERS = 200
 
@@ -41,21 +40,6 @@ def clean_readers(readers: Any) -> list[str]:
         if entry and entry not in out:
             out.append(entry)
     return out[:MAX_READERS]
-
-
-def create_table(db: sqlite_utils.Database) -> None:
-    """Create the collections table, keeping every existing tag readable by everyone."""
-    db["collections"].create(
-        {"name": str, "readers": str, "created_at": str, "updated_at": str}, pk="name"
-    )
-    db.execute("update documents set collection = ? where trim(coalesce(collection, '')) = ''",
-               [DEFAULT_COLLECTION])  # fmt: skip
-    names = {DEFAULT_COLLECTION}
-    names |= {r[0] for r in db.execute("select distinct collection from documents").fetchall()}
-    for name in sorted(names):
-        db["collections"].insert(
-            {"name": name, "readers": json.dumps([EVERYONE]), "created_at": "", "updated_at": ""}
-        )
 
 
 def list_collections(db: sqlite_utils.Database) -> dict[str, list[str]]:
@@ -81,9 +65,9 @@ def ensure_collection(db: sqlite_utils.Database, name: str, now: str) -> None:
     )
 
 
-def set_readers(db: sqlite_utils.Database, name: str, readers: Any, now: str) -> list[str]:
+def set_readers(db: sqlite_utils.Database, name: str, readers: Any) -> list[str]:
     """Set who may read ``name`` (creating it); return the readers as stored."""
-    name, cleaned = collection_name(name), clean_readers(readers)
+    name, cleaned, now = collection_name(name), clean_readers(readers), utc_now()
     with write_transaction(db):
         ensure_collection(db, name, now)
         db.execute(
@@ -109,3 +93,18 @@ def document_collections(db: sqlite_utils.Database) -> dict[str, str]:
     return {
         r["doc_id"]: r["collection"] for r in fetch(db, "select doc_id, collection from documents")
     }
+
+
+def outside_scope(
+    db: sqlite_utils.Database, names: list[str], collections: frozenset[str] | None
+) -> list[str]:
+    """The file names whose upload would replace a document of a collection not in
+    ``collections`` (None: every collection is in scope, so none)."""
+    if collections is None:
+        return []
+    out = []
+    for name in names:
+        doc = get_document(db, doc_id_for(name))
+        if doc is not None and doc["collection"] not in collections:
+            out.append(name)
+    return out

@@ -28,6 +28,8 @@ from sqlite_utils.migrations import Migrations
 from rag.ops.database import apply_migrations, fetch, write_transaction
 
 migrations = Migrations("groundwork.registry")
+DEFAULT_COLLECTION = "general"  # the collection of a document uploaded without one
+EVERYONE = "*"  # a reader entry naming everyone signed in
 
 
 @migrations()
@@ -88,10 +90,21 @@ def m004_quarantine(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m005_collections(db: sqlite_utils.Database) -> None:
-    # Who may read each collection; documents without one join "general".
-    from rag.index.collections import create_table
-
-    create_table(db)
+    # Who may read each collection (rag.index.collections); documents without one join
+    # "general". Every tag that existed before stays readable by everyone, as it was.
+    db["collections"].create(
+        {"name": str, "readers": str, "created_at": str, "updated_at": str}, pk="name"
+    )
+    db.execute(
+        "update documents set collection = ? where trim(coalesce(collection, '')) = ''",
+        [DEFAULT_COLLECTION],
+    )
+    names = {DEFAULT_COLLECTION}
+    names |= {r[0] for r in db.execute("select distinct collection from documents").fetchall()}
+    for name in sorted(names):
+        db["collections"].insert(
+            {"name": name, "readers": json.dumps([EVERYONE]), "created_at": "", "updated_at": ""}
+        )
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:

@@ -33,7 +33,7 @@ def test_a_new_collection_is_private_until_opened_and_general_is_everyones(two_c
     readers = list_collections(two_collections.db)
     assert readers == {"general": ["*"], "hr": []}
     assert collection_sizes(two_collections.db) == {"general": 1, "hr": 1}
-    assert set_readers(two_collections.db, "hr", " hr-team, hr-team ,@x.org", "t") == [
+    assert set_readers(two_collections.db, "hr", " hr-team, hr-team ,@x.org") == [
         "hr-team",
         "@x.org",
     ]
@@ -101,3 +101,17 @@ def test_chunks_of_an_older_store_are_labelled_when_it_opens(open_store, setting
     store.close()
     reopened = open_store(settings)
     assert {c.metadata.get("collection") for c in reopened.chunks()} == {"hr"}
+
+
+def test_upgrading_keeps_every_existing_tag_readable_by_everyone(two_collections):
+    """A registry from before collections: tags were free text and everyone read everything."""
+    from rag.index import registry
+
+    db = two_collections.db
+    db.execute("drop table collections")
+    db.execute("delete from _sqlite_migrations where name = 'm005_collections'")
+    db.execute("update documents set collection = '' where filename = 'canteen.md'")
+    db.execute("update documents set collection = 'legal' where filename = 'salaries.md'")
+    registry.ensure_schema(db)
+    assert list_collections(db) == {"general": ["*"], "legal": ["*"]}
+    assert collection_sizes(db) == {"general": 1, "legal": 1}
