@@ -40,6 +40,9 @@ EMBEDDED_ONLY = {
     # Under the exclusive lock no other writer can be alive, so a restart purges a dead
     # attempt at once; replicas sharing a server wait ABANDONED_AFTER before doing so.
     "tests/index/test_crash_safety.py::": "a restart purges a killed writer's attempt at once",
+    "tests/index/test_indexing.py::test_a_crashed_attempt_is_purged_when_the_store_opens": (
+        "a restart purges a dead writer's attempt at once"
+    ),
 }
 
 
