@@ -9,10 +9,12 @@ import streamlit as st
 
 from pages.common import (
     current_assistant,
+    current_scope,
     current_store,
     current_user,
     database,
     ingest_with_progress,
+    page_identity,
     session_id,
 )
 from rag import (
@@ -34,6 +36,7 @@ from rag import (
     load_conversation,
     log_run,
     offers_generation,
+    queue_status,
     rating_details,
     read_answer,
     record_feedback,
@@ -47,22 +50,12 @@ from rag import (
 )
 
 CONVERSATION_PARAM = "c"  # the URL names the open conversation: a reload resumes it
-LOCAL_OWNER = "local"  # without sign-in there is one user, whose conversations survive reloads
 SHOWN_CONVERSATIONS = 30
-
-
-def _auth_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except FileNotFoundError:
-        return False
 
 
 def conversation_owner() -> str:
     """Whose conversations these are: the signed-in user, or the local user without sign-in."""
-    if st.user.get("is_logged_in", False) or _auth_configured():
-        return current_user()
-    return LOCAL_OWNER
+    return current_user()
 
 
 def _show_conversation(conversation_id: str | None, messages: list[dict]) -> None:
@@ -108,11 +101,14 @@ def _open_from_url() -> None:
 
 
 st.title("Ask your documents")
+identity = page_identity()
 _open_from_url()
 store = current_store()
+scope = current_scope()  # the collections this user reads; None: every one (an admin)
+readable = {d["doc_id"]: d for d in store.documents() if scope is None or d["collection"] in scope}
 assistant = current_assistant()
 backend = assistant.backend
-documents = store.documents()
+documents = list(readable.values())
 st.caption(
     f"Answering from **{len(documents)}** document{'s' * (len(documents) != 1)} with "
     f"**{backend.name}** · {backend.chat_model} · prompt {assistant.prompt.ref}",
@@ -128,7 +124,9 @@ if not documents:
         "or try Groundwork with three short sample policies (leave, travel, security).",
         icon=":material/library_books:",
     )
-    if st.button("Load sample documents", type="primary", icon=":material/library_add:"):
+    if identity.is_admin and st.button(
+        "Load sample documents", type="primary", icon=":material/library_add:"
+    ):
         reports = ingest_with_progress(store, sample_files())
         for r in reports:
             if not r.ok:
@@ -239,9 +237,26 @@ def show_feedback(run: dict) -> None:
         st.caption(":material/check: Thanks for the feedback.")
 
 
+def withheld(message: dict) -> bool:
+    """Whether an answer cites a document this user cannot read now (moved to a collection
+    they do not read, or deleted since): its quotes and citations are not shown again."""
+    names = {d["filename"] for d in readable.values()}
+    return any(
+        c.get("doc_id") not in readable if c.get("doc_id") else c.get("source") not in names
+        for c in message.get("citations") or []
+    )
+
+
 def render_answer(message: dict) -> None:
     """Show one assistant answer with its check summary, citations and feedback."""
     run = message["run"]
+    if withheld(message):
+        st.info(
+            "This answer cited documents you cannot read now (they were moved or deleted), "
+            "so it is no longer shown.",
+            icon=":material/lock:",
+        )
+        return
     for warning in message.get("warnings", []):
         st.warning(escape_markdown(warning), icon=":material/shield:")
     if note := redaction_note(message):
@@ -297,16 +312,29 @@ def _show_draft(stream: Iterable[str], note, draft) -> None:
         draft.markdown(escape_markdown(text))
 
 
+def waiting_note(mode: str | None) -> str:
+    """What the answer is waiting for: the search, or the model busy with other questions."""
+    status = queue_status()
+    ahead = status.serving + status.waiting
+    if assistant.mode(mode) == "generate" and backend.name == "embedded" and ahead:
+        return (
+            f":material/hourglass_top: Waiting for the model: {ahead} question"
+            f"{'s' * (ahead != 1)} ahead of yours. Yours is queued and will be answered."
+        )
+    return ":material/search: Searching the documents…"
+
+
 def answer(question: str, mode: str | None = None) -> None:
     """Stream the draft, then replace it with the verified answer and its citations."""
     history = follow_up_history(messages)
     with st.chat_message("assistant"):
         note, draft = st.empty(), st.empty()
-        note.caption(":material/search: Searching the documents…")
+        note.caption(waiting_note(mode))
         try:
             stream = assistant.ask(
-                question, history, session_id=session_id(), user=current_user(), mode=mode
-            )
+                question, history, session_id=session_id(), user=current_user(), mode=mode,
+                collections=scope,
+            )  # fmt: skip
             _show_draft(stream, note, draft)
         except GroundworkError as exc:
             note.empty()

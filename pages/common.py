@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from rag import (
+    LOCAL_USER,
     AccessDenied,
     BackendUnavailable,
     EmbedderMismatch,
@@ -153,9 +154,11 @@ def current_identity() -> Identity:
 
 
 def current_user() -> str:
-    """The signed-in user's email, or this session's anonymous id (local mode)."""
-    user = st.user.get("email") if signed_in() else None
-    return str(user or f"anonymous-{session_id()}")
+    """Who feedback, conversations and the run log are recorded for: the signed-in user's
+    email, or the local user when sign-in is not configured."""
+    if signed_in():
+        return str(st.user.get("email") or "")
+    return LOCAL_USER if not auth_configured() else f"anonymous-{session_id()}"
 
 
 def current_scope() -> frozenset[str] | None:

@@ -114,6 +114,7 @@ def citation_records(result: AnswerResult, documents: Iterable[Message]) -> list
     return [
         {
             "number": c.number,
+            "doc_id": c.passage.doc_id,
             "source": c.passage.source,
             "page": c.passage.page,
             "section": c.passage.section,

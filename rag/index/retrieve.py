@@ -151,17 +151,16 @@ class HybridSearch:
         the vector store and the lexical index (None: every collection).
         """
         r = Rankings(query_vector=self.store.embeddings.embed_query(query))
-        scope = {"collections": collections} if collections is not None else {}
         vector = self.store.search_by_vector(r.query_vector, CANDIDATES, collections=collections)
         for passage in vector:
             r.passages[passage.chunk_id] = passage
             r.vector.append(passage.chunk_id)
         for rank, passage in enumerate(r.passages.values(), 1):
             passage.vector_rank = rank
-        lexical_hits = self.lexical.search(query, CANDIDATES, **scope)
+        lexical_hits = self.lexical.search(query, CANDIDATES, collections)
         r.lexical = [cid for cid, _ in lexical_hits]
         r.lexical_scores = [score for _, score in lexical_hits]
-        documents = self.lexical.documents(query, **scope)
+        documents = self.lexical.documents(query, collections)
         r.documents = [d for d, _ in documents]
         r.document_scores = [s for _, s in documents]
         r.document_count = self.lexical.doc_count

@@ -168,6 +168,7 @@ def test_answer_message_marks_citations_of_overdue_documents():
     assert message["citations"] == [
         {
             "number": 1,
+            "doc_id": "old",
             "source": "old.md",
             "page": 1,
             "section": "old.md > Leave",
@@ -178,6 +179,7 @@ def test_answer_message_marks_citations_of_overdue_documents():
         },
         {
             "number": 2,
+            "doc_id": "current",
             "source": "current.md",
             "page": 2,
             "section": "current.md > Leave",

@@ -72,7 +72,7 @@ def test_samples_question_citations_and_feedback(store_page_data_dir):
     assert not at.exception, at.exception
     [row] = feedback_rows(store_page_data_dir)
     assert row["score"] == 1 and row["question"] == QUESTION
-    assert row["answer"] and row["user"].startswith("anonymous-")
+    assert row["answer"] and row["user"] == "local"  # without sign-in: the one local user
     assert "Thanks for the feedback" in " ".join(c.value for c in at.caption)
     assert not at.selectbox, "no reason form after a thumbs up"
 
