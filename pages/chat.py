@@ -17,23 +17,18 @@ from pages.common import (
     page_identity,
     session_id,
 )
+from pages.conversation_panel import open_from_url, save_turn, show_conversations
 from rag import (
     FEEDBACK_REASONS,
-    MAX_CONVERSATION_MESSAGES,
-    MAX_CONVERSATIONS,
     GroundworkError,
     GuardrailBlocked,
     Outcome,
     answer_message,
     answer_outcome,
-    clean_conversation_title,
-    delete_conversation,
     escape_line,
     escape_markdown,
     follow_up_history,
     highlight,
-    list_conversations,
-    load_conversation,
     log_run,
     offers_generation,
     queue_status,
@@ -41,68 +36,15 @@ from rag import (
     read_answer,
     record_feedback,
     redaction_note,
-    rename_conversation,
     sample_files,
-    save_conversation_turn,
     searched_as,
     section_heading,
     sentence_support,
 )
 
-CONVERSATION_PARAM = "c"  # the URL names the open conversation: a reload resumes it
-SHOWN_CONVERSATIONS = 30
-
-
-def conversation_owner() -> str:
-    """Whose conversations these are: the signed-in user, or the local user without sign-in."""
-    return current_user()
-
-
-def _show_conversation(conversation_id: str | None, messages: list[dict]) -> None:
-    """Make ``conversation_id`` (None: a new, not yet saved one) the open conversation."""
-    st.session_state["conversation_id"] = conversation_id
-    st.session_state["messages"] = messages
-    st.session_state.pop("confirm_delete", None)
-    if conversation_id:
-        st.query_params[CONVERSATION_PARAM] = conversation_id
-    elif CONVERSATION_PARAM in st.query_params:
-        del st.query_params[CONVERSATION_PARAM]
-
-
-def _resume(conversation_id: str) -> None:
-    """Open one of the owner's conversations; an id that is not theirs opens a new one."""
-    try:
-        loaded = load_conversation(database(), conversation_owner(), conversation_id)
-    except GroundworkError as exc:
-        loaded = None
-        st.session_state["conversation_note"] = f"Conversations cannot be read now: {exc}"
-    if loaded is None:  # another user's id reads exactly like a missing one
-        st.session_state.setdefault(
-            "conversation_note", "That conversation is not available; this is a new one."
-        )
-        _show_conversation(None, [])
-    else:
-        _show_conversation(conversation_id, loaded)
-
-
-def _open_from_url() -> None:
-    """On a session's first run, or when someone else signs in, open what the URL names."""
-    owner = conversation_owner()
-    if st.session_state.get("conversation_owner") == owner:
-        current = st.session_state.get("conversation_id")
-        if current and st.query_params.get(CONVERSATION_PARAM) != current:
-            st.query_params[CONVERSATION_PARAM] = current  # lost when visiting another page
-        return
-    st.session_state["conversation_owner"] = owner
-    if wanted := st.query_params.get(CONVERSATION_PARAM):
-        _resume(wanted)
-    else:
-        _show_conversation(None, [])
-
-
 st.title("Ask your documents")
 identity = page_identity()
-_open_from_url()
+open_from_url()
 store = current_store()
 scope = current_scope()  # the collections this user reads; None: every one (an admin)
 readable = {d["doc_id"]: d for d in store.documents() if scope is None or d["collection"] in scope}
@@ -344,7 +286,7 @@ def answer(question: str, mode: str | None = None) -> None:
             if isinstance(exc, GuardrailBlocked):
                 failed["blocked"] = exc.kind
             messages.append(failed)
-            save_turn()
+            save_turn(messages)
             return
         note.empty()
         draft.empty()
@@ -355,112 +297,8 @@ def answer(question: str, mode: str | None = None) -> None:
         except GroundworkError as exc:
             st.toast(escape_markdown(f"This answer was not logged: {exc}"))
         messages.append(message)
-        save_turn()
+        save_turn(messages)
         render_answer(message)
-
-
-def save_turn() -> None:
-    """Save the question and answer that end the conversation; the first one starts it."""
-    try:
-        saved_in, replaced = save_conversation_turn(
-            database(), conversation_owner(), st.session_state.get("conversation_id"),
-            messages[-2], messages[-1],
-        )  # fmt: skip
-    except GroundworkError as exc:
-        st.toast(escape_markdown(f"This conversation was not saved: {exc}"))
-        return
-    if replaced:  # full, or deleted in another tab: this turn starts a new one
-        st.session_state["conversation_note"] = (
-            "The last question started a new conversation: the previous one was full "
-            f"({MAX_CONVERSATION_MESSAGES} messages) or had been deleted."
-        )
-        del messages[:-2]
-    st.session_state["conversation_id"] = saved_in
-    st.query_params[CONVERSATION_PARAM] = saved_in
-
-
-def _start_new() -> None:
-    _show_conversation(None, [])
-
-
-def _rename(conversation_id: str, key: str) -> None:
-    title = clean_conversation_title(st.session_state.get(key, ""))
-    if not title:
-        st.session_state["conversation_flash"] = "A conversation needs a title: type one."
-        return
-    try:
-        if not rename_conversation(database(), conversation_owner(), conversation_id, title):
-            _resume(conversation_id)  # gone meanwhile: say so, open a new one
-    except GroundworkError as exc:
-        st.session_state["conversation_flash"] = f"Not renamed: {exc}"
-
-
-def _delete(conversation_id: str) -> None:
-    try:
-        delete_conversation(database(), conversation_owner(), conversation_id)
-    except GroundworkError as exc:
-        st.session_state["conversation_flash"] = f"Not deleted: {exc}"
-        return
-    _show_conversation(None, [])
-    st.session_state["chat_flash"] = "The conversation was deleted."
-
-
-def _manage(current: dict) -> None:
-    """Rename the open conversation, or delete it once confirmed."""
-    cid = current["id"]
-    with st.expander("Rename or delete", icon=":material/edit:"):
-        with st.form(f"rename_{cid}", border=False):
-            key = f"title_{cid}"
-            st.text_input("Title", value=current["title"], key=key)
-            st.form_submit_button("Rename", on_click=_rename, args=(cid, key))
-        if not st.session_state.get("confirm_delete"):
-            st.button(
-                "Delete conversation",
-                icon=":material/delete:",
-                on_click=st.session_state.__setitem__,
-                args=("confirm_delete", True),
-            )
-            return
-        st.warning(f"Delete “{escape_line(current['title'])}” and its messages for good?")
-        left, right = st.columns(2)
-        left.button("Delete", type="primary", on_click=_delete, args=(cid,))
-        right.button("Cancel", on_click=st.session_state.pop, args=("confirm_delete", None))
-
-
-def show_conversations(panel) -> None:
-    """The sidebar's list of the user's conversations, newest first, the open one marked."""
-    try:
-        saved = list_conversations(database(), conversation_owner(), SHOWN_CONVERSATIONS)
-    except GroundworkError as exc:
-        panel.warning(escape_markdown(f"Saved conversations cannot be shown: {exc}"))
-        return
-    current_id = st.session_state.get("conversation_id")
-    if not saved and not messages:
-        return
-    with panel:
-        st.subheader("Conversations")
-        st.button(
-            "New conversation", icon=":material/add_comment:", on_click=_start_new,
-            disabled=not messages,
-        )  # fmt: skip
-        if flash := st.session_state.pop("conversation_flash", None):
-            st.error(escape_markdown(flash))
-        for c in saved:
-            is_open = c["id"] == current_id
-            st.button(
-                escape_line(c["title"], limit=40),
-                key=f"conversation_{c['id']}",
-                icon=":material/chat_bubble:" if is_open else ":material/chat_bubble_outline:",
-                type="primary" if is_open else "secondary",
-                help=f"{c['messages']} messages · last used {c['updated_at'][:10]}"
-                + (" · open now" if is_open else ""),
-                on_click=_resume,
-                args=(c["id"],),
-                width="stretch",
-            )
-            if is_open:
-                _manage(c)
-        st.caption(f"Your {MAX_CONVERSATIONS} most recently used conversations are kept.")
 
 
 for message in messages:
@@ -486,4 +324,4 @@ if question := st.chat_input(prompt, disabled=not documents):
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     answer(question)
-show_conversations(conversation_panel)
+show_conversations(conversation_panel, messages)
