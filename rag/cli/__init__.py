@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 
+from rag.cli.collections import run_collections
 from rag.cli.evaluate import run_eval
 from rag.cli.guard import run_guard_eval, run_guard_fit
 from rag.cli.ingest import run_ingest, run_reindex
@@ -29,6 +30,7 @@ COMMANDS = {
     "reindex": run_reindex,
     "guard-eval": run_guard_eval,
     "guard-fit": run_guard_fit,
+    "collections": run_collections,
 }
 
 

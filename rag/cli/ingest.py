@@ -29,8 +29,26 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         # Files are read and parsed one ahead of embedding, never all at once.
         pairs = list(zip(names, files, strict=True))
         reports = ingest_files(store, pairs, meta, progress, args.replace)
+        private = private_collection_note(store.db, meta.get("collection"))
     print(format_reports(reports + skipped_reports(unsupported)))
+    if private:
+        print(private)
     return 1 if any(not r.ok for r in reports) else 0
+
+
+def private_collection_note(db, collection: str | None) -> str:
+    """Say so when the files went into a collection nobody but admins may read yet."""
+    from rag.index.collections import collection_name, list_collections
+
+    if not collection:
+        return ""
+    name = collection_name(collection)
+    if list_collections(db).get(name):
+        return ""
+    return (
+        f"note: the collection {name!r} is readable by admins only. Open it to its readers "
+        f'with: python -m rag collections --set "{name}" --readers "GROUP, @DOMAIN"'
+    )
 
 
 def expand(paths: list[Path], recursive: bool) -> tuple[list[Path], list[Path]]:
