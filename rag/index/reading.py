@@ -25,6 +25,23 @@ from rag.types import ChunkDraft, LoadedDocument
 
 log = logging.getLogger(__name__)
 
+# A kept original is written as ``.<name>.partial`` and renamed to ``<name>``: file systems
+# take 255 bytes a name, and 150 characters of a non-Latin script can be three times that.
+NAME_BYTES = 200
+
+
+def document_name(filename: str) -> str:
+    """The name a file is stored under: ``safe_filename``'s, cut to ``NAME_BYTES`` of UTF-8
+    (keeping its extension) so its kept original can be written under it."""
+    name = safe_filename(filename)
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 8:
+        stem, dot, ext = name, "", ""
+    cut = stem.encode("utf-8")[: NAME_BYTES - len((dot + ext).encode("utf-8"))]
+    return cut.decode("utf-8", "ignore").rstrip() + dot + ext  # no half character at the cut
+
 
 def identity_header(context: DocumentContext, filename: str, section: str) -> str:
     """The line embedded (and indexed) before each chunk so it keeps its document's identity.
@@ -97,7 +114,7 @@ def prepare(
 ) -> Prepared:
     """Read one file (bytes, or a path to read) and chunk it; a failure is kept, not raised."""
     started = time.perf_counter()
-    name = safe_filename(filename)
+    name = document_name(filename)
     try:
         data = source if isinstance(source, bytes) else source.read_bytes()
     except OSError as exc:

@@ -1,0 +1,1 @@
+"""Security properties of Groundwork, tested end to end with real components."""
