@@ -31,8 +31,11 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None,
         validation_alias=AliasChoices("GROUNDWORK_CHROMA_URL", "CHROMA_URL"),
-        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). Unset: an "
-        "embedded store under data_dir/chroma, opened by one process at a time.",
+        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000; "
+        "http://user:password@host:8000 sends HTTP Basic credentials, for a server behind an "
+        "authenticating proxy). Unset: an embedded store under data_dir/chroma, opened by one "
+        "process at a time.",
+        repr=False,  # it may hold a password
     )
     collection: str = Field(
         "groundwork", min_length=3, description="Chroma collection holding document chunks."
@@ -199,7 +202,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"),
         description="Send traces and feedback to LangSmith.",
     )
-    langsmith_api_key: str | None = Field(
+    langsmith_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
         description="LangSmith API key.",

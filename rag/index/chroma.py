@@ -8,11 +8,13 @@ instead (``CHROMA_URL``), which needs no lock.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
+import re
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from rag.config import Settings
 from rag.errors import StoreError, StoreLocked
@@ -77,6 +79,22 @@ def open_collection(client: Any, name: str, new_embedder: str) -> Any:
     return create_collection(client, name, new_embedder)
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown or logged: a user and password in it replaced by ``***``."""
+    return _USERINFO.sub("***@", url, count=1)
+
+
+_USERINFO = re.compile(r"(?<=//)[^/@]+@|^[^/@]+@")
+
+
+def basic_auth(url: Any) -> dict[str, str]:
+    """The HTTP Basic header for a URL's ``user:password@`` part (none without one)."""
+    if url.username is None and url.password is None:
+        return {}
+    pair = f"{unquote(url.username or '')}:{unquote(url.password or '')}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
 def connect(settings: Settings) -> Any:
     """A Chroma client: the server at ``CHROMA_URL``, else the embedded store on disk."""
     import chromadb
@@ -84,22 +102,28 @@ def connect(settings: Settings) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise StoreError(
-                f"CHROMA_URL {settings.chroma_url!r} is not a URL like http://host:8000."
-            )
+        url, shown = urlparse(settings.chroma_url), shown_url(settings.chroma_url)
+        try:
+            host, port = url.hostname, url.port
+        except ValueError:  # a port that is not a number
+            host = port = None
+        if not host:
+            raise StoreError(f"CHROMA_URL {shown!r} is not a URL like http://host:8000.")
         try:
             return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
+                host=host,
+                port=port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
+                headers=basic_auth(url),
                 settings=chroma_settings,
             )
         except Exception as exc:  # chromadb raises bare ValueError/ConnectError variants
+            detail = str(exc).replace(settings.chroma_url, shown)
+            if url.password:
+                detail = detail.replace(url.password, "***")
             raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). Start it with "
+                f"Cannot reach the Chroma server at {shown} ({detail}). Start it with "
                 "`chroma run --path data/chroma`, or unset CHROMA_URL to use the embedded store."
-            ) from exc
+            ) from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)

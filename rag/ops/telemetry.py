@@ -124,7 +124,9 @@ class Telemetry:
             timeout_ms = int(self.settings.langsmith_timeout * 1000)
             self._client = Client(
                 api_url=self.settings.langsmith_endpoint,
-                api_key=self.settings.langsmith_api_key,
+                api_key=key.get_secret_value()
+                if (key := self.settings.langsmith_api_key)
+                else None,
                 timeout_ms=(timeout_ms, timeout_ms),
             )
         return self._client
