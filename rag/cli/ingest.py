@@ -80,11 +80,11 @@ def skipped_reports(unsupported: list[Path]) -> list:
     what was left out.
     """
     from rag.index import IngestReport
-    from rag.ingest import SUPPORTED_EXTENSIONS
+    from rag.ingest import SUPPORTED_EXTENSIONS, safe_filename
 
     return [
         IngestReport(
-            p.name,
+            safe_filename(p.name) or "(unnamed)",  # a name is printed: no control characters
             "skipped",
             error=f"{p.suffix or 'no extension'} files are not supported "
             f"({', '.join(SUPPORTED_EXTENSIONS)}); convert it to one of these to include it.",
