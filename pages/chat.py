@@ -63,7 +63,10 @@ messages: list[dict] = st.session_state.setdefault("messages", [])
 if not documents:
     st.info(
         "There are no documents to answer from yet. Upload your own on the Documents page, "
-        "or try Groundwork with three short sample policies (leave, travel, security).",
+        "or try Groundwork with three short sample policies (leave, travel, security)."
+        if identity.is_admin
+        else "There are no documents you can read yet. Ask an administrator to add some, or "
+        "to give you access to a collection.",
         icon=":material/library_books:",
     )
     if identity.is_admin and st.button(

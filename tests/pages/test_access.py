@@ -104,3 +104,9 @@ def test_without_sign_in_the_local_user_is_told_on_every_page(signed_in_app):
     at = signed_in_app("app.py", None, auth=False)
     assert at.title[0].value == "Ask your documents"
     assert "Local single-user mode" in " ".join(w.value for w in at.sidebar.warning)
+
+
+def test_a_reader_with_nothing_to_read_is_told_whom_to_ask_not_offered_uploads(signed_in_app):
+    at = signed_in_app("pages/chat.py", {"email": "r@example.org"})
+    assert "Ask an administrator" in at.info[0].value
+    assert "Load sample documents" not in [b.label for b in at.button]
