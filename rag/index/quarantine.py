@@ -119,7 +119,7 @@ def release_passage(store: DocumentStore, chunk_id: str, user_hash: str = "") ->
         except BaseException:
             # Its version is served: left in the store, the passage would be answered from
             # while the registry still says it is held.
-            store.collection.delete(ids=[chunk_id])
+            store.delete_chunks([chunk_id])
             raise
         _audit(store.db, row, "released", user_hash)
 

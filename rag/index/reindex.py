@@ -2,9 +2,10 @@
 
 A store keeps the embedder that built it (vectors of two models never mix), so switching
 models means re-embedding every chunk. The chunks' text is already in the store, so nothing is
-parsed again. The new index is built beside the old one and swapped in only when complete; a
-crash before the swap leaves the old index serving, and one during the swap is finished the
-next time the store is opened (``DocumentStore`` renames a complete rebuild into place).
+parsed again. Every partition's new index is built beside the old one, and they are swapped in
+only when all are complete; a crash before the swap leaves the old index serving, and one
+during the swap is finished the next time the store is opened
+(:func:`rag.index.partitions.finish_swaps`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from langchain_core.embeddings import Embeddings
 from rag.config import Settings
 from rag.errors import StoreError
 from rag.index import registry
-from rag.index.chroma import connect, create_collection, lock_store, rebuild_name
+from rag.index.chroma import connect, create_collection, lock_store
+from rag.index.partitions import finish_swaps, rebuild_names
 from rag.ops.database import open_db, write_transaction
 
 BATCH = 256
@@ -38,18 +40,22 @@ def reindex(
     client = None
     try:
         client = connect(settings)
-        names = {c.name for c in client.list_collections()}
-        old, new = settings.collection, rebuild_name(settings.collection)
-        if new in names:  # an interrupted earlier rebuild: start it again
-            client.delete_collection(new)
-        if old not in names:
+        finish_swaps(client, settings.collection)
+        pairs = rebuild_names(client, settings.collection)
+        if not any(old == settings.collection for old, _ in pairs):
             raise StoreError(f"There is no document store to re-index at {settings.data_dir}.")
-        got = client.get_collection(old).get(include=["documents", "metadatas"])
         embeddings = embeddings_for(embedder)
-        target = create_collection(client, new, embedder)
-        total = _copy(got, target, embeddings, progress)
-        client.delete_collection(old)
-        target.modify(name=old)
+        chunks = {old: client.get_collection(old).get(include=["documents", "metadatas"])
+                  for old, _ in pairs}  # fmt: skip
+        total, done = sum(len(got["ids"]) for got in chunks.values()), 0
+        for old, new in pairs:  # every partition rebuilt first: the old ones serve meanwhile
+            if new in {c.name for c in client.list_collections()}:  # an interrupted rebuild
+                client.delete_collection(new)
+            target = create_collection(client, new, embedder)
+            done += _copy(chunks[old], target, embeddings, _offset(progress, done, total))
+        for old, new in pairs:  # then swapped; a crash here is finished when the store opens
+            client.delete_collection(old)
+            client.get_collection(new).modify(name=old)
         _advance_index_version(settings)
         return total
     finally:
@@ -63,11 +69,12 @@ def _copy(
     got: dict[str, Any],
     target: Any,
     embeddings: Embeddings,
-    progress: Callable[[int, int], None] | None,
+    copied: Callable[[int], Any],
 ) -> int:
-    """Re-embed the chunks ``got`` from the old collection into ``target``; return how many."""
-    total = len(got["ids"])
-    for start in range(0, total, BATCH):
+    """Re-embed the chunks ``got`` from an old partition into ``target``, telling ``copied``
+    how many so far; return how many."""
+    count = len(got["ids"])
+    for start in range(0, count, BATCH):
         ids = got["ids"][start : start + BATCH]
         texts = [t or "" for t in got["documents"][start : start + BATCH]]
         target.add(
@@ -76,9 +83,15 @@ def _copy(
             documents=texts,
             metadatas=got["metadatas"][start : start + BATCH],
         )
-        if progress:
-            progress(start + len(ids), total)
-    return total
+        copied(start + len(ids))
+    return count
+
+
+def _offset(
+    progress: Callable[[int, int], None] | None, before: int, total: int
+) -> Callable[[int], None]:
+    """Report a partition's progress as the whole re-index's."""
+    return lambda copied: progress(before + copied, total) if progress else None
 
 
 def _advance_index_version(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
@@ -24,6 +25,8 @@ from rag.config import Settings
 from rag.errors import BackendUnavailable, EmbedderMismatch
 from rag.index import registry
 from rag.index.chroma import connect, lock_store, open_collection
+from rag.index.collections import collection_name, collection_sizes
+from rag.index.partitions import Partitions, finish_swaps
 from rag.ops.database import open_db
 from rag.types import Passage
 
@@ -82,12 +85,11 @@ class DocumentStore:
             expect_embedder: refuse to open unless the collection was built by this embedder.
             db: the registry database (default: ``settings.db_path``).
         """
-        from langchain_chroma import Chroma
-
         self.settings = settings
         self._lock = lock_store(settings)
         try:
             self.client = connect(settings)
+            finish_swaps(self.client, settings.collection)
             collection = open_collection(self.client, settings.collection, new_embedder)
             self.embedder = str((collection.metadata or {}).get("embedder") or new_embedder)
             if expect_embedder and expect_embedder != self.embedder:
@@ -97,18 +99,16 @@ class DocumentStore:
                     f"'{self.embedder}', or re-index the documents with the new embedder."
                 )
             self.embeddings = embeddings_for(self.embedder)
-            self.collection = collection  # direct access for batched writes and filters
-            self.vectors = Chroma(
-                client=self.client,
-                collection_name=settings.collection,
-                embedding_function=self.embeddings,
-            )
+            self.partitions = Partitions(self.client, settings.collection, self.embedder)
+            self.partitions.sync()
+            self._sizes: dict[str, int] = {}
+            self._sizes_at = -1
             self.db = db if db is not None else open_db(settings.db_path)
             registry.ensure_schema(self.db)
             # Ingest, re-ingest and delete of this process take turns (sessions are threads).
             self.write_lock = threading.RLock()
             self._purge_abandoned()
-            self._label_collections()
+            self._partition_collections()
         except BaseException:
             self.close()
             raise
@@ -160,15 +160,21 @@ class DocumentStore:
                 progress(start + len(group))
 
     def add_embedded(self, chunks: list[StoredChunk], vectors: list[list[float]]) -> None:
-        """Store chunks whose vectors were computed already."""
-        for start in range(0, len(chunks), UPSERT_BATCH):
-            batch = chunks[start : start + UPSERT_BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in batch],
-                embeddings=vectors[start : start + len(batch)],
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata for c in batch],
-            )
+        """Store chunks whose vectors were computed already, each in its collection's
+        partition."""
+        groups: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            groups.setdefault(collection_name(chunk.metadata.get("collection")), []).append(i)
+        for collection, rows in groups.items():
+            partition = self.partitions.for_collection(collection)
+            for start in range(0, len(rows), UPSERT_BATCH):
+                batch = rows[start : start + UPSERT_BATCH]
+                partition.upsert(
+                    ids=[chunks[i].chunk_id for i in batch],
+                    embeddings=[vectors[i] for i in batch],
+                    documents=[chunks[i].text for i in batch],
+                    metadatas=[chunks[i].metadata for i in batch],
+                )
 
     def chunks(self) -> list[StoredChunk]:
         """Every chunk of a served version."""
@@ -197,75 +203,130 @@ class DocumentStore:
     ) -> list[Passage]:
         """Nearest chunks to a query vector, served versions only (of ``doc_ids`` if given).
 
-        ``collections`` limits the search to chunks of those collections, inside the store
+        ``collections`` limits the search to those collections' partitions, inside the store
         (None: every collection).
         """
         active = registry.active_versions(self.db)
         if not active or collections is not None and not collections:
             return []
-        where = _where(
-            {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None,
-            {"collection": {"$in": sorted(collections)}} if collections is not None else None,
-        )
-        # Stale versions can sit in the index until purged: over-fetch, then filter.
-        # langchain-chroma returns the raw cosine distance here despite the method's name.
-        results = self.vectors.similarity_search_by_vector_with_relevance_scores(
-            vector, k=k * 2 + 4, filter=where
-        )
+        hits: list[tuple[float, str, Any]] = []  # (distance, chunk id, its partition)
+        for partition in self._searchable(collections):
+            if doc_ids:
+                hits.extend(
+                    (d, cid, partition) for d, cid in _nearest_of(partition, vector, k, doc_ids)
+                )
+                continue
+            got = partition.query(  # over-fetched: stale versions may sit there until purged
+                query_embeddings=[vector], n_results=k * 2 + 4, include=["distances"]
+            )
+            hits.extend(
+                (d, cid, partition)
+                for d, cid in zip(got["distances"][0], got["ids"][0], strict=True)
+            )
+        chosen = [h for h in sorted(hits, key=lambda h: h[0]) if _served(h[1], active)][:k]
+        return self._passages_of(chosen, active)
+
+    def _passages_of(
+        self, chosen: list[tuple[float, str, Any]], active: dict[str, int]
+    ) -> list[Passage]:
+        """The chosen (distance, id, partition) hits as passages, best first; their text and
+        metadata are read only now, for the few kept (reading them costs more than the search)."""
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for partition in {id(p): p for _, _, p in chosen}.values():
+            ids = [cid for _, cid, p in chosen if p is partition]
+            got = partition.get(ids=ids, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                found[cid] = (text or "", dict(meta or {}))
         out = []
-        for doc, distance in results:
-            score = 1.0 - float(distance)
-            meta = doc.metadata
+        for distance, cid, _ in chosen:
+            if cid not in found:
+                continue
+            text, meta = found[cid]
             if active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue
-            passage = StoredChunk(str(doc.id), doc.page_content, meta).passage(float(score))
-            passage.vector_score = float(score)
+            passage = StoredChunk(cid, text, meta).passage(1.0 - float(distance))
+            passage.vector_score = passage.score
             out.append(passage)
-        return out[:k]
+        return out
+
+    def _searchable(self, collections: frozenset[str] | None) -> list[Any]:
+        """The partitions of ``collections`` (None: all) that hold served documents: each
+        partition searched costs a query, an empty one included."""
+        version = self.index_version
+        if self._sizes_at != version:
+            self.partitions.sync(version)
+            self._sizes = collection_sizes(self.db)
+            self._sizes_at = version
+        held = {name for name, count in self._sizes.items() if count}
+        return self.partitions.readable(
+            frozenset(held if collections is None else held & collections)
+        )
 
     def set_chunk_collection(self, doc_id: str, version: int, collection: str) -> int:
-        """Record ``collection`` in the metadata of a version's chunks; return how many."""
+        """Move a version's chunks into ``collection``'s partition, labelled with it; return
+        how many. Copied first, then deleted from the old partition (vectors are reused)."""
         where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
-        ids = self.collection.get(where=where, include=[])["ids"]
-        for start in range(0, len(ids), UPSERT_BATCH):
-            batch = ids[start : start + UPSERT_BATCH]
-            self.collection.update(ids=batch, metadatas=[{"collection": collection}] * len(batch))
-        return len(ids)
+        target = self.partitions.for_collection(collection)
+        moved = 0
+        for partition in self.partitions.all():
+            include = (
+                ["metadatas"] if partition is target else ["embeddings", "documents", "metadatas"]
+            )
+            got = partition.get(where=where, include=include)
+            ids = got["ids"]
+            for start in range(0, len(ids), UPSERT_BATCH):
+                part = slice(start, start + UPSERT_BATCH)
+                metas = [{**m, "collection": collection} for m in got["metadatas"][part]]
+                if partition is target:
+                    partition.update(ids=ids[part], metadatas=metas)
+                    continue
+                target.upsert(ids=ids[part], embeddings=got["embeddings"][part],
+                              documents=got["documents"][part], metadatas=metas)  # fmt: skip
+                partition.delete(ids=ids[part])
+            moved += len(ids)
+        return moved
 
-    def _label_collections(self) -> None:
-        """Give the chunks of a store made before collections existed their collection."""
-        if registry.meta_value(self.db, "chunk_collections"):
+    def _partition_collections(self) -> None:
+        """Give the chunks of a store made before partitions their collection's partition."""
+        if registry.meta_value(self.db, "chunk_partitions"):
             return
         for doc in registry.list_documents(self.db):
             self.set_chunk_collection(doc["doc_id"], int(doc["version"]), doc["collection"])
-        registry.set_meta_value(self.db, "chunk_collections", "1")
+        registry.set_meta_value(self.db, "chunk_partitions", "1")
+
+    def delete_chunks(self, chunk_ids: list[str]) -> None:
+        """Remove chunks by id, from whichever partition holds them."""
+        for partition in self.partitions.all():
+            partition.delete(ids=chunk_ids)
 
     def _read_all(
         self, where: dict[str, Any] | None = None
     ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """Yield (id, text, metadata) for every chunk (matching ``where``), a page at a time."""
-        offset = 0
-        while True:
-            got = self.collection.get(
-                where=where, include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
-            )
-            if not got["ids"]:
-                return
-            yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            if len(got["ids"]) < READ_PAGE:
-                return
-            offset += READ_PAGE
+        for partition in self.partitions.all():
+            offset = 0
+            while True:
+                got = partition.get(
+                    where=where, include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
+                )
+                yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                if len(got["ids"]) < READ_PAGE:
+                    break
+                offset += READ_PAGE
 
     def get_passages(self, chunk_ids: Iterable[str]) -> list[Passage]:
         """Fetch chunks by id as passages."""
         ids = list(chunk_ids)
         if not ids:
             return []
-        got = self.vectors.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {
-            cid: StoredChunk(cid, text or "", dict(meta or {})).passage()
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        by_id: dict[str, Passage] = {}
+        for partition in self.partitions.all():
+            missing = [i for i in ids if i not in by_id]
+            if not missing:
+                break
+            got = partition.get(ids=missing, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                by_id[cid] = StoredChunk(cid, text or "", dict(meta or {})).passage()
         return [by_id[i] for i in ids if i in by_id]
 
     def purge_stale(self, doc_id: str | None = None, writing_before: str | None = None) -> int:
@@ -273,7 +334,8 @@ class DocumentStore:
         started before ``writing_before``); return how many versions were purged."""
         versions = registry.stale_versions(self.db, writing_before, doc_id)
         for stale_doc, version, served in versions:
-            self.collection.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
+            for partition in self.partitions.all():
+                partition.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
             if not served:  # a retired version's original stays, to be restored
                 shutil.rmtree(self.originals_dir(stale_doc) / f"v{version}", ignore_errors=True)
             registry.mark_purged(self.db, stale_doc, version)
@@ -292,14 +354,31 @@ class DocumentStore:
             log.info("purged the chunks of %d stale or abandoned document versions", purged)
 
     def count(self) -> int:
-        """Number of chunks in the collection (all versions)."""
-        return self.collection.count()
+        """Number of chunks in the store (all versions, every partition)."""
+        return sum(partition.count() for partition in self.partitions.all())
 
 
-def _where(*clauses: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A Chroma ``where`` requiring every given clause."""
-    given = [c for c in clauses if c]
-    return None if not given else given[0] if len(given) == 1 else {"$and": given}
+def _served(chunk_id: str, active: dict[str, int]) -> bool:
+    """Whether a chunk id (``<doc>-v<version>-<n>``) belongs to a served version."""
+    doc_id, version, _ = (chunk_id.rsplit("-", 2) + ["", ""])[:3]
+    return version[1:].isdigit() and active.get(doc_id) == int(version[1:])
+
+
+def _nearest_of(
+    partition: Any, vector: list[float], k: int, doc_ids: list[str]
+) -> list[tuple[float, str]]:
+    """The chunks of ``doc_ids`` nearest ``vector`` in one partition, as (distance, id): the
+    documents' vectors are read and ranked here, which is much faster than a filtered Chroma
+    query (a few documents' chunks against a metadata scan)."""
+    got = partition.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["embeddings"])
+    if not len(got["ids"]):
+        return []
+    matrix = np.asarray(got["embeddings"], dtype=np.float32)
+    query = np.asarray(vector, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+    distances = 1.0 - (matrix @ query) / np.where(norms == 0, 1.0, norms)
+    best = np.argsort(distances, kind="stable")[: k * 2 + 4]
+    return [(float(distances[i]), got["ids"][i]) for i in best]
 
 
 def open_store(settings: Settings, db: sqlite_utils.Database | None = None) -> DocumentStore:

@@ -92,15 +92,37 @@ def test_an_interrupted_move_hides_the_document_rather_than_showing_it(two_colle
     assert all(p.source != "salaries.md" for p in found)
 
 
-def test_chunks_of_an_older_store_are_labelled_when_it_opens(open_store, settings):
+def test_a_store_from_before_partitions_is_partitioned_when_it_opens(open_store, settings):
+    """An older store kept every chunk in one Chroma collection, unlabelled."""
     store = open_store(settings)
     assert ingest_file(store, "salaries.md", SECRET, {"collection": "hr"}).ok
-    ids = [c.chunk_id for c in store.chunks()]
-    store.collection.update(ids=ids, metadatas=[{"collection": None}] * len(ids))
-    store.db.execute("delete from registry_meta where key = 'chunk_collections'")
+    assert ingest_file(store, "canteen.md", PUBLIC).ok
+    hr = store.partitions.for_collection("hr")
+    got = hr.get(include=["embeddings", "documents", "metadatas"])
+    old = [{k: v for k, v in m.items() if k != "collection"} for m in got["metadatas"]]
+    store.partitions.for_collection("general").add(ids=got["ids"], embeddings=got["embeddings"],
+                         documents=got["documents"], metadatas=old)  # fmt: skip
+    store.client.delete_collection(hr.name)
+    store.db.execute("delete from registry_meta where key = 'chunk_partitions'")
     store.close()
     reopened = open_store(settings)
-    assert {c.metadata.get("collection") for c in reopened.chunks()} == {"hr"}
+    hr = reopened.partitions.for_collection("hr")
+    assert sorted(hr.get()["ids"]) == sorted(got["ids"])
+    assert not set(got["ids"]) & set(reopened.partitions.for_collection("general").get()["ids"])
+    assert {c.metadata["collection"] for c in reopened.chunks()} == {"hr", "general"}
+    vector = reopened.embeddings.embed_query(QUESTION)
+    hits = reopened.search_by_vector(vector, 5, collections=frozenset({"general"}))
+    assert [p.source for p in hits] == ["canteen.md"]
+
+
+def test_each_collection_is_a_partition_of_its_own(two_collections):
+    store = two_collections
+    names = store.partitions.names()
+    assert names[0] == store.settings.collection and len(names) == 2
+    assert store.count() == sum(p.count() for p in store.partitions.all())
+    general = store.partitions.readable(frozenset({"general"}))
+    assert [p.name for p in general] == [store.settings.collection]
+    assert store.partitions.readable(frozenset({"nobody-has-this"})) == []
 
 
 def test_upgrading_keeps_every_existing_tag_readable_by_everyone(two_collections):
@@ -115,3 +137,31 @@ def test_upgrading_keeps_every_existing_tag_readable_by_everyone(two_collections
     registry.ensure_schema(db)
     assert list_collections(db) == {"general": ["*"], "legal": ["*"]}
     assert collection_sizes(db) == {"general": 1, "legal": 1}
+
+
+def test_a_reindex_swap_cut_short_is_finished_for_every_partition(open_store, settings, minilm):
+    """A crash after the first partition was swapped: the others are swapped when the store
+    opens, so no partition keeps vectors of the old embedder."""
+    from rag.index import reindex
+    from rag.index.chroma import create_collection, rebuild_name
+
+    store = open_store(settings)
+    assert ingest_file(store, "salaries.md", SECRET, {"collection": "hr"}).ok
+    assert ingest_file(store, "canteen.md", PUBLIC).ok
+    base, hr = store.partitions.names()
+    store.close()
+    assert reindex(settings, "embedded/all-MiniLM-L6-v2", lambda name: minilm) == 2
+    reopened = open_store(settings)
+    client = reopened.client
+    for name in (base, hr):  # as if a re-index had copied both partitions …
+        got = client.get_collection(name).get(include=["embeddings", "documents", "metadatas"])
+        copy = create_collection(client, rebuild_name(name), "embedded/other-model")
+        copy.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                 metadatas=got["metadatas"])  # fmt: skip
+    client.delete_collection(hr)  # … and swapped hr's in half-way
+    reopened.close()
+    final = open_store(settings)
+    names = {c.name for c in final.client.list_collections()}
+    assert names == {base, hr}
+    embedders = {final.client.get_collection(n).metadata["embedder"] for n in names}
+    assert embedders == {"embedded/other-model"}
