@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from rag.index.chroma import create_collection, rebuild_name
 from rag.index.registry import DEFAULT_COLLECTION
 
 PARTITION_MARK = "-p-"
+READ_PAGE = 5000  # chunks per read: SQLite refuses a query with too many variables at once
+WRITE_BATCH = 512  # chunks per Chroma write
 
 
 def partition_name(base: str, collection: str) -> str:
@@ -111,6 +116,99 @@ class Partitions:
     def names(self) -> list[str]:
         """The Chroma names of every partition."""
         return [c.name for c in self.all()]
+
+    # --- reading and writing across partitions ------------------------------------------------
+    def read(self, where: dict[str, Any] | None = None) -> Iterator[tuple[str, str, dict]]:
+        """Yield (id, text, metadata) of every chunk (matching ``where``), a page at a time."""
+        for partition in self.all():
+            offset = 0
+            while True:
+                got = partition.get(
+                    where=where, include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
+                )
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                           strict=True):  # fmt: skip
+                    yield cid, text or "", dict(meta or {})
+                if len(got["ids"]) < READ_PAGE:
+                    break
+                offset += READ_PAGE
+
+    def fetch(self, ids: list[str], among: list[Any] | None = None) -> dict[str, tuple[str, dict]]:
+        """Text and metadata of the chunks ``ids``, looked for in ``among`` (default: all)."""
+        found: dict[str, tuple[str, dict]] = {}
+        for partition in among if among is not None else self.all():
+            missing = [i for i in ids if i not in found]
+            if not missing:
+                break
+            got = partition.get(ids=missing, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                found[cid] = (text or "", dict(meta or {}))
+        return found
+
+    def nearest(
+        self, vector: list[float], n: int, among: list[Any], doc_ids: list[str] | None = None
+    ) -> list[tuple[float, str]]:
+        """(cosine distance, id) of the ``n`` chunks nearest ``vector`` in each partition of
+        ``among`` (of ``doc_ids`` only, if given), nearest first."""
+        hits: list[tuple[float, str]] = []
+        for partition in among:
+            if doc_ids:
+                hits.extend(_nearest_of(partition, vector, n, doc_ids))
+                continue
+            got = partition.query(query_embeddings=[vector], n_results=n, include=["distances"])
+            hits.extend(zip(got["distances"][0], got["ids"][0], strict=True))
+        return sorted(hits)
+
+    def move(self, where: dict[str, Any], collection: str) -> int:
+        """Move the chunks matching ``where`` into ``collection``'s partition, labelled with
+        it; return how many. Copied first, then deleted from the old partition (the vectors
+        are reused, not recomputed)."""
+        target = self.for_collection(collection)
+        moved = 0
+        for partition in self.all():
+            same = partition is target
+            got = partition.get(
+                where=where,
+                include=["metadatas"] if same else ["embeddings", "documents", "metadatas"],
+            )
+            ids = got["ids"]
+            for start in range(0, len(ids), WRITE_BATCH):
+                part = slice(start, start + WRITE_BATCH)
+                metas = [{**m, "collection": collection} for m in got["metadatas"][part]]
+                if same:
+                    partition.update(ids=ids[part], metadatas=metas)
+                    continue
+                target.upsert(ids=ids[part], embeddings=got["embeddings"][part],
+                              documents=got["documents"][part], metadatas=metas)  # fmt: skip
+                partition.delete(ids=ids[part])
+            moved += len(ids)
+        return moved
+
+    def delete(self, ids: list[str] | None = None, where: dict[str, Any] | None = None) -> None:
+        """Delete chunks by id or by ``where`` from every partition."""
+        for partition in self.all():
+            partition.delete(ids=ids, where=where)
+
+    def count(self) -> int:
+        """Chunks in every partition (all versions)."""
+        return sum(partition.count() for partition in self.all())
+
+
+def _nearest_of(partition: Any, vector: list[float], n: int, doc_ids: list[str]) -> list:
+    """(distance, id) of the ``n`` chunks of ``doc_ids`` nearest ``vector`` in one partition.
+
+    The documents' vectors are read and ranked here: much faster than a filtered Chroma query
+    (a few documents' chunks against a metadata scan of the whole partition).
+    """
+    got = partition.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["embeddings"])
+    if not len(got["ids"]):
+        return []
+    matrix = np.asarray(got["embeddings"], dtype=np.float32)
+    query = np.asarray(vector, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+    distances = 1.0 - (matrix @ query) / np.where(norms == 0, 1.0, norms)
+    best = np.argsort(distances, kind="stable")[:n]
+    return [(float(distances[i]), got["ids"][i]) for i in best]
 
 
 def rebuild_names(client: Any, base: str) -> list[tuple[str, str]]:

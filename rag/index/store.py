@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sqlite_utils
 from langchain_core.embeddings import Embeddings
 
@@ -30,7 +29,6 @@ from rag.index.partitions import Partitions, finish_swaps
 from rag.ops.database import open_db
 from rag.types import Passage
 
-READ_PAGE = 5000  # chunks per read: SQLite refuses a query with too many variables at once
 ADD_BATCH = 64  # chunks embedded per call: the granularity of progress reports
 UPSERT_BATCH = 512  # chunks per Chroma write: 64 at a time halves its add rate
 # A write attempt still "writing" this long after it started has no live writer on a shared
@@ -180,7 +178,7 @@ class DocumentStore:
         """Every chunk of a served version."""
         active = registry.active_versions(self.db)
         out = []
-        for cid, text, meta in self._read_all():
+        for cid, text, meta in self.partitions.read():
             if active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
@@ -190,7 +188,7 @@ class DocumentStore:
         """The chunks of one version of a document, in no particular order."""
         where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
         out: list[StoredChunk] = []
-        for cid, text, meta in self._read_all(where):
+        for cid, text, meta in self.partitions.read(where):
             out.append(StoredChunk(cid, text or "", dict(meta or {})))
         return out
 
@@ -209,39 +207,15 @@ class DocumentStore:
         active = registry.active_versions(self.db)
         if not active or collections is not None and not collections:
             return []
-        hits: list[tuple[float, str, Any]] = []  # (distance, chunk id, its partition)
-        for partition in self._searchable(collections):
-            if doc_ids:
-                hits.extend(
-                    (d, cid, partition) for d, cid in _nearest_of(partition, vector, k, doc_ids)
-                )
-                continue
-            got = partition.query(  # over-fetched: stale versions may sit there until purged
-                query_embeddings=[vector], n_results=k * 2 + 4, include=["distances"]
-            )
-            hits.extend(
-                (d, cid, partition)
-                for d, cid in zip(got["distances"][0], got["ids"][0], strict=True)
-            )
-        chosen = [h for h in sorted(hits, key=lambda h: h[0]) if _served(h[1], active)][:k]
-        return self._passages_of(chosen, active)
-
-    def _passages_of(
-        self, chosen: list[tuple[float, str, Any]], active: dict[str, int]
-    ) -> list[Passage]:
-        """The chosen (distance, id, partition) hits as passages, best first; their text and
-        metadata are read only now, for the few kept (reading them costs more than the search)."""
-        found: dict[str, tuple[str, dict[str, Any]]] = {}
-        for partition in {id(p): p for _, _, p in chosen}.values():
-            ids = [cid for _, cid, p in chosen if p is partition]
-            got = partition.get(ids=ids, include=["documents", "metadatas"])
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                found[cid] = (text or "", dict(meta or {}))
+        among = self._searchable(collections)
+        # Over-fetched: stale versions may sit in the index until purged.
+        hits = self.partitions.nearest(vector, k * 2 + 4, among, doc_ids)
+        chosen = [(d, cid) for d, cid in hits if _served(cid, active)][:k]
+        # Text and metadata are read for the few kept only: reading costs more than searching.
+        found = self.partitions.fetch([cid for _, cid in chosen], among)
         out = []
-        for distance, cid, _ in chosen:
-            if cid not in found:
-                continue
-            text, meta = found[cid]
+        for distance, cid in chosen:
+            text, meta = found.get(cid, ("", {}))
             if active.get(str(meta.get("doc_id"))) != meta.get("version"):
                 continue
             passage = StoredChunk(cid, text, meta).passage(1.0 - float(distance))
@@ -263,28 +237,10 @@ class DocumentStore:
         )
 
     def set_chunk_collection(self, doc_id: str, version: int, collection: str) -> int:
-        """Move a version's chunks into ``collection``'s partition, labelled with it; return
-        how many. Copied first, then deleted from the old partition (vectors are reused)."""
-        where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
-        target = self.partitions.for_collection(collection)
-        moved = 0
-        for partition in self.partitions.all():
-            include = (
-                ["metadatas"] if partition is target else ["embeddings", "documents", "metadatas"]
-            )
-            got = partition.get(where=where, include=include)
-            ids = got["ids"]
-            for start in range(0, len(ids), UPSERT_BATCH):
-                part = slice(start, start + UPSERT_BATCH)
-                metas = [{**m, "collection": collection} for m in got["metadatas"][part]]
-                if partition is target:
-                    partition.update(ids=ids[part], metadatas=metas)
-                    continue
-                target.upsert(ids=ids[part], embeddings=got["embeddings"][part],
-                              documents=got["documents"][part], metadatas=metas)  # fmt: skip
-                partition.delete(ids=ids[part])
-            moved += len(ids)
-        return moved
+        """Move a version's chunks into ``collection``'s partition; return how many."""
+        return self.partitions.move(
+            {"$and": [{"doc_id": doc_id}, {"version": version}]}, collection
+        )
 
     def _partition_collections(self) -> None:
         """Give the chunks of a store made before partitions their collection's partition."""
@@ -296,46 +252,20 @@ class DocumentStore:
 
     def delete_chunks(self, chunk_ids: list[str]) -> None:
         """Remove chunks by id, from whichever partition holds them."""
-        for partition in self.partitions.all():
-            partition.delete(ids=chunk_ids)
-
-    def _read_all(
-        self, where: dict[str, Any] | None = None
-    ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-        """Yield (id, text, metadata) for every chunk (matching ``where``), a page at a time."""
-        for partition in self.partitions.all():
-            offset = 0
-            while True:
-                got = partition.get(
-                    where=where, include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
-                )
-                yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-                if len(got["ids"]) < READ_PAGE:
-                    break
-                offset += READ_PAGE
+        self.partitions.delete(ids=chunk_ids)
 
     def get_passages(self, chunk_ids: Iterable[str]) -> list[Passage]:
         """Fetch chunks by id as passages."""
         ids = list(chunk_ids)
-        if not ids:
-            return []
-        by_id: dict[str, Passage] = {}
-        for partition in self.partitions.all():
-            missing = [i for i in ids if i not in by_id]
-            if not missing:
-                break
-            got = partition.get(ids=missing, include=["documents", "metadatas"])
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                by_id[cid] = StoredChunk(cid, text or "", dict(meta or {})).passage()
-        return [by_id[i] for i in ids if i in by_id]
+        found = self.partitions.fetch(ids) if ids else {}
+        return [StoredChunk(i, *found[i]).passage() for i in ids if i in found]
 
     def purge_stale(self, doc_id: str | None = None, writing_before: str | None = None) -> int:
         """Delete the chunks of versions the registry marks stale (and of write attempts that
         started before ``writing_before``); return how many versions were purged."""
         versions = registry.stale_versions(self.db, writing_before, doc_id)
         for stale_doc, version, served in versions:
-            for partition in self.partitions.all():
-                partition.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
+            self.partitions.delete(where={"$and": [{"doc_id": stale_doc}, {"version": version}]})
             if not served:  # a retired version's original stays, to be restored
                 shutil.rmtree(self.originals_dir(stale_doc) / f"v{version}", ignore_errors=True)
             registry.mark_purged(self.db, stale_doc, version)
@@ -355,30 +285,13 @@ class DocumentStore:
 
     def count(self) -> int:
         """Number of chunks in the store (all versions, every partition)."""
-        return sum(partition.count() for partition in self.partitions.all())
+        return self.partitions.count()
 
 
 def _served(chunk_id: str, active: dict[str, int]) -> bool:
     """Whether a chunk id (``<doc>-v<version>-<n>``) belongs to a served version."""
     doc_id, version, _ = (chunk_id.rsplit("-", 2) + ["", ""])[:3]
     return version[1:].isdigit() and active.get(doc_id) == int(version[1:])
-
-
-def _nearest_of(
-    partition: Any, vector: list[float], k: int, doc_ids: list[str]
-) -> list[tuple[float, str]]:
-    """The chunks of ``doc_ids`` nearest ``vector`` in one partition, as (distance, id): the
-    documents' vectors are read and ranked here, which is much faster than a filtered Chroma
-    query (a few documents' chunks against a metadata scan)."""
-    got = partition.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["embeddings"])
-    if not len(got["ids"]):
-        return []
-    matrix = np.asarray(got["embeddings"], dtype=np.float32)
-    query = np.asarray(vector, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
-    distances = 1.0 - (matrix @ query) / np.where(norms == 0, 1.0, norms)
-    best = np.argsort(distances, kind="stable")[: k * 2 + 4]
-    return [(float(distances[i]), got["ids"][i]) for i in best]
 
 
 def open_store(settings: Settings, db: sqlite_utils.Database | None = None) -> DocumentStore:
