@@ -150,13 +150,9 @@ class HybridSearch:
         ``collections`` limits every ranking to passages of those collections, filtered inside
         the vector store and the lexical index (None: every collection).
         """
-        r = Rankings(query_vector=self.store.embeddings.embed_query(query))
-        vector = self.store.search_by_vector(r.query_vector, CANDIDATES, collections=collections)
-        for passage in vector:
-            r.passages[passage.chunk_id] = passage
-            r.vector.append(passage.chunk_id)
-        for rank, passage in enumerate(r.passages.values(), 1):
-            passage.vector_rank = rank
+        store = self.store
+        r = Rankings(query_vector=store.embeddings.embed_query(query))
+        vector = store.nearest(r.query_vector, CANDIDATES, collections=collections)
         lexical_hits = self.lexical.search(query, CANDIDATES, collections)
         r.lexical = [cid for cid, _ in lexical_hits]
         r.lexical_scores = [score for _, score in lexical_hits]
@@ -164,18 +160,27 @@ class HybridSearch:
         r.documents = [d for d, _ in documents]
         r.document_scores = [s for _, s in documents]
         r.document_count = self.lexical.doc_count
+        focus: list[tuple[float, str]] = []
         if r.documents and margin(r.document_scores, r.document_count) > 0:
             top = r.documents[:FOCUS_DOCS]
-            focus = self.store.search_by_vector(r.query_vector, FOCUS_PASSAGES, top, collections)
-            for passage in focus:
-                r.passages.setdefault(passage.chunk_id, passage)
-                r.focused.append(passage.chunk_id)
-        missing = [cid for cid in r.lexical if cid not in r.passages]
-        for passage in self.store.get_passages(missing):
-            r.passages[passage.chunk_id] = passage
+            focus = store.nearest(r.query_vector, FOCUS_PASSAGES, top, collections)
+        # Text is read once, for every candidate at once: reads cost more than the searches.
+        wanted = dict.fromkeys([c for _, c in vector] + r.lexical + [c for _, c in focus])
+        found = store.passages(list(wanted), collections)
+        for rank, (score, cid) in enumerate((h for h in vector if h[1] in found), 1):
+            passage = r.passages[cid] = found[cid]
+            passage.score = passage.vector_score = score
+            passage.vector_rank = rank
+            r.vector.append(cid)
+        for score, cid in focus:
+            if cid in found:
+                passage = r.passages.setdefault(cid, found[cid])
+                if passage.vector_score is None:
+                    passage.score = passage.vector_score = score
+                r.focused.append(cid)
         for rank, cid in enumerate(r.lexical, 1):
-            if cid in r.passages:
-                r.passages[cid].lexical_rank = rank
+            if cid in found:
+                r.passages.setdefault(cid, found[cid]).lexical_rank = rank
         if collections is not None:
             self._confirm_scope(r, collections)
         return r

@@ -204,24 +204,47 @@ class DocumentStore:
         ``collections`` limits the search to those collections' partitions, inside the store
         (None: every collection).
         """
+        hits = self.nearest(vector, k, doc_ids, collections)
+        found = self.passages([cid for _, cid in hits], collections)
+        out = []
+        for score, cid in hits:
+            if cid in found:
+                passage = found[cid]
+                passage.score = passage.vector_score = score
+                out.append(passage)
+        return out
+
+    def nearest(
+        self,
+        vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        collections: frozenset[str] | None = None,
+    ) -> list[tuple[float, str]]:
+        """(cosine similarity, chunk id) of the ``k`` served chunks nearest ``vector``, best
+        first, searched in the partitions of ``collections`` only (None: all); no text is read.
+        """
         active = registry.active_versions(self.db)
         if not active or collections is not None and not collections:
             return []
-        among = self._searchable(collections)
         # Over-fetched: stale versions may sit in the index until purged.
-        hits = self.partitions.nearest(vector, k * 2 + 4, among, doc_ids)
-        chosen = [(d, cid) for d, cid in hits if _served(cid, active)][:k]
-        # Text and metadata are read for the few kept only: reading costs more than searching.
-        found = self.partitions.fetch([cid for _, cid in chosen], among)
-        out = []
-        for distance, cid in chosen:
-            text, meta = found.get(cid, ("", {}))
-            if active.get(str(meta.get("doc_id"))) != meta.get("version"):
-                continue
-            passage = StoredChunk(cid, text, meta).passage(1.0 - float(distance))
-            passage.vector_score = passage.score
-            out.append(passage)
-        return out
+        hits = self.partitions.nearest(vector, k * 2 + 4, self._searchable(collections), doc_ids)
+        return [(1.0 - float(d), cid) for d, cid in hits if _served(cid, active)][:k]
+
+    def passages(
+        self, chunk_ids: list[str], collections: frozenset[str] | None = None
+    ) -> dict[str, Passage]:
+        """The served chunks ``chunk_ids`` of ``collections`` (None: all) as passages, by id;
+        one read per partition."""
+        if not chunk_ids:
+            return {}
+        active = registry.active_versions(self.db)
+        found = self.partitions.fetch(chunk_ids, self._searchable(collections))
+        return {
+            cid: StoredChunk(cid, text, meta).passage()
+            for cid, (text, meta) in found.items()
+            if active.get(str(meta.get("doc_id"))) == meta.get("version")
+        }
 
     def _searchable(self, collections: frozenset[str] | None) -> list[Any]:
         """The partitions of ``collections`` (None: all) that hold served documents: each
@@ -255,7 +278,7 @@ class DocumentStore:
         self.partitions.delete(ids=chunk_ids)
 
     def get_passages(self, chunk_ids: Iterable[str]) -> list[Passage]:
-        """Fetch chunks by id as passages."""
+        """Fetch chunks by id as passages (any version, any collection)."""
         ids = list(chunk_ids)
         found = self.partitions.fetch(ids) if ids else {}
         return [StoredChunk(i, *found[i]).passage() for i in ids if i in found]
