@@ -31,29 +31,13 @@ STORE_FIXTURES = frozenset(
     }
 )
 
-# Tests about the embedded store itself, which a server store has no equivalent of, by node id
-# prefix. Their modules may mark them `embedded_store(reason)` instead.
-EMBEDDED_ONLY = {
-    "tests/index/test_store.py::test_second_process_is_refused": "its lock file",
-    "tests/index/test_store.py::test_lock_is_released_on_close": "its lock file",
-    "tests/cli/test_cli.py::test_ingest_into_a_locked_store_exits_2": "its lock file",
-    # Under the exclusive lock no other writer can be alive, so a restart purges a dead
-    # attempt at once; replicas sharing a server wait ABANDONED_AFTER before doing so.
-    "tests/index/test_crash_safety.py::": "a restart purges a killed writer's attempt at once",
-    "tests/index/test_indexing.py::test_a_crashed_attempt_is_purged_when_the_store_opens": (
-        "a restart purges a dead writer's attempt at once"
-    ),
-}
-
 
 def pytest_collection_modifyitems(config, items):
-    """Mark store-touching tests; in server mode, skip the embedded-store-only ones."""
+    """Mark store-touching tests; in server mode, skip the ones about the embedded store
+    itself (marked ``embedded_store(reason)``), which a server store has no equivalent of."""
     for item in items:
         if STORE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server_store)
-        reason = next((r for node, r in EMBEDDED_ONLY.items() if item.nodeid.startswith(node)), "")
-        if reason:
-            item.add_marker(pytest.mark.embedded_store(reason))
         if SERVER_URL and (mark := item.get_closest_marker("embedded_store")):
             why = mark.args[0] if mark.args else "about the embedded store"
             item.add_marker(pytest.mark.skip(reason=f"embedded store only: {why}"))

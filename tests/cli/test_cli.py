@@ -151,6 +151,7 @@ def test_reindex_rebuilds_the_index(folder, tmp_path):
     assert empty.returncode == 1 and "no document store" in empty.stderr.lower()
 
 
+@pytest.mark.embedded_store("its lock file")
 def test_ingest_into_a_locked_store_exits_2(folder, tmp_path, open_store, settings):
     open_store(settings)  # this process now holds the embedded store, like a running app
     result = run_cli("ingest", str(folder / "overtime.pdf"), data_dir=settings.data_dir)

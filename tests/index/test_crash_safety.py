@@ -15,6 +15,10 @@ import pytest
 
 from rag.index import ingest_file, read_document, registry
 
+# Under the exclusive lock no other writer can be alive, so a restart purges a dead attempt at
+# once; replicas sharing a server wait ABANDONED_AFTER before doing so.
+pytestmark = pytest.mark.embedded_store("a restart purges a killed writer's attempt at once")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

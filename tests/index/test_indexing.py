@@ -73,6 +73,7 @@ def test_failed_switch_keeps_old_version_served_and_purges_the_attempt(store, mo
     assert store.count() == rerun.chunks
 
 
+@pytest.mark.embedded_store("a restart purges a dead writer's attempt at once")
 def test_a_crashed_attempt_is_purged_when_the_store_opens(settings, store, open_store):
     from rag.index.store import StoredChunk
 

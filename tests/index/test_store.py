@@ -37,6 +37,7 @@ def test_collection_records_its_embedder(open_store, settings, minilm):
     reopened.close()
 
 
+@pytest.mark.embedded_store("its lock file")
 def test_second_process_is_refused(store, settings):
     code = (
         "import sys\n"
@@ -55,6 +56,7 @@ def test_second_process_is_refused(store, settings):
     assert "CHROMA_URL" in proc.stdout
 
 
+@pytest.mark.embedded_store("its lock file")
 def test_lock_is_released_on_close(open_store, settings):
     first = open_store(settings)
     with pytest.raises(StoreLocked):

@@ -94,8 +94,8 @@ def test_feedback_with_its_authors_email_is_not_shown_to_a_reader(signed_in_app)
     from rag.ops.database import open_db
 
     db = open_db(Settings().db_path)
-    db["feedback"].insert({"run_id": "r1", "user": "author@example.org", "score": 0,
-                           "question": "a private question", "created_at": "2026-11-30"})  # fmt: skip
+    row = {"run_id": "r1", "user": "author@example.org", "score": 0}
+    db["feedback"].insert({**row, "question": "a private question", "created_at": "2026-11-30"})
     at = signed_in_app("pages/feedback.py", {"email": "r@example.org"})
     assert "author@example.org" not in _text(at) and "a private question" not in _text(at)
 
