@@ -249,6 +249,17 @@ class LexicalIndex:
                 self._version = version
             return self._snapshot
 
+    def chunk_ids(self, doc_ids: list[str]) -> list[str]:
+        """The ids of the indexed chunks of ``doc_ids`` (served versions)."""
+        s = self._current()
+        ids = s.passages.ids
+        return [
+            ids[int(slot)]
+            for d in doc_ids
+            if (entry := s.documents.get(d)) is not None
+            for slot in entry.passages.slots
+        ]
+
     def _allowed(self, collections: frozenset[str] | None) -> np.ndarray | None:
         if collections is None:
             return None

@@ -146,14 +146,14 @@ class Partitions:
         return found
 
     def nearest(
-        self, vector: list[float], n: int, among: list[Any], doc_ids: list[str] | None = None
+        self, vector: list[float], n: int, among: list[Any], ids: list[str] | None = None
     ) -> list[tuple[float, str]]:
         """(cosine distance, id) of the ``n`` chunks nearest ``vector`` in each partition of
-        ``among`` (of ``doc_ids`` only, if given), nearest first."""
+        ``among`` (of the chunks ``ids`` only, if given), nearest first."""
         hits: list[tuple[float, str]] = []
         for partition in among:
-            if doc_ids:
-                hits.extend(_nearest_of(partition, vector, n, doc_ids))
+            if ids is not None:
+                hits.extend(_nearest_of(partition, vector, n, ids))
                 continue
             got = partition.query(query_embeddings=[vector], n_results=n, include=["distances"])
             hits.extend(zip(got["distances"][0], got["ids"][0], strict=True))
@@ -194,13 +194,15 @@ class Partitions:
         return sum(partition.count() for partition in self.all())
 
 
-def _nearest_of(partition: Any, vector: list[float], n: int, doc_ids: list[str]) -> list:
-    """(distance, id) of the ``n`` chunks of ``doc_ids`` nearest ``vector`` in one partition.
+def _nearest_of(partition: Any, vector: list[float], n: int, ids: list[str]) -> list:
+    """(distance, id) of the ``n`` chunks of ``ids`` nearest ``vector`` in one partition.
 
-    The documents' vectors are read and ranked here: much faster than a filtered Chroma query
-    (a few documents' chunks against a metadata scan of the whole partition).
+    Their vectors are read by id and ranked here: much faster than a filtered Chroma query
+    (a read by primary key against a metadata scan of the whole partition).
     """
-    got = partition.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["embeddings"])
+    if not ids:
+        return []
+    got = partition.get(ids=list(ids), include=["embeddings"])
     if not len(got["ids"]):
         return []
     matrix = np.asarray(got["embeddings"], dtype=np.float32)

@@ -162,7 +162,7 @@ class HybridSearch:
         r.document_count = self.lexical.doc_count
         focus: list[tuple[float, str]] = []
         if r.documents and margin(r.document_scores, r.document_count) > 0:
-            top = r.documents[:FOCUS_DOCS]
+            top = self.lexical.chunk_ids(r.documents[:FOCUS_DOCS])
             focus = store.nearest(r.query_vector, FOCUS_PASSAGES, top, collections)
         # Text is read once, for every candidate at once: reads cost more than the searches.
         wanted = dict.fromkeys([c for _, c in vector] + r.lexical + [c for _, c in focus])

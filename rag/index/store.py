@@ -196,15 +196,15 @@ class DocumentStore:
         self,
         vector: list[float],
         k: int,
-        doc_ids: list[str] | None = None,
+        among_ids: list[str] | None = None,
         collections: frozenset[str] | None = None,
     ) -> list[Passage]:
-        """Nearest chunks to a query vector, served versions only (of ``doc_ids`` if given).
+        """Nearest chunks to a query vector, served versions only (of ``among_ids`` if given).
 
         ``collections`` limits the search to those collections' partitions, inside the store
         (None: every collection).
         """
-        hits = self.nearest(vector, k, doc_ids, collections)
+        hits = self.nearest(vector, k, among_ids, collections)
         found = self.passages([cid for _, cid in hits], collections)
         out = []
         for score, cid in hits:
@@ -218,17 +218,18 @@ class DocumentStore:
         self,
         vector: list[float],
         k: int,
-        doc_ids: list[str] | None = None,
+        among_ids: list[str] | None = None,
         collections: frozenset[str] | None = None,
     ) -> list[tuple[float, str]]:
-        """(cosine similarity, chunk id) of the ``k`` served chunks nearest ``vector``, best
-        first, searched in the partitions of ``collections`` only (None: all); no text is read.
-        """
+        """(cosine similarity, chunk id) of the ``k`` served chunks nearest ``vector`` (among
+        the chunks ``among_ids`` only, if given), best first, searched in the partitions of
+        ``collections`` only (None: all); no text is read."""
         active = registry.active_versions(self.db)
         if not active or collections is not None and not collections:
             return []
         # Over-fetched: stale versions may sit in the index until purged.
-        hits = self.partitions.nearest(vector, k * 2 + 4, self._searchable(collections), doc_ids)
+        among = self._searchable(collections)
+        hits = self.partitions.nearest(vector, k * 2 + 4, among, among_ids)
         return [(1.0 - float(d), cid) for d, cid in hits if _served(cid, active)][:k]
 
     def passages(

@@ -252,3 +252,21 @@ def test_masked_top_k_fills_k_from_the_allowed_group():
     assert [i for i, _ in index.top(query, 3)] == ["b0", "b1", "b2"]
     assert [i for i, _ in index.top(query, 3, np.array([0]))] == ["a0", "a1", "a2"]
     assert index.top(query, 3, np.array([], np.int64)) == []
+
+
+def test_chunk_ids_of_a_document_follow_replaces_deletes_and_compaction(store, monkeypatch):
+    monkeypatch.setattr(bm25, "COMPACT_MIN_DEAD", 1)  # compact at every chance
+    ids = ingest_samples(store)
+    live = LexicalIndex(store)
+    for round_ in range(2):
+        text = SAMPLES[0].read_text() + f"\n\nRound {round_}: a new paragraph.\n"
+        assert ingest_file(store, SAMPLES[0].name, text.encode()).ok
+        live.search("leave", 1)  # refresh
+    assert delete_document(store, ids[SAMPLES[1].name])
+    assert delete_document(store, ids[SAMPLES[2].name])  # most slots are dead now
+    live.search("leave", 1)
+    assert len(live._snapshot.passages.ids) == live.chunk_count  # compacted
+    for doc in store.documents():
+        expected = {c.chunk_id for c in store.version_chunks(doc["doc_id"], doc["version"])}
+        assert set(live.chunk_ids([doc["doc_id"]])) == expected
+    assert live.chunk_ids([ids[SAMPLES[1].name]]) == []

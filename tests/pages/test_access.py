@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.apptest import AUTH_SECRETS
+
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-test-cookie-secret-of-some-length",
-    "client_id": "groundwork",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
 ADMIN_PAGES = ["feedback", "insights", "guardrails", "evaluation", "collections"]
 
 
@@ -29,7 +24,7 @@ def signed_in_app(store_page_data_dir, monkeypatch):
     def run(script: str, user: dict | None, auth: bool = True) -> AppTest:
         at = AppTest.from_file(str(ROOT / script), default_timeout=180)
         if auth:
-            at.secrets["auth"] = AUTH
+            at.secrets["auth"] = AUTH_SECRETS
         at.user = {"is_logged_in": True, **user} if user else {"is_logged_in": False}
         at.run()
         assert not at.exception, at.exception

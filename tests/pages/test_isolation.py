@@ -9,15 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.index import ingest_file, set_readers, update_metadata
+from tests.pages.apptest import AUTH_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-test-cookie-secret-of-some-length",
-    "client_id": "groundwork",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
 CANTEEN = b"# Canteen\n\nThe canteen opens at eight and serves lunch until two.\n"
 SALARIES = (
     b"# Salary bands\n\nThe salary band for grade seven is 61,000 to 74,000 euros. Salary "
@@ -42,7 +36,7 @@ def library(store_page_data_dir, monkeypatch):
 
 def ask_as(user: dict, question: str | None, url: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "chat.py"), default_timeout=180)
-    at.secrets["auth"] = AUTH
+    at.secrets["auth"] = AUTH_SECRETS
     at.user = {"is_logged_in": True, **user}
     at.query_params.update(url or {})
     at.run()
