@@ -31,7 +31,6 @@ from rag import (
     highlight,
     log_run,
     offers_generation,
-    queue_status,
     rating_details,
     read_answer,
     record_feedback,
@@ -259,9 +258,7 @@ def _show_draft(stream: Iterable[str], note, draft) -> None:
 
 def waiting_note(mode: str | None) -> str:
     """What the answer is waiting for: the search, or the model busy with other questions."""
-    status = queue_status()
-    ahead = status.serving + status.waiting
-    if assistant.mode(mode) == "generate" and backend.name == "embedded" and ahead:
+    if ahead := assistant.queue_ahead(mode):
         return (
             f":material/hourglass_top: Waiting for the model: {ahead} question"
             f"{'s' * (ahead != 1)} ahead of yours. Yours is queued and will be answered."

@@ -77,7 +77,6 @@ _EXPORTS = {
     "outside_scope": "rag.index",
     "set_readers": "rag.index",
     "AccessDenied": "rag.errors",
-    "queue_status": "rag.models.llm_embedded",
     "Identity": "rag.access",
     "LOCAL_USER": "rag.access",
     "identity_from_claims": "rag.access",

@@ -192,3 +192,32 @@ def test_the_embedded_backend_prepends_the_previous_question_instead(open_store,
     _, result = ask(assistant, "And for them?", history=history, mode="generate")
     assert result.rewritten_query == "How long do I have to submit taxi receipts? And for them?"
     assert len(model.prompts) == 1  # asked to answer, never to rewrite
+
+
+def test_a_question_for_the_busy_embedded_model_knows_how_many_are_ahead(open_store, settings):
+    """The page says "waiting for the model: N ahead" from this count (real queue, threads)."""
+    import threading
+
+    from rag.models.llm_embedded import MODEL_QUEUE
+
+    embedded = assistant_with(open_store, settings, ScriptedChat(messages=iter([])), "embedded")
+    ollama = Assistant(settings, embedded.store, embedded.model, BackendChoice("ollama", "m", ""))
+    assert embedded.queue_ahead("generate") == 0
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with MODEL_QUEUE.turn():
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        assert embedded.queue_ahead("generate") == 1
+        assert embedded.queue_ahead("quote") == 0  # a quoted answer never waits for the model
+        assert ollama.queue_ahead("generate") == 0  # nor does one Ollama writes
+    finally:
+        release.set()
+        holder.join()
+    assert embedded.queue_ahead("generate") == 0
