@@ -28,11 +28,6 @@ CONVERSATION_PARAM = "c"  # the URL names the open conversation: a reload resume
 SHOWN_CONVERSATIONS = 30
 
 
-def conversation_owner() -> str:
-    """Whose conversations these are: the signed-in user, or the local user without sign-in."""
-    return current_user()
-
-
 def _show_conversation(conversation_id: str | None, messages: list[dict]) -> None:
     """Make ``conversation_id`` (None: a new, not yet saved one) the open conversation."""
     st.session_state["conversation_id"] = conversation_id
@@ -47,7 +42,7 @@ def _show_conversation(conversation_id: str | None, messages: list[dict]) -> Non
 def _resume(conversation_id: str) -> None:
     """Open one of the owner's conversations; an id that is not theirs opens a new one."""
     try:
-        loaded = load_conversation(database(), conversation_owner(), conversation_id)
+        loaded = load_conversation(database(), current_user(), conversation_id)
     except GroundworkError as exc:
         loaded = None
         st.session_state["conversation_note"] = f"Conversations cannot be read now: {exc}"
@@ -62,7 +57,7 @@ def _resume(conversation_id: str) -> None:
 
 def open_from_url() -> None:
     """On a session's first run, or when someone else signs in, open what the URL names."""
-    owner = conversation_owner()
+    owner = current_user()
     if st.session_state.get("conversation_owner") == owner:
         current = st.session_state.get("conversation_id")
         if current and st.query_params.get(CONVERSATION_PARAM) != current:
@@ -79,7 +74,7 @@ def save_turn(messages: list[dict]) -> None:
     """Save the question and answer that end the conversation; the first one starts it."""
     try:
         saved_in, replaced = save_conversation_turn(
-            database(), conversation_owner(), st.session_state.get("conversation_id"),
+            database(), current_user(), st.session_state.get("conversation_id"),
             messages[-2], messages[-1],
         )  # fmt: skip
     except GroundworkError as exc:
@@ -105,7 +100,7 @@ def _rename(conversation_id: str, key: str) -> None:
         st.session_state["conversation_flash"] = "A conversation needs a title: type one."
         return
     try:
-        if not rename_conversation(database(), conversation_owner(), conversation_id, title):
+        if not rename_conversation(database(), current_user(), conversation_id, title):
             _resume(conversation_id)  # gone meanwhile: say so, open a new one
     except GroundworkError as exc:
         st.session_state["conversation_flash"] = f"Not renamed: {exc}"
@@ -113,7 +108,7 @@ def _rename(conversation_id: str, key: str) -> None:
 
 def _delete(conversation_id: str) -> None:
     try:
-        delete_conversation(database(), conversation_owner(), conversation_id)
+        delete_conversation(database(), current_user(), conversation_id)
     except GroundworkError as exc:
         st.session_state["conversation_flash"] = f"Not deleted: {exc}"
         return
@@ -146,7 +141,7 @@ def _manage(current: dict) -> None:
 def show_conversations(panel, messages: list[dict]) -> None:
     """The sidebar's list of the user's conversations, newest first, the open one marked."""
     try:
-        saved = list_conversations(database(), conversation_owner(), SHOWN_CONVERSATIONS)
+        saved = list_conversations(database(), current_user(), SHOWN_CONVERSATIONS)
     except GroundworkError as exc:
         panel.warning(escape_markdown(f"Saved conversations cannot be shown: {exc}"))
         return

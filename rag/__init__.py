@@ -72,7 +72,6 @@ _EXPORTS = {
     "collection_name": "rag.index",
     "collection_sizes": "rag.index",
     "delete_collection": "rag.index",
-    "document_collections": "rag.index",
     "list_collections": "rag.index",
     "outside_scope": "rag.index",
     "set_readers": "rag.index",

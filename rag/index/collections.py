@@ -88,13 +88,6 @@ def delete_collection(db: sqlite_utils.Database, name: str) -> bool:
         return db.execute("delete from collections where name = ?", [name]).rowcount > 0
 
 
-def document_collections(db: sqlite_utils.Database) -> dict[str, str]:
-    """Map each served document to its collection."""
-    return {
-        r["doc_id"]: r["collection"] for r in fetch(db, "select doc_id, collection from documents")
-    }
-
-
 def outside_scope(
     db: sqlite_utils.Database, names: list[str], collections: frozenset[str] | None
 ) -> list[str]:

@@ -249,6 +249,11 @@ class LexicalIndex:
                 self._version = version
             return self._snapshot
 
+    def collection_of(self, doc_id: str) -> str | None:
+        """The collection the registry puts a served document in (None: not served)."""
+        entry = self._current().documents.get(doc_id)
+        return entry.served.collection if entry is not None else None
+
     def chunk_ids(self, doc_ids: list[str]) -> list[str]:
         """The ids of the indexed chunks of ``doc_ids`` (served versions)."""
         s = self._current()

@@ -32,7 +32,6 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.guardrails.private import unredacted
-from rag.index.collections import document_collections
 from rag.index.lexical import LexicalIndex
 from rag.index.store import DocumentStore
 from rag.text.words import META_WORDS, tokenize
@@ -141,8 +140,6 @@ class HybridSearch:
         self.store = store
         self.top_k = top_k
         self.lexical = LexicalIndex(store)
-        self._doc_collections: dict[str, str] = {}
-        self._collections_at = -1
 
     def rankings(self, query: str, collections: frozenset[str] | None = None) -> Rankings:
         """Gather the three rankings and their candidates for ``query``.
@@ -186,16 +183,13 @@ class HybridSearch:
         return r
 
     def _confirm_scope(self, r: Rankings, collections: frozenset[str]) -> None:
-        """Check every candidate's document against the registry too, so a document whose
-        move between collections was interrupted is hidden rather than shown."""
-        version = self.store.index_version
-        if self._collections_at != version:
-            self._doc_collections = document_collections(self.store.db)
-            self._collections_at = version
+        """Check every candidate's document against the registry too (as the lexical index
+        read it for this index version), so a document whose move between collections was
+        interrupted is hidden rather than shown."""
         allowed = {
             cid
             for cid, p in r.passages.items()
-            if self._doc_collections.get(p.doc_id) in collections
+            if self.lexical.collection_of(p.doc_id) in collections
         }
         r.passages = {cid: p for cid, p in r.passages.items() if cid in allowed}
         r.vector = [c for c in r.vector if c in allowed]
