@@ -38,12 +38,21 @@ from rag.ops.feedback import (
 from rag.ops.insights import load_insights, run_days
 from rag.ops.pricing import PriceTable
 from rag.ops.runlog import log_run
+from rag.ops.signals import (
+    DRIFT_SIGNALS,
+    Drift,
+    drift_questions,
+    load_drift,
+    score_histogram,
+)
 from rag.ops.telemetry import Telemetry, user_pseudonym
 
 __all__ = [
+    "DRIFT_SIGNALS",
     "FEEDBACK_REASONS",
     "MAX_CONVERSATIONS",
     "MAX_CONVERSATION_MESSAGES",
+    "Drift",
     "PriceTable",
     "Telemetry",
     "append_golden",
@@ -53,6 +62,7 @@ __all__ = [
     "count_feedback",
     "create_conversation",
     "delete_conversation",
+    "drift_questions",
     "event_counts",
     "expected_sources",
     "export_feedback",
@@ -65,6 +75,7 @@ __all__ = [
     "list_conversations",
     "list_feedback",
     "load_conversation",
+    "load_drift",
     "load_insights",
     "log_run",
     "mark_reviewed",
@@ -76,6 +87,7 @@ __all__ = [
     "rename_conversation",
     "run_days",
     "save_conversation_turn",
+    "score_histogram",
     "stored_turn",
     "user_pseudonym",
 ]
