@@ -32,21 +32,9 @@ from rag.answer.verify import verify_answer
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.cache import CACHE_FORMAT
-from rag.evaluation.golden import jsonl_records
+from rag.evaluation.schema import CLAIM, SUPPORTED_KINDS, UNSUPPORTED_KINDS, validated
 from rag.types import Passage
 
-SUPPORTED_KINDS = ("verbatim", "paraphrase", "abbreviation", "computed")
-UNSUPPORTED_KINDS = (
-    "changed_number",
-    "reversed_polarity",
-    "negation",
-    "swapped_entity",
-    "wrong_period",
-    "wrong_unit",
-    "wrong_passage",
-)
-_FIELDS = {"id", "corpus", "source", "page", "anchor", "claim", "label", "kind", "note"}
-_REQUIRED = _FIELDS - {"note"}
 WINDOW = 1  # chunks either side of the anchor's chunk
 
 
@@ -71,24 +59,11 @@ class Claim:
 
 
 def load_claims(path: str | Path) -> list[Claim]:
-    """Read a claims file; unknown or missing fields and bad labels raise with the line number."""
+    """Read a claims file (:data:`rag.evaluation.schema.CLAIM`); a bad line raises naming it."""
     path = Path(path)
     claims = []
-    for where, record in jsonl_records(path, "Claims file"):
-        if not isinstance(record, dict):
-            raise DatasetError(f"{where}: expected a JSON object.")
-        if unknown := set(record) - _FIELDS:
-            raise DatasetError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
-        if missing := _REQUIRED - set(record):
-            raise DatasetError(f"{where}: missing field(s) {', '.join(sorted(missing))}.")
-        label, kind = record["label"], record["kind"]
-        kinds = SUPPORTED_KINDS if label == "supported" else UNSUPPORTED_KINDS
-        if label not in ("supported", "unsupported") or kind not in kinds:
-            raise DatasetError(f"{where}: label {label!r} with kind {kind!r} is not valid.")
-        page = record["page"]
-        if page is not None and (not isinstance(page, int) or page < 1):
-            raise DatasetError(f"{where}: page must be a 1-based number or null.")
-        claims.append(Claim(**{k: record.get(k, "") for k in _FIELDS} | {"page": page}))
+    for _where, record in validated(path, CLAIM, "Claims file"):
+        claims.append(Claim(**{"note": ""} | record))
     if not claims:
         raise DatasetError(f"Claims file {path} has no claims.")
     return claims

@@ -15,24 +15,59 @@ SAMPLES_SET = REPO / "evals" / "samples.jsonl"
 SAMPLES_DIR = REPO / "rag" / "samples"
 
 
-@pytest.mark.parametrize(
-    ("line", "problem"),
-    [
-        ("{not json", "not valid JSON"),
-        ('["a list"]', "must be a JSON object"),
-        ('{"question": "", "answerable": true, "sources": ["a.md"]}', "'question'"),
-        ('{"question": "Q?", "sources": ["a.md"]}', "'answerable'"),
-        ('{"question": "Q?", "answerable": true, "sources": "a.md"}', "'sources'"),
-        ('{"question": "Q?", "answerable": true}', "needs 'sources'"),
-        ('{"question": "Q?", "answerable": true, "sources": ["a.pdf"], "pages": [0]}', "1-based"),
-    ],
-)
+GOOD = '{"id": "g-1", "question": "Fine?", "answerable": false, "sources": []}'
+BAD_LINES = [
+    ("{not json", "not valid JSON"),
+    ('["a list"]', "must be a JSON object"),
+    ('{"question": "Q?", "answerable": false}', "missing field(s) id"),
+    ('{"id": "g-2", "question": "Q?", "sources": ["a.md"]}', "missing field(s) answerable"),
+    ('{"id": "g-2", "question": "", "answerable": true, "sources": ["a.md"]}', "'question'"),
+    ('{"id": "g-2", "question": "Q?", "answerable": "yes"}', "'answerable' must be true"),
+    ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": "a.md"}', "'sources'"),
+    ('{"id": "g-2", "question": "Q?", "answerable": true}', "needs 'sources'"),
+    ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": ["a.pdf"], "pages": [0]}',
+     "1-based"),
+    ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": ["a.pdf"], "pages": [true]}',
+     "1-based"),
+    ('{"id": "g-2", "question": "Q?", "answerable": false, "souces": []}', "unknown field(s) souces"),
+    ('{"id": "g-1", "question": "Again?", "answerable": false}', "already used on gold.jsonl line 1"),
+    ('{"id": "g-2", "question": "Q?", "answerable": false, "key_facts": ["x"]}', "unanswerable"),
+    ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": ["a.md"], '
+     '"origin": "feedback"}', "needs the expected 'answer' or 'key_facts'"),
+    ('{"id": "g-2", "question": "Q?", "answerable": false, "origin": "chat"}', "one of curated"),
+    ('{"id": "g-2", "question": "' + "x" * 5000 + '", "answerable": false}', "longer than"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("line", "problem"), BAD_LINES)
 def test_invalid_line_names_file_line_and_problem(tmp_path, line, problem):
     path = tmp_path / "gold.jsonl"
-    path.write_text('{"question": "Fine?", "answerable": false, "sources": []}\n\n' + line + "\n")
+    path.write_text(GOOD + "\n\n" + line + "\n")
     with pytest.raises(DatasetError) as info:
         load_dataset(path)
     assert "gold.jsonl line 3" in str(info.value) and problem in str(info.value)
+
+
+def test_feedback_cases_validate_with_their_review_fields(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    path.write_text(
+        '{"id": "feedback-1", "question": "How long is leave?", "answerable": true, '
+        '"sources": ["leave.md"], "pages": [2], "key_facts": ["27 days"], "origin": "feedback", '
+        '"run_id": "abc", "reviewer": "ana@example.org", "added_at": "2026-11-30T10:00:00Z"}\n'
+        '{"id": "feedback-2", "question": "Is there a sabbatical?", "answerable": false, '
+        '"origin": "feedback", "note": "the leave policy has none"}\n'
+    )
+    first, second = load_dataset(path)
+    assert (first.pages, first.key_facts, first.answerable) == ([2], ["27 days"], True)
+    assert second.answerable is False and second.sources == []
+
+
+def test_every_committed_file_follows_its_schema():
+    from rag.evaluation.schema import CLAIM, GOLDEN, validate_file
+
+    files = sorted((REPO / "evals").glob("*.jsonl")) + sorted((REPO / "evals/claims").glob("*.jsonl"))
+    seen = {validate_file(f)[0].name for f in files}
+    assert seen == {GOLDEN.name, CLAIM.name}
 
 
 def test_dataset_missing_or_empty(tmp_path):
@@ -59,8 +94,8 @@ def roots(tmp_path):
     (allowed / "docs").mkdir(parents=True)
     private.mkdir()
     (private / "secret.md").write_text("# Secret\n\nThe vault code is 4711.\n")
-    (private / "private.jsonl").write_text('{"question": "Q?", "answerable": false}\n')
-    (allowed / "set.jsonl").write_text('{"question": "Q?", "answerable": false}\n')
+    (private / "private.jsonl").write_text('{"id": "p", "question": "Q?", "answerable": false}\n')
+    (allowed / "set.jsonl").write_text('{"id": "s", "question": "Q?", "answerable": false}\n')
     (allowed / "out").symlink_to(private, target_is_directory=True)
     (allowed / "linked.jsonl").symlink_to(private / "private.jsonl")
     (tmp_path / "allowed-evil").mkdir()  # shares the allowed folder's name as a prefix

@@ -28,7 +28,7 @@ def metric(at: AppTest, label: str) -> str:
 def test_empty_history_and_dataset_choices(page_data_dir):
     (page_data_dir / "golden").mkdir(parents=True)
     (page_data_dir / "golden" / "feedback.jsonl").write_text(
-        '{"question": "Q?", "answerable": true, "sources": ["a.md"]}\n'
+        '{"id": "q", "question": "Q?", "answerable": true, "sources": ["a.md"]}\n'
     )
     at = run_page()
     options = at.selectbox(key="dataset").options
@@ -90,7 +90,7 @@ def hostile_roots(page_data_dir, tmp_path, monkeypatch):
     (allowed / "out").symlink_to(private, target_is_directory=True)
     question = "Who replaces lost badges? ![beacon](http://beacon.invalid/q.png)"
     (allowed / HOSTILE_NAME).write_text(
-        json.dumps({"question": question, "answerable": True, "sources": ["badges.md"]}) + "\n"
+        json.dumps({"id": "hostile", "question": question, "answerable": True, "sources": ["badges.md"]}) + "\n"
     )
     monkeypatch.setenv("GROUNDWORK_EVAL_DIRS", str(allowed))
     return allowed, private
