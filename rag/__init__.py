@@ -128,6 +128,9 @@ _EXPORTS = {
     "list_runs": "rag.evaluation",
     "load_dataset": "rag.evaluation",
     "record_run": "rag.evaluation",
+    "push_run": "rag.evaluation",
+    "PushResult": "rag.evaluation",
+    "LangSmithPushError": "rag.evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

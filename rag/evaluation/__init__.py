@@ -10,6 +10,7 @@ from rag.evaluation.claims import (
 )
 from rag.evaluation.evaluate import evaluate
 from rag.evaluation.golden import allowed_eval_path, golden_sets, load_dataset
+from rag.evaluation.langsmith_push import LangSmithPushError, PushResult, push_run
 from rag.evaluation.metrics import key_fact_recall
 from rag.evaluation.runs import list_runs, record_run
 from rag.evaluation.suite import (
@@ -21,7 +22,9 @@ from rag.evaluation.suite import (
 )
 
 __all__ = [
+    "LangSmithPushError",
     "PassageFinder",
+    "PushResult",
     "allowed_eval_path",
     "check_claims",
     "evaluate",
@@ -35,6 +38,7 @@ __all__ = [
     "load_claims",
     "load_dataset",
     "load_suite",
+    "push_run",
     "record_run",
     "run_corpus",
     "summarise",

@@ -13,7 +13,10 @@ points at it:
 - ``POST /feedback`` (``create_feedback`` without ``trace_id``; with ``trace_id`` on a multipart
   server the client queues it as a ``feedback.<id>`` part instead: both are recorded).
 - ``GET /sessions?name=``, ``GET /sessions/{id}``, ``POST /sessions`` so ``read_project`` and
-  ``create_project`` work; a project's id is ``project_id(name)`` (stable uuid5).
+  ``create_project`` work; a project's id is ``project_id(name)`` (stable uuid5). Created
+  projects are kept (``projects``, ``project(name)``) with their ``reference_dataset_id``.
+- Datasets and examples (``datasets``, ``dataset(name)``, ``examples(dataset_id)``): see
+  `tests.servers.langsmith_datasets.DatasetStore` for the endpoints.
 
 Runs are merged by id (post, then patches) into plain dicts with the client's own field names:
 ``id``, ``name``, ``run_type``, ``parent_run_id``, ``trace_id``, ``inputs``, ``outputs``,
@@ -21,6 +24,8 @@ Runs are merged by id (post, then patches) into plain dicts with the client's ow
 
 ``mode`` may be ``"normal"``, ``"hang"`` (hold each request up to ``hang_seconds``, for timeout
 tests; closing the server or setting ``mode`` back releases them at once) or ``"error500"``.
+``fail_paths`` (e.g. ``{"/runs/multipart"}``) answers 500 on those paths only, to fail a
+client part-way through.
 
 How a test sends LangChain traces here (what `LangSmithCapture.tracing_env` and the
 ``langsmith_capture`` fixture do): langsmith reads its environment through the lru-cached
@@ -50,6 +55,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ._http import Exchange, LoopbackServer
+from .langsmith_datasets import DatasetStore
 
 Ingest = Literal["multipart-zstd", "multipart", "batch"]
 Mode = Literal["normal", "hang", "error500"]
@@ -97,6 +103,8 @@ class LangSmithCapture(LoopbackServer):
         self.version = version
         self._runs: dict[str, Run] = {}
         self._feedback: list[Feedback] = []
+        self.store = DatasetStore(self._lock)
+        self.fail_paths: set[str] = set()
         self.bodies: list[bytes] = []  # every request body as received (decompressed)
         self._changed = threading.Condition(self._lock)
         self._unhang = threading.Event()
@@ -133,6 +141,28 @@ class LangSmithCapture(LoopbackServer):
         """Every feedback received so far, by either path, in arrival order."""
         with self._lock:
             return [dict(f) for f in self._feedback]
+
+    @property
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset created so far."""
+        return self.store.datasets
+
+    def dataset(self, name: str) -> dict[str, Any]:
+        """Return the dataset called `name` (KeyError when none was created)."""
+        return self.store.dataset(name)
+
+    def examples(self, dataset_id: Any = None) -> list[dict[str, Any]]:
+        """Every example received (of one dataset, if given), in arrival order."""
+        return self.store.examples(dataset_id)
+
+    @property
+    def projects(self) -> list[dict[str, Any]]:
+        """Projects created by ``create_project`` (experiments among them)."""
+        return self.store.projects
+
+    def project(self, name: str) -> dict[str, Any] | None:
+        """Return the created project called `name`, or None."""
+        return self.store.project(name)
 
     def run(self, run_id: Any) -> Run:
         """Return the run with `run_id` (KeyError when it has not arrived)."""
@@ -262,10 +292,12 @@ class LangSmithCapture(LoopbackServer):
             if self._closing.is_set():
                 ex.handler.close_connection = True
                 return
-        if self._mode == "error500":
+        if self._mode == "error500" or ex.path in self.fail_paths:
             ex.send_json(500, {"detail": "Internal Server Error (LangSmithCapture error500)"})
             return
         parts = ex.path.rstrip("/").split("/")
+        if self.store.handle(ex, parts[1:]):
+            return
         match (ex.method, parts[1:]):
             case ("GET", ["info"]):
                 ex.send_json(200, self._info())
@@ -287,11 +319,14 @@ class LangSmithCapture(LoopbackServer):
                 ex.send_json(200, record)
             case ("GET", ["sessions"]):
                 name = (ex.query.get("name") or ["default"])[0]
-                ex.send_json(200, [self._project(name)])
+                ex.send_json(200, [self.store.known_project(name=name) or self._project(name)])
             case ("GET", ["sessions", pid]):
-                ex.send_json(200, {**self._project("unknown"), "id": pid})
+                known = self.store.known_project(pid=pid)
+                ex.send_json(200, known or {**self._project("unknown"), "id": pid})
             case ("POST", ["sessions"]):
-                ex.send_json(200, self._project((ex.json or {}).get("name", "default")))
+                body = ex.json or {}
+                base = self._project(body.get("name", "default"))
+                ex.send_json(200, self.store.store_project(body, base))
             case _:
                 ex.send_json(404, {"detail": "Not Found"})
 
