@@ -6,16 +6,15 @@ updated in place), then an experiment on it: a project linked to the dataset wit
 case (linked to its example) and the case's scores as feedback. The run's fingerprint, config
 and summary are the experiment's metadata.
 
-Every text pushed (questions, answers, expected answers, key facts, file names) is redacted by
-the same guardrails that redact traces; lists and texts are cut short, and at most
-``MAX_CASES`` cases go in one push. Runs and feedback leave in the client's batches (a few
+What is sent is built by :mod:`rag.evaluation.langsmith_cases`: every text redacted by the
+guardrails that redact traces, texts and lists cut short; at most ``MAX_CASES`` cases go in
+one push. Runs and feedback leave in the client's batches (a few
 requests, not one per case). LangSmith down, slow or refusing raises ``LangSmithPushError``
 naming the endpoint (never the key); the local run is never changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,22 +24,22 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, GroundworkError
-from rag.evaluation.golden import EvalCase, golden_sets, load_dataset
+from rag.evaluation.golden import EvalCase
+from rag.evaluation.langsmith_cases import (
+    Redactor,
+    case_key,
+    case_scores,
+    dataset_name,
+    experiment_metadata,
+    experiment_name,
+    reference,
+    references,
+    run_outputs,
+)
 from rag.evaluation.runs import EvalRun
-from rag.guardrails import Guardrails, pii_detector
 
 MAX_CASES = 1000  # cases per push; the rest are counted in ``left_out``
-MAX_TEXT = 4000  # characters of any one text (the guardrails check no more)
-MAX_ITEMS = 20  # items of any one list (sources, pages, key facts, retrieved passages)
 FLUSH_SECONDS = 60.0  # how long the batched runs and feedback may take to leave
-SCORES = {  # feedback key -> row field
-    "hit@5": "hit5",
-    "reciprocal_rank": "rr",
-    "page_hit@5": "page_hit5",
-    "key_fact_recall": "key_fact_recall",
-    "unsupported_sentences": "unsupported",
-}
-_SECRET_WORDS = {"key", "apikey", "secret", "password", "token", "credential", "credentials", "url"}
 
 
 class LangSmithPushError(GroundworkError):
@@ -117,17 +116,17 @@ def push_run(
 
 
 def _push(client, run, rows, settings, cases, errors) -> PushResult:
-    redact = _Redactor(settings)
-    references = _references(run, settings, cases)
+    redact = Redactor(settings)
+    golden = references(run, settings, cases)
     name = dataset_name(run)
     dataset = _dataset(client, name, run)
-    example_ids, counts = _sync_examples(client, dataset.id, rows, references, redact)
+    example_ids, counts = _sync_examples(client, dataset.id, rows, golden, redact)
     experiment = experiment_name(run)
     project = client.create_project(
         experiment,
         reference_dataset_id=dataset.id,
         description=f"Groundwork evaluation of {', '.join(run.datasets)}",
-        metadata=_experiment_metadata(run),
+        metadata=experiment_metadata(run),
     )
     sent = _send_runs(client, rows, experiment, project.id, example_ids, redact)
     _flush(client, errors, settings)
@@ -160,7 +159,7 @@ def _send_runs(client, rows, experiment: str, project_id, example_ids, redact) -
         start = started + timedelta(microseconds=i)
         client.create_run(
             "groundwork-eval",
-            {"question": redact(_key(row), row["question"])},
+            {"question": redact(case_key(row), row["question"])},
             "chain",
             project_name=experiment,
             id=run_id,
@@ -168,8 +167,8 @@ def _send_runs(client, rows, experiment: str, project_id, example_ids, redact) -
             dotted_order=f"{start:%Y%m%dT%H%M%S%fZ}{run_id}",
             start_time=start,
             end_time=start + timedelta(milliseconds=float(row.get("total_ms") or 0)),
-            outputs=_run_outputs(row, redact),
-            reference_example_id=example_ids[_key(row)],
+            outputs=run_outputs(row, redact),
+            reference_example_id=example_ids[case_key(row)],
             extra={"metadata": {"case_id": row["id"], "golden_set": row["dataset"]}},
         )
         for key, score in case_scores(row).items():
@@ -180,82 +179,6 @@ def _send_runs(client, rows, experiment: str, project_id, example_ids, redact) -
             )  # fmt: skip
             sent += 1
     return sent
-
-
-def dataset_name(run: EvalRun) -> str:
-    """The LangSmith dataset for the run's golden sets, e.g. ``groundwork/samples``."""
-    stems = [d.removesuffix(".jsonl") for d in run.datasets] or ["golden"]
-    return ("groundwork/" + "+".join(stems))[:120]
-
-
-def experiment_name(run: EvalRun) -> str:
-    """A new experiment's name: the run, its fingerprint and a short suffix (pushes differ)."""
-    fingerprint = getattr(run, "fingerprint", None) or {}
-    label = fingerprint.get("prompt_version") or run.config.get("prompt_version") or "run"
-    number = f"run-{run.id}" if run.id is not None else "unsaved-run"
-    return f"{dataset_name(run)} {number} {label} {uuid.uuid4().hex[:6]}"[:160]
-
-
-def case_scores(row: dict[str, Any]) -> dict[str, float]:
-    """The scores a row carries, as LangSmith feedback (absent or None scores left out)."""
-    scores = {key: row.get(field) for key, field in SCORES.items()}
-    if "refused" in row:
-        scores["refusal_correct"] = row["refused"] == (not row["answerable"])
-    return {k: float(v) for k, v in scores.items() if v is not None}
-
-
-class _Redactor:
-    """Redact texts by the guardrails' question policy, one placeholder mapping per case.
-
-    File names go through the patterns only (emails, phone numbers, ...): the name
-    recogniser reads ``travel-policy.md`` as a person.
-    """
-
-    def __init__(self, settings: Settings):
-        self.texts = Guardrails(settings)
-        self.names = Guardrails(settings, pii=pii_detector(ner=False))
-        self.mappings: dict[tuple[str, str], dict[str, str]] = {}
-
-    def __call__(self, case: tuple[str, str], text: Any, *, name: bool = False) -> str:
-        text = str(text or "")[:MAX_TEXT]
-        if not text.strip():
-            return text
-        guardrails = self.names if name else self.texts
-        redacted, self.mappings[case] = guardrails.redact_text(text, self.mappings.get(case))
-        return redacted
-
-
-def _key(row: dict[str, Any]) -> tuple[str, str]:
-    return (str(row["dataset"]), str(row["id"]))
-
-
-def _references(run: EvalRun, settings: Settings, cases) -> dict[tuple[str, str], EvalCase]:
-    """Golden cases by (set, id): those given, else the sets found unchanged since the run."""
-    if cases is None:
-        hashes = (getattr(run, "fingerprint", None) or {}).get("datasets") or {}
-        cases = []
-        for path in golden_sets(settings):
-            if path.name not in run.datasets:
-                continue
-            # A run records a prefix of the SHA-256 of each set it read; a set edited since
-            # would give the run references it never saw.
-            recorded = str(hashes.get(path.name) or "")
-            if hashlib.sha256(path.read_bytes()).hexdigest().startswith(recorded):
-                cases.extend(load_dataset(path))
-    return {(c.dataset, c.id): c for c in cases}
-
-
-def _reference(row, case: EvalCase | None, redact: _Redactor) -> dict[str, Any]:
-    key = _key(row)
-    facts = case.key_facts if case else row.get("key_facts") or []
-    answer = case.answer if case else row.get("expected_answer") or ""
-    return {
-        "answer": redact(key, answer) or None,
-        "answerable": bool(row["answerable"]),
-        "sources": [redact(key, s, name=True) for s in row.get("sources", [])[:MAX_ITEMS]],
-        "pages": [int(p) for p in row.get("pages", [])[:MAX_ITEMS]],
-        "key_facts": [redact(key, f) for f in facts[:MAX_ITEMS]],
-    }
 
 
 def _dataset(client, name: str, run: EvalRun):
@@ -271,7 +194,7 @@ def _dataset(client, name: str, run: EvalRun):
         )
 
 
-def _sync_examples(client, dataset_id, rows, references, redact) -> tuple[dict, tuple]:
+def _sync_examples(client, dataset_id, rows, golden, redact) -> tuple[dict, tuple]:
     """Example ids by case, creating the missing examples and updating changed references."""
     existing = {}
     for example in client.list_examples(dataset_id=dataset_id, limit=4 * MAX_CASES):
@@ -279,12 +202,12 @@ def _sync_examples(client, dataset_id, rows, references, redact) -> tuple[dict, 
         existing[(str(meta.get("golden_set")), str(meta.get("case_id")))] = example
     ids, create, update = {}, [], []
     for row in rows:
-        key = _key(row)
+        key = case_key(row)
         body = {
             "inputs": {"question": redact(key, row["question"])},
             "metadata": {"case_id": row["id"], "golden_set": row["dataset"]},
         }
-        outputs = _reference(row, references.get(key), redact)
+        outputs = reference(row, golden.get(key), redact)
         if (found := existing.get(key)) is None:
             ids[key] = str(uuid.uuid4())
             create.append({"id": ids[key], **body, "reference_outputs": outputs})
@@ -297,50 +220,6 @@ def _sync_examples(client, dataset_id, rows, references, redact) -> tuple[dict, 
     if update:
         client.update_examples(dataset_id=dataset_id, updates=update)
     return ids, (len(create), len(update), len(rows) - len(create) - len(update))
-
-
-def _run_outputs(row: dict[str, Any], redact: _Redactor) -> dict[str, Any]:
-    key = _key(row)
-    outputs: dict[str, Any] = {
-        "refused": bool(row.get("refused")),
-        "retrieved": [
-            {"source": redact(key, source, name=True), "page": page}
-            for source, page in row.get("retrieved", [])[:MAX_ITEMS]
-        ],
-        "evidence": row.get("evidence"),
-    }
-    if "answer" in row:
-        outputs["answer"] = redact(key, row["answer"])
-    return outputs
-
-
-def _experiment_metadata(run: EvalRun) -> dict[str, Any]:
-    return _public(
-        {
-            "fingerprint": getattr(run, "fingerprint", None) or {},
-            "trigger": getattr(run, "trigger", None),
-            "config": run.config,
-            "summary": run.summary,
-            "groundwork_run_id": run.id,
-            "run_created_at": run.created_at,
-            "golden_sets": list(run.datasets),
-        }
-    )
-
-
-def _public(value: Any) -> Any:
-    """``value`` without any entry named like a secret or an address (keys, URLs)."""
-    if isinstance(value, dict):
-        return {
-            str(k): _public(v)
-            for k, v in value.items()
-            if not _SECRET_WORDS.intersection(str(k).lower().replace("-", "_").split("_"))
-        }
-    if isinstance(value, list | tuple):
-        return [_public(v) for v in value[: MAX_ITEMS * 5]]
-    if isinstance(value, str):
-        return value[:MAX_TEXT]
-    return value if isinstance(value, int | float | bool | None) else str(value)[:MAX_TEXT]
 
 
 def _client(settings: Settings, errors: list[Exception]):

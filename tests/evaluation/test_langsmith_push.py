@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from rag.errors import ConfigError, GroundworkError
 from rag.evaluation import LangSmithPushError, evaluate, load_dataset, push_run
-from rag.evaluation.langsmith_push import case_scores, dataset_name
+from rag.evaluation.langsmith_cases import case_scores, dataset_name
 from rag.guardrails import Guardrails
 from tests.servers._http import closed_port
 from tests.servers.langsmith import LangSmithCapture
@@ -172,6 +172,23 @@ def test_second_push_reuses_examples_and_updates_a_changed_reference(
     assert (second.examples_created, second.examples_updated, second.examples_reused) == (0, 1, 7)
     assert second.experiment_id != first.experiment_id  # each push is an experiment of its own
     assert {p["reference_dataset_id"] for p in capture.projects} == {first.dataset_id}
+
+
+def test_references_come_from_the_golden_set_the_run_read(samples_run, settings, capture):
+    """Without ``cases``, the set of the run's name in the evaluation folders gives the expected
+    answers and key facts, unless it changed since the run (its recorded hash differs)."""
+    cases = {c.id: c for c in load_dataset(SAMPLES_SET)}
+    target = pointed_at(settings, capture.url)
+    push_run(samples_run, target)
+    facts = {e["metadata"]["case_id"]: e["outputs"]["key_facts"] for e in capture.examples()}
+    assert facts["sm-001"] == cases["sm-001"].key_facts == ["$65", "$48.75"]
+
+    samples_run.fingerprint = {"datasets": {"samples.jsonl": "0123456789abcdef"}}
+    again = push_run(samples_run, target)
+    assert again.examples_updated == sum(bool(c.key_facts or c.answer) for c in cases.values())
+    stale = {e["metadata"]["case_id"]: e["outputs"] for e in capture.examples()}
+    assert stale["sm-001"]["key_facts"] == [] and stale["sm-001"]["answer"] is None
+    assert stale["sm-001"]["sources"] == ["travel-policy.md"]  # the run's own fields remain
 
 
 def test_personal_data_never_reaches_langsmith(settings, minilm, capture, tmp_path):
