@@ -1,5 +1,5 @@
-"""Insights: latency, usage and cost, refusals, satisfaction, most-cited documents and content
-gaps over a date range, from the local run log and feedback."""
+"""Insights: latency, usage and cost, refusals, satisfaction, most-cited documents, content
+gaps and drift against the previous period over a date range, from the run log and feedback."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import streamlit as st
 
 from pages.common import database, period_picker, require_admin, settings
 from rag import (
+    DRIFT_SIGNALS,
     GroundworkError,
     PriceTable,
+    drift_questions,
     escape_markdown,
     export_feedback,
+    load_drift,
     load_insights,
     run_days,
+    score_histogram,
 )
 
 st.title("Insights")
@@ -134,3 +138,106 @@ else:
         "text/csv",
         key="export_gaps",
     )
+
+st.subheader("Drift")
+drift = load_drift(db, since, until)
+st.caption(
+    f"This period ({drift.current.label}) against the period of the same length just before it "
+    f"({drift.previous.label}). A change is marked as a shift when it is unlikely to be noise: "
+    f"p < {drift.alpha} with at least {drift.min_count} answers (ratings, for thumbs down) in "
+    "each period; a two-proportion test for the rates, a Kolmogorov-Smirnov test for the top "
+    "retrieval scores."
+)
+if drift.shifted:
+    st.warning(
+        "Shifted since the previous period: "
+        + ", ".join(DRIFT_SIGNALS[name] for name in drift.shifted)
+        + ". The questions behind each are listed below.",
+        icon=":material/trending_down:",
+    )
+
+
+def _verdict(signal) -> str:
+    """Say whether a signal's change is a shift, noise, or too thin to judge."""
+    if min(signal.total, signal.previous_total) < drift.min_count:
+        return f"Too few to judge (under {drift.min_count} in a period)."
+    if signal.shifted:
+        return f":material/warning: **Shift** (p = {signal.p_value:.2g})"
+    return f"Within noise (p = {signal.p_value:.2g})"
+
+
+def _rate_help(signal) -> str:
+    def side(hits, total, interval) -> str:
+        if not total:
+            return "none"
+        return f"{hits} of {total} (95% interval {interval[0]:.0%} to {interval[1]:.0%})"
+
+    return (
+        f"This period: {side(signal.hits, signal.total, signal.interval)}. Previous period: "
+        f"{side(signal.previous_hits, signal.previous_total, signal.previous_interval)}."
+    )
+
+
+def _delta(text: str | None) -> str | None:
+    """No delta for a change that rounds to zero (Streamlit would colour "+0.0" as a rise)."""
+    return text if text and any(c in "123456789" for c in text) else None
+
+
+def _quantile_text(quantiles: dict) -> str:
+    return " / ".join(f"{quantiles[q]:.4f}" for q in ("p10", "p50", "p90")) if quantiles else "–"
+
+
+cells = st.columns(4)
+for cell, name in zip(cells, DRIFT_SIGNALS, strict=True):
+    signal = getattr(drift, name)
+    if name == "top_score":  # higher is better
+        cell.metric(
+            "Median top score",
+            "–" if signal.current is None else f"{signal.current:.4f}",
+            _delta(None if signal.change is None else f"{signal.change:+.4f}"),
+            help=f"The best passage score of each answer, p10 / p50 / p90. This period "
+            f"({signal.total} answers): {_quantile_text(signal.quantiles)}. Previous "
+            f"({signal.previous_total}): {_quantile_text(signal.previous_quantiles)}.",
+            border=True,
+        )
+    else:  # a rate going up is bad
+        cell.metric(
+            DRIFT_SIGNALS[name],
+            _pct(signal.current),
+            _delta(None if signal.change is None else f"{signal.change * 100:+.1f} pts"),
+            delta_color="inverse",
+            help=_rate_help(signal),
+            border=True,
+        )
+    cell.caption(f"Previous: {_pct(signal.previous)}" if name != "top_score" else (
+        "Previous: " + ("–" if signal.previous is None else f"{signal.previous:.4f}")
+    ))  # fmt: skip
+    cell.caption(_verdict(signal))
+
+top = drift.top_score
+if top.total or top.previous_total:
+    st.caption("Top retrieval score per answer: share of answers, this period against the previous")
+    st.bar_chart(
+        score_histogram(top), stack=False, x_label="top retrieval score",
+        y_label="share of answers",
+    )  # fmt: skip
+if top.ks is not None:
+    st.caption(
+        f"Kolmogorov-Smirnov D = {top.ks:.2f} (p = {top.p_value:.2g}). "
+        f"{top.below_previous_p10:.0%} of this period's answers scored under the previous "
+        "period's p10 (about 10% when nothing changed). Scores are the retriever's fused "
+        "ranking scores: compare periods with the same retrieval settings."
+    )
+
+st.caption("The answers behind each signal, in this period:")
+for name, label in DRIFT_SIGNALS.items():
+    behind = drift_questions(db, name, since, until)
+    marker = " · shift" if name in drift.shifted else ""
+    with st.expander(f"{label}: {len(behind)} answers{marker}"):
+        if behind.empty:
+            st.caption("None in this period.")
+        else:
+            st.dataframe(
+                behind, hide_index=True, width="stretch", key=f"drift_{name}",
+                column_order=["question", "value", "answer", "time", "run_id"],
+            )  # fmt: skip

@@ -38,9 +38,9 @@ from rag.ops.stats import ks_two_sample, two_proportion_p, wilson_interval
 
 DateLike = str | date | datetime | None
 DRIFT_SIGNALS = {  # name -> what it is called on the page
-    "thumbs_down": "Thumbs-down rate",
-    "refused": "Refusal rate",
-    "unverified": "Verification failure rate",
+    "thumbs_down": "Thumbs down",
+    "refused": "Refused",
+    "unverified": "Verification failed",
     "top_score": "Top retrieval score",
 }
 MIN_COUNT = 20
@@ -179,6 +179,8 @@ class Drift:
     refused: RateSignal
     unverified: RateSignal
     top_score: ScoreSignal
+    min_count: int = MIN_COUNT  # observations each period needs before a shift is called
+    alpha: float = ALPHA
 
     @property
     def shifted(self) -> list[str]:
@@ -245,7 +247,8 @@ def load_drift(
     """Compute the four drift signals of ``since``..``until`` against the period before it."""
     windows = drift_windows(since, until)
     rates = {name: _rate(db, name, windows, min_count, alpha) for name in _COUNTS}
-    return Drift(*windows, **rates, top_score=_score(db, windows, min_count, alpha))
+    top = _score(db, windows, min_count, alpha)
+    return Drift(*windows, **rates, top_score=top, min_count=min_count, alpha=alpha)
 
 
 def drift_questions(
@@ -273,6 +276,7 @@ def drift_questions(
         params["below"] = p10["p10"]
     rows = fetch(db, _LISTS[signal], {**params, "limit": max(0, min(limit, MAX_QUESTIONS))})
     for row in rows:
+        row["time"] = row["time"][:16].replace("T", " ")  # UTC to the minute
         row["question"] = _excerpt(row["question"], _QUESTION_CHARS)
         row["answer"] = _excerpt(row["answer"], _EXCERPT_CHARS)
     return pd.DataFrame(rows, columns=QUESTION_COLUMNS)
