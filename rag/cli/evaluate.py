@@ -15,8 +15,13 @@ from rag.errors import DatasetError
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``python -m rag eval``: score golden sets (or hand over to the suite or claims)."""
+    from rag.cli.eval_actions import ACTIONS
     from rag.evaluation import evaluate, load_dataset
 
+    if args.action:
+        return ACTIONS[args.action](args, settings)
+    if args.names:
+        raise DatasetError(f"Unexpected {' '.join(args.names)}; see python -m rag eval -h.")
     if args.suite:
         return run_suite(args, settings)
     if args.claims:
@@ -38,6 +43,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         baseline=args.baseline,
         progress=EvalProgress(),
     )
+    run.trigger = "cli"
     if not args.no_history:
         _record(run, settings)
     print(format_summary(run))

@@ -21,6 +21,11 @@ examples:
   python -m rag eval --suite evals/suite.json --corpora ../shared/corpora --tune
   python -m rag eval --suite evals/suite.json --corpus financebench --corpus pdf-zoo
   python -m rag eval --claims evals/claims/handbook.jsonl --corpora ../shared/corpora --show wrong
+  python -m rag eval runs
+  python -m rag eval compare 12 15
+  python -m rag eval compare evals/gate-reference.json latest
+  python -m rag eval gate --corpora ../shared/corpora
+  python -m rag eval check evals/*.jsonl evals/claims/*.jsonl
 
 The folder is ingested (recursively) into a store of its own under
 GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
@@ -93,6 +98,7 @@ the identity provider's groups claim. Empty: admins only. Admins read every coll
 """
 
 _RAW = argparse.RawDescriptionHelpFormatter
+EVAL_ACTIONS = ("compare", "gate", "runs", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +143,27 @@ def _add_files(parser: argparse.ArgumentParser, flag: str, summary: str) -> None
 def add_eval(sub: argparse._SubParsersAction) -> None:
     """Add ``eval``: golden questions, the multi-corpus suite, or labelled claims."""
     ev = _command(sub, "eval", "score golden question sets against a folder of documents")
+    ev.add_argument(
+        "action",
+        nargs="?",
+        choices=EVAL_ACTIONS,
+        help="instead of a run: compare RUN_A RUN_B, gate (the CI gate), runs (the history), "
+        "check FILE... (validate golden sets and claims files)",
+    )
+    ev.add_argument("names", nargs="*", metavar="NAME", help="the action's runs or files")
+    ev.add_argument(
+        "--gate",
+        type=Path,
+        default=Path("evals/gate.json"),
+        metavar="FILE",
+        help="with gate: the gate file (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--update-reference",
+        action="store_true",
+        help="with gate: keep this run's per-case results as the reference later runs are "
+        "compared with",
+    )
     _add_golden_arguments(ev)
     _add_suite_arguments(ev)
     _add_claims_arguments(ev)

@@ -25,6 +25,7 @@ from rag.evaluation.cache import (
     collect_docs,
     eval_store,
 )
+from rag.evaluation.fingerprint import run_fingerprint
 from rag.evaluation.golden import EvalCase
 from rag.evaluation.metrics import (
     K,
@@ -82,14 +83,29 @@ def evaluate(
             config |= backend
         rows = _run_cases(cases, answer, progress)
         ingest = _ingest_summary(cached)
+        fingerprint = run_fingerprint(
+            settings,
+            config,
+            index_version=cached.store.index_version,
+            datasets={c.dataset: c.dataset_sha for c in cases},
+            docs=cached.folder.name,
+        )
     base_summary = None
     if baseline:
         base_summary = _score_baseline(settings, files, cases, rows, embeddings, progress)
     if progress:
         progress("done", len(cases), len(cases), "")
     datasets = list(dict.fromkeys(c.dataset for c in cases))
+    summary = summarise(rows, retrieval_only)
     return EvalRun(
-        datasets, str(docs_dir), config, rows, summarise(rows, retrieval_only), base_summary, ingest
+        datasets,
+        str(docs_dir),
+        config,
+        rows,
+        summary,
+        base_summary,
+        ingest,
+        fingerprint=fingerprint,
     )
 
 

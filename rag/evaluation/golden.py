@@ -66,6 +66,7 @@ class EvalCase:
     answer: str = ""
     id: str = ""
     dataset: str = ""
+    dataset_sha: str = ""  # the golden set's content hash (``dataset_hash``)
 
 
 def _case(record: dict[str, Any], dataset: str) -> EvalCase:
@@ -91,6 +92,9 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[EvalCase]:
             break
     if not cases:
         raise DatasetError(f"Dataset {path} has no questions.")
+    sha = dataset_hash(path)
+    for case in cases:
+        case.dataset_sha = sha
     return cases
 
 

@@ -175,3 +175,25 @@ def m006_conversations(db: Database) -> None:
         pk=("conversation_id", "position"),
         not_null={"message"},
     )
+
+
+@MIGRATIONS()
+def m007_eval_results(db: Database) -> None:
+    """Keep each evaluation run's per-case results and what its answers depended on."""
+    runs = db["eval_runs"]
+    runs.add_column("fingerprint", str)  # JSON: prompt, model, embedder, index, settings, git sha
+    runs.add_column("trigger", str)  # manual | cli | gate | change | schedule
+    runs.add_column("config", str)  # JSON, as the run reported it
+    runs.add_column("ingest", str)  # JSON: the evaluation store's files, chunks, failures
+    db["eval_results"].create(
+        {
+            "run_id": int,
+            "position": int,  # the case's place in the run
+            "case_id": str,
+            "dataset": str,
+            "row": str,  # JSON: the golden line, what came back, and its scores
+        },
+        pk=("run_id", "position"),
+        not_null={"row"},
+    )
+    db["eval_results"].create_index(["run_id", "case_id"])
