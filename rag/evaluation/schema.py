@@ -91,11 +91,14 @@ class Schema:
     def validate(self, record: Any, where: str) -> dict[str, Any]:
         """Return ``record`` if it fits; else raise ``DatasetError`` naming ``where``."""
         if not isinstance(record, dict):
-            raise DatasetError(f"{where}: a line must be a JSON object, not {type(record).__name__}.")
+            raise DatasetError(
+                f"{where}: a line must be a JSON object, not {type(record).__name__}."
+            )
         if unknown := sorted(set(record) - set(self.fields)):
             allowed = ", ".join(self.fields)
             raise DatasetError(
-                f"{where}: unknown field(s) {', '.join(unknown)} (a {self.name} line has {allowed})."
+                f"{where}: unknown field(s) {', '.join(unknown)} "
+                f"(a {self.name} line has {allowed})."
             )
         if missing := [k for k, f in self.fields.items() if f.required and k not in record]:
             raise DatasetError(f"{where}: missing field(s) {', '.join(missing)}.")
