@@ -231,7 +231,7 @@ if top.ks is not None:
 
 st.caption("The answers behind each signal, in this period:")
 for name, label in DRIFT_SIGNALS.items():
-    behind = drift_questions(db, name, since, until)
+    behind = drift_questions(db, name, since, until, drift=drift)
     marker = " · shift" if name in drift.shifted else ""
     with st.expander(f"{label}: {len(behind)} answers{marker}"):
         if behind.empty:

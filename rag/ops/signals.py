@@ -57,8 +57,9 @@ _UNSUPPORTED = """(SELECT count(*) FROM json_each(runs.verification) AS v
     AND NOT coalesce(json_extract(v.value, '$.supported'), 0))"""
 _CLAIMS = """(SELECT count(*) FROM json_each(runs.verification) AS v
   WHERE coalesce(json_extract(v.value, '$.is_claim'), 1))"""
-_TOP = """(SELECT max(CAST(json_extract(p.value, '$.score') AS REAL))
-  FROM json_each(runs.passages) AS p)"""
+# json_tree walks the flat passage records about twice as fast as json_each + json_extract
+_TOP = """(SELECT max(atom) FROM json_tree(runs.passages)
+  WHERE key = 'score' AND type IN ('integer', 'real'))"""
 _WINDOW = "{col} >= :lo AND {col} < :hi"
 _RUNS = _WINDOW.format(col="created_at")
 _RATED = _WINDOW.format(col=_ANSWERED)
@@ -69,7 +70,9 @@ _COUNTS = {  # signal -> SQL giving (hits, total) in the window :lo..:hi
     "unverified": f"SELECT sum({_FAILED}) AS hits, count(*) AS total FROM runs"
     f" WHERE {_RUNS} AND {_CHECKED}",
 }
-_SCORES = f"SELECT top FROM (SELECT {_TOP} AS top FROM runs WHERE {_RUNS}) WHERE top IS NOT NULL"
+# MATERIALIZED: else SQLite flattens the subquery and walks every answer's passages twice
+_SCORES = f"""WITH t AS MATERIALIZED (SELECT {_TOP} AS top FROM runs WHERE {_RUNS})
+SELECT top FROM t WHERE top IS NOT NULL"""
 _LISTED = (
     "run_id, {time} AS time, substr(question, 1, :q) AS question, substr(answer, 1, :a) AS answer"
 )
@@ -85,9 +88,9 @@ FROM runs WHERE {_RUNS} AND refused = 1 ORDER BY time DESC LIMIT :limit""",
   CASE WHEN {_QUOTED} THEN 'draft failed the check, passages quoted'
     ELSE {_UNSUPPORTED} || ' of ' || {_CLAIMS} || ' claims unsupported' END AS value
 FROM runs WHERE {_RUNS} AND {_CHECKED} AND {_FAILED} ORDER BY time DESC LIMIT :limit""",
-    "top_score": f"""SELECT * FROM (
+    "top_score": f"""WITH t AS MATERIALIZED (
   SELECT {_LISTED.format(time="created_at")}, {_TOP} AS value FROM runs WHERE {_RUNS})
-WHERE value < :below ORDER BY value, time DESC LIMIT :limit""",
+SELECT * FROM t WHERE value < :below ORDER BY value, time DESC LIMIT :limit""",
 }
 QUESTION_COLUMNS = ["run_id", "time", "question", "answer", "value"]
 
@@ -258,22 +261,29 @@ def drift_questions(
     until: DateLike = None,
     *,
     limit: int = MAX_QUESTIONS,
+    drift: Drift | None = None,
 ) -> pd.DataFrame:
     """Return this period's answers behind ``signal``: run id, time, question, answer, value.
 
     Rates list the rated-down, refused or unverified answers, newest first; ``top_score`` lists
     the answers whose top score fell under the previous period's p10 (under this period's when
     the previous one has no scores), lowest first. At most ``limit`` rows; text is shortened.
+    Pass the period's ``drift`` to reuse its score quantiles instead of reading them again.
     """
     if signal not in _LISTS:
         raise ValueError(f"unknown signal {signal!r}; choose one of: {', '.join(DRIFT_SIGNALS)}")
     current, previous = drift_windows(since, until)
     params = {**_params(current), "q": _QUESTION_CHARS * 2, "a": _EXCERPT_CHARS * 2}
     if signal == "top_score":
-        p10 = _quantiles(_top_scores(db, previous)) or _quantiles(_top_scores(db, current))
-        if not p10:
+        if drift is not None:
+            quantiles = drift.top_score.previous_quantiles or drift.top_score.quantiles
+        else:
+            quantiles = _quantiles(_top_scores(db, previous)) or _quantiles(
+                _top_scores(db, current)
+            )
+        if not quantiles:
             return pd.DataFrame(columns=QUESTION_COLUMNS)
-        params["below"] = p10["p10"]
+        params["below"] = quantiles["p10"]
     rows = fetch(db, _LISTS[signal], {**params, "limit": max(0, min(limit, MAX_QUESTIONS))})
     for row in rows:
         row["time"] = row["time"][:16].replace("T", " ")  # UTC to the minute

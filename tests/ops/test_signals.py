@@ -35,8 +35,8 @@ def answer(day0: int, i: int, *, kind: str = "ok", top: float = 0.04, **override
         answer=f"answer {i}",
         verification=[] if kind in ("refused", "quote") else [claim, EXEMPT],
         passages=[] if kind == "refused" else [
-            {"chunk_id": "a", "source": "a.md", "page": 1, "score": top},
             {"chunk_id": "b", "source": "b.md", "page": 1, "score": top / 2},
+            {"chunk_id": "a", "source": "a.md", "page": 1, "score": top},  # the best need not lead
         ],
         refused=kind == "refused",
         extractive=kind in ("quoted", "quote"),
@@ -144,6 +144,8 @@ def test_questions_behind_each_signal(worse):
     assert len(low) == 24  # under last week's p10 (0.0325); the quote-mode five are above
     assert low["value"].tolist() == sorted(low["value"]) and low["value"].max() < 0.0325
     assert list(low.columns) == ["run_id", "time", "question", "answer", "value"]
+    drift = load_drift(worse, "2026-03-08", "2026-03-14")
+    assert rows("top_score", drift=drift).equals(low)  # the page passes the drift it has
     assert len(rows("refused", limit=5)) == 5
     with pytest.raises(ValueError, match="unknown signal"):
         rows("latency")
