@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from rag.config import Settings
 from rag.errors import ConfigError, GroundworkError
 from rag.evaluation import LangSmithPushError, evaluate, load_dataset, push_run
-from rag.evaluation.langsmith_cases import case_scores, dataset_name
+from rag.evaluation.langsmith_cases import case_scores, dataset_name, experiment_metadata
 from rag.guardrails import Guardrails
 from tests.servers._http import closed_port
 from tests.servers.langsmith import LangSmithCapture
@@ -101,7 +101,9 @@ def test_run_becomes_a_dataset_and_an_experiment(samples_run, settings, capture)
     )
     meta = project["extra"]["metadata"]
     assert meta["summary"] == samples_run.summary
-    assert meta["fingerprint"] == getattr(samples_run, "fingerprint", {})
+    fingerprint = getattr(samples_run, "fingerprint", None) or {}
+    for key in ("prompt_version", "backend", "model", "embedder", "index_version", "datasets"):
+        assert meta["fingerprint"].get(key) == fingerprint.get(key)
     assert meta["config"]["prompt_version"] == samples_run.config["prompt_version"]
     assert result.experiment_url.endswith(f"/compare?selectedSessions={project['id']}")
 
@@ -165,6 +167,16 @@ def test_feedback_matches_the_rows(samples_run, settings, capture):
 )  # fmt: skip
 def test_case_scores(row, scores):
     assert case_scores(row) == scores
+
+
+def test_experiment_metadata_leaves_secrets_and_addresses_out(samples_run):
+    samples_run.fingerprint = {
+        "prompt_version": "answer.v2",
+        "settings": {"chunk_tokens": 200, "chroma_url": "http://u:pw@h", "langsmith_api_key": "k"},
+    }
+    meta = experiment_metadata(samples_run)
+    assert meta["fingerprint"] == {"prompt_version": "answer.v2", "settings": {"chunk_tokens": 200}}
+    assert meta["summary"] == samples_run.summary
 
 
 def test_second_push_reuses_examples_and_updates_a_changed_reference(
