@@ -195,6 +195,30 @@ class Settings(BaseSettings):
         "(separated by ':'; relative to the project root). Unset: the project's evals/ and "
         "rag/samples/, and data_dir/golden.",
     )
+    eval_watch: Annotated[list[Path] | None, NoDecode] = Field(
+        None,
+        description="The monitoring set: golden sets about the live documents, answered from the "
+        "live store when the system changes or on schedule (separated by ':'). Unset: the cases "
+        "added from feedback review (data_dir/golden/feedback.jsonl).",
+    )
+    eval_on_change: bool = Field(
+        True,
+        description="Run the monitoring set when the prompt version, backend, model, embedder or "
+        "index version differs from its last run (checked every few minutes by the app).",
+    )
+    eval_every_hours: float = Field(
+        0.0,
+        ge=0,
+        description="Also run the monitoring set this many hours after its last run (0: only on "
+        "change).",
+    )
+    drift_margin: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="A banner on the Insights and Evaluation pages when a metric of a series' "
+        "latest run falls more than this below its baseline run (0.05 = 5 points).",
+    )
 
     # --- tracing (LangSmith's own variables) -------------------------------------------------
     langsmith_tracing: bool = Field(
@@ -233,7 +257,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("eval_dirs", mode="before")
+    @field_validator("eval_dirs", "eval_watch", mode="before")
     @classmethod
     def _split_dirs(cls, value):
         if isinstance(value, str):  # from the environment: a PATH-style list

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.cli.compare import format_comparison, format_gate, format_runs
+from rag.cli.output import format_summary
 from rag.cli.progress import EvalProgress
 from rag.config import Settings
 from rag.errors import DatasetError
@@ -88,7 +89,54 @@ def run_gate_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.passed else 1
 
 
+def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval baseline RUN``: hold later runs of the same golden sets to this run."""
+    from rag.evaluation import pin_baseline
+
+    [name] = _names(args, 1, "baseline RUN (an id from `eval runs`)")
+    if not name.isdigit():
+        raise DatasetError("Give the id of a recorded run (see `python -m rag eval runs`).")
+    db = _db(settings)
+    try:
+        pin_baseline(db, int(name), "cli")
+    finally:
+        db.close()
+    print(f"Run {name} is now the baseline of its golden sets.")
+    return 0
+
+
+def run_watch(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval watch``: run the monitoring set from the live store if due (or ``--force``)."""
+    from rag.answer import Assistant
+    from rag.evaluation import live_state, monitoring_sets, run_monitoring, watch_reason
+    from rag.index import open_store
+    from rag.models import make_chat_model, resolve_backend
+
+    if not monitoring_sets(settings):
+        print("No monitoring set: add cases from feedback review, or set GROUNDWORK_EVAL_WATCH.")
+        return 0
+    with open_store(settings) as store:
+        choice = resolve_backend(settings)
+        assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
+        db = _db(settings)
+        try:
+            reason = watch_reason(db, settings, live_state(assistant))
+            if args.force and not reason:
+                reason = "change: forced"
+            if not reason:
+                print("The monitoring set is up to date: nothing changed since its last run.")
+                return 0
+            run = run_monitoring(db, settings, assistant, reason)
+        finally:
+            db.close()
+    print(f"Monitoring run {run.id} ({reason}).")
+    print(format_summary(run))
+    return 0
+
+
 ACTIONS = {
+    "baseline": run_baseline,
+    "watch": run_watch,
     "compare": run_compare,
     "runs": run_runs,
     "check": run_check,

@@ -26,6 +26,8 @@ examples:
   python -m rag eval compare evals/gate-reference.json latest
   python -m rag eval gate --corpora ../shared/corpora
   python -m rag eval check evals/*.jsonl evals/claims/*.jsonl
+  python -m rag eval baseline 12
+  python -m rag eval watch            # e.g. from cron, with the app stopped or a Chroma server
 
 The folder is ingested (recursively) into a store of its own under
 GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
@@ -98,7 +100,7 @@ the identity provider's groups claim. Empty: admins only. Admins read every coll
 """
 
 _RAW = argparse.RawDescriptionHelpFormatter
-EVAL_ACTIONS = ("compare", "gate", "runs", "check")
+EVAL_ACTIONS = ("compare", "gate", "runs", "check", "baseline", "watch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +150,8 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         choices=EVAL_ACTIONS,
         help="instead of a run: compare RUN_A RUN_B, gate (the CI gate), runs (the history), "
-        "check FILE... (validate golden sets and claims files)",
+        "check FILE... (validate golden sets and claims files), baseline RUN (hold later runs "
+        "of its golden sets to it), watch (run the monitoring set from the live store if due)",
     )
     ev.add_argument("names", nargs="*", metavar="NAME", help="the action's runs or files")
     ev.add_argument(
@@ -164,6 +167,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         help="with gate: keep this run's per-case results as the reference later runs are "
         "compared with",
     )
+    ev.add_argument("--force", action="store_true", help="with watch: run even if nothing changed")
     _add_golden_arguments(ev)
     _add_suite_arguments(ev)
     _add_claims_arguments(ev)

@@ -109,6 +109,29 @@ def evaluate(
     )
 
 
+def live_evaluate(cases: Sequence[EvalCase], assistant, settings: Settings) -> EvalRun:
+    """Answer ``cases`` through the live ``assistant`` (its store, every collection), scored
+    like any run; golden sources name documents as they were uploaded."""
+    config = _run_config(settings, False) | {
+        "backend": assistant.backend.name,
+        "model": assistant.backend.chat_model,
+        "embedder": assistant.store.embedder,
+    }
+    rows = _run_cases(cases, lambda case: _answer_row(case, assistant, {}), None)
+    fingerprint = run_fingerprint(
+        settings,
+        config,
+        index_version=assistant.store.index_version,
+        datasets={c.dataset: c.dataset_sha for c in cases},
+        docs=None,
+    )
+    datasets = list(dict.fromkeys(c.dataset for c in cases))
+    ingest = {"index_version": assistant.store.index_version}
+    return EvalRun(
+        datasets, "", config, rows, summarise(rows), None, ingest, fingerprint=fingerprint
+    )
+
+
 def _run_config(settings: Settings, retrieval_only: bool) -> dict[str, Any]:
     """The configuration under test, as recorded with the run (backend and model filled later)."""
     from rag.answer.prompts import load_prompt

@@ -179,7 +179,8 @@ def m006_conversations(db: Database) -> None:
 
 @MIGRATIONS()
 def m007_eval_results(db: Database) -> None:
-    """Keep each evaluation run's per-case results and what its answers depended on."""
+    """Keep each evaluation run's per-case results and what its answers depended on, and the
+    baseline run each series of runs is held to."""
     runs = db["eval_runs"]
     runs.add_column("fingerprint", str)  # JSON: prompt, model, embedder, index, settings, git sha
     runs.add_column("trigger", str)  # manual | cli | gate | change | schedule
@@ -197,3 +198,7 @@ def m007_eval_results(db: Database) -> None:
         not_null={"row"},
     )
     db["eval_results"].create_index(["run_id", "case_id"])
+    db["eval_baselines"].create(
+        {"series": str, "run_id": int, "pinned_by": str, "pinned_at": str},  # series: sets + docs
+        pk="series",
+    )
