@@ -63,14 +63,17 @@ class Redactor:
         self.texts = Guardrails(settings)
         self.names = Guardrails(settings, pii=pii_detector(ner=False))
         self.mappings: dict[tuple[str, str], dict[str, str]] = {}
+        self.done: dict[tuple[tuple[str, str], str, bool], str] = {}  # a question goes twice
 
     def __call__(self, case: tuple[str, str], text: Any, *, name: bool = False) -> str:
         text = str(text or "")[:MAX_TEXT]
         if not text.strip():
             return text
-        guardrails = self.names if name else self.texts
-        redacted, self.mappings[case] = guardrails.redact_text(text, self.mappings.get(case))
-        return redacted
+        if (case, text, name) not in self.done:
+            guardrails = self.names if name else self.texts
+            redacted, self.mappings[case] = guardrails.redact_text(text, self.mappings.get(case))
+            self.done[case, text, name] = redacted
+        return self.done[case, text, name]
 
 
 def case_key(row: dict[str, Any]) -> tuple[str, str]:
