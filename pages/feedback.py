@@ -1,5 +1,5 @@
 """Feedback review: filter ratings, read what was answered and why, close reviews, export,
-and turn corrected answers into golden-set cases."""
+and add a reviewed question to the feedback golden set with what a right answer would be."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import streamlit as st
 from pages.common import current_user, database, require_admin, settings
 from rag import (
     FEEDBACK_REASONS,
+    FeedbackError,
     GroundworkError,
     append_golden,
     count_feedback,
@@ -26,11 +27,15 @@ from rag import (
     inert_markdown,
     list_feedback,
     mark_reviewed,
+    parse_pages,
+    registered_documents,
 )
 
 ALL = "All"
 RATINGS = {ALL: None, "👍 Helpful": 1, "👎 Not helpful": 0}
 STATUSES = {"Open": False, "Reviewed": True, ALL: None}
+ANSWERED = "The documents answer it"
+UNANSWERED = "The documents do not answer it"
 
 st.title("Feedback review")
 require_admin("Feedback review")
@@ -68,22 +73,45 @@ def _mark_reviewed(feedback_id: int) -> None:
         _flash("error", escape_markdown(str(exc)))
 
 
+def reviewed_case(row: dict) -> dict:
+    """The golden case the reviewer's entries make for ``row``; GroundworkError if not yet valid."""
+    fid = row["id"]
+    verdict = st.session_state.get(f"gold_verdict_{fid}")
+    if verdict is None:
+        raise FeedbackError("say whether the documents answer it")
+    expected = {}
+    if verdict == ANSWERED:
+        expected = {
+            "answer": st.session_state.get(f"gold_answer_{fid}", ""),
+            "key_facts": st.session_state.get(f"gold_facts_{fid}", "").splitlines(),
+            "sources": st.session_state.get(f"gold_sources_{fid}", []),
+            "pages": parse_pages(st.session_state.get(f"gold_pages_{fid}", "")),
+        }
+    return golden_case(
+        row,
+        answerable=verdict == ANSWERED,
+        reviewer=current_user(),
+        note=st.session_state.get(f"gold_note_{fid}", ""),
+        **expected,
+    )
+
+
 def _add_golden(feedback_id: int) -> None:
     row = get_feedback(db, feedback_id)
-    answer = st.session_state.get(f"gold_answer_{feedback_id}", "")
-    sources = st.session_state.get(f"gold_sources_{feedback_id}", [])
-    facts = st.session_state.get(f"gold_facts_{feedback_id}", "").splitlines()
     try:
-        case = golden_case(row, answer, sources, key_facts=facts)
+        case = reviewed_case(row)
         added = append_golden(golden_path(), case)
     except GroundworkError as exc:
         _flash("error", escape_markdown(f"Not added: {exc}."))
         return
     if added:
-        note = f"Added “{case['question']}” to the golden set ({golden_path()})."
+        note = f"Added “{case['question']}” to the golden set {golden_path()}."
         _flash("success", escape_line(note))
     else:
-        _flash("warning", "This question is already in the golden set; nothing was added.")
+        _flash(
+            "warning",
+            "This question (or this rated answer) is already in the golden set; nothing was added.",
+        )
 
 
 if flash := st.session_state.pop("feedback_flash", None):
@@ -220,14 +248,48 @@ with review_col:
 
 with golden_col:
     st.markdown("**Add to the golden set**")
-    sources = expected_sources(row)
-    st.text_area("Corrected answer", value=row["answer"] or "", key=f"gold_answer_{row['id']}")
-    st.multiselect(
-        "Expected sources",
-        sources,
-        default=[s for s in row["cited_sources"] if s],
-        key=f"gold_sources_{row['id']}",
+    fid, typo = row["id"], ""
+    verdict = st.radio(
+        "Do the documents answer this question?",
+        [ANSWERED, UNANSWERED],
+        index=None,
+        key=f"gold_verdict_{fid}",
+        help="Say what a right answer would be; the answer shown above is for reference only.",
     )
-    st.text_area("Key facts (one per line)", key=f"gold_facts_{row['id']}")
-    st.button("Add to golden set", on_click=_add_golden, args=(row["id"],), key="golden")
+    if verdict == ANSWERED:
+        # Starts empty: the answer shown was rated, and may be the wrong one.
+        st.text_area(
+            "Expected answer",
+            key=f"gold_answer_{fid}",
+            placeholder="What a right answer says (or give key facts below)",
+        )
+        st.text_area("Key facts (one per line)", key=f"gold_facts_{fid}")
+        st.multiselect(
+            "Right source",
+            expected_sources(row, registered_documents(db)),
+            key=f"gold_sources_{fid}",
+            placeholder="Choose the document that answers it",
+            help="Cited and retrieved documents first, then every other document in the store.",
+        )
+        pages = st.text_input("Pages", key=f"gold_pages_{fid}", placeholder="e.g. 12, 14")
+        try:
+            parse_pages(pages)
+        except GroundworkError as exc:  # a typing mistake: said where it was made
+            typo = str(exc)
+            st.error(escape_markdown(f"{typo[:1].upper()}{typo[1:]}."))
+    st.text_input("Note (optional)", key=f"gold_note_{fid}")
+    try:
+        reviewed_case(row)
+        missing = None
+    except GroundworkError as exc:
+        missing = str(exc)
+        if not typo:
+            st.caption(escape_markdown(f"To add it: {missing}."))
+    st.button(
+        "Add to golden set",
+        on_click=_add_golden,
+        args=(fid,),
+        key="golden",
+        disabled=missing is not None,
+    )
     st.caption(f"Appends to `{golden_path()}`.")

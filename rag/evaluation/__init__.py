@@ -8,6 +8,14 @@ from rag.evaluation.claims import (
     load_claims,
     summarise,
 )
+from rag.evaluation.corrections import (
+    append_golden,
+    expected_sources,
+    feedback_golden_set,
+    golden_case,
+    parse_pages,
+    registered_documents,
+)
 from rag.evaluation.evaluate import evaluate
 from rag.evaluation.golden import allowed_eval_path, golden_sets, load_dataset
 from rag.evaluation.langsmith_push import LangSmithPushError, PushResult, push_run
@@ -26,11 +34,15 @@ __all__ = [
     "PassageFinder",
     "PushResult",
     "allowed_eval_path",
+    "append_golden",
     "check_claims",
     "evaluate",
+    "expected_sources",
+    "feedback_golden_set",
     "format_suite",
     "format_summary",
     "gate_leave_one_out",
+    "golden_case",
     "golden_sets",
     "key_fact_recall",
     "leave_one_out",
@@ -38,8 +50,10 @@ __all__ = [
     "load_claims",
     "load_dataset",
     "load_suite",
+    "parse_pages",
     "push_run",
     "record_run",
+    "registered_documents",
     "run_corpus",
     "summarise",
 ]

@@ -1,5 +1,5 @@
-"""Operations: the SQLite database and its migrations, feedback and the corrections it yields,
-the run log, insights, prices, telemetry and each user's saved conversations."""
+"""Operations: the SQLite database and its migrations, feedback, the run log,
+insights, prices, telemetry and each user's saved conversations."""
 
 from rag.ops.audit import event_counts, recent_events, record_event, record_events
 from rag.ops.conversations import (
@@ -16,12 +16,6 @@ from rag.ops.conversations import (
     rename_conversation,
     save_conversation_turn,
     stored_turn,
-)
-from rag.ops.corrections import (
-    append_golden,
-    expected_sources,
-    feedback_golden_set,
-    golden_case,
 )
 from rag.ops.database import open_db
 from rag.ops.feedback import (
@@ -55,7 +49,6 @@ __all__ = [
     "Drift",
     "PriceTable",
     "Telemetry",
-    "append_golden",
     "append_to_conversation",
     "clean_conversation_title",
     "conversation_title",
@@ -64,14 +57,11 @@ __all__ = [
     "delete_conversation",
     "drift_questions",
     "event_counts",
-    "expected_sources",
     "export_feedback",
     "feedback_facets",
-    "feedback_golden_set",
     "feedback_span",
     "get_conversation",
     "get_feedback",
-    "golden_case",
     "list_conversations",
     "list_feedback",
     "load_conversation",

@@ -8,8 +8,12 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rag.config import Settings
+from rag.evaluation.golden import load_dataset
+from rag.index import ingest_file
 from rag.ops.database import open_db
 from rag.ops.feedback import get_feedback, mark_reviewed, record_feedback
+from rag.text import escape_line
 from tests.ops.test_runlog import make_run
 from tests.pages.apptest import run_page_file
 
@@ -106,27 +110,108 @@ def test_mark_reviewed_persists(seeded, page_data_dir):
     assert any("Added the VPN page" in s.value for s in at.success)
 
 
-def test_add_to_golden_set_writes_a_line(seeded, page_data_dir):
+ANSWERED, UNANSWERED = "The documents answer it", "The documents do not answer it"
+
+
+def golden_file(data_dir) -> list[dict]:
+    path = data_dir / "golden" / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def rated_run_id(data_dir, fid: int) -> str:
+    db = open_db(data_dir / "app.db")
+    run_id = get_feedback(db, fid)["run_id"]
+    db.close()
+    return run_id
+
+
+def test_the_expected_answer_starts_empty_and_nothing_is_added_before_a_verdict(seeded):
     at = run_page()
     fid = seeded["vpn"]
-    at.text_area(key=f"gold_answer_{fid}").input("The VPN guide is on the IT intranet page.")
-    at.text_area(key=f"gold_facts_{fid}").input("IT intranet")
-    at.run()
+    assert at.radio(key=f"gold_verdict_{fid}").value is None
+    assert at.button(key="golden").disabled
+    assert any("say whether the documents answer it" in c.value for c in at.caption)
+    at.radio(key=f"gold_verdict_{fid}").set_value(ANSWERED).run()
+    assert any(m.value == "Ask IT." for m in at.markdown)  # the rated answer, for reference
+    assert at.text_area(key=f"gold_answer_{fid}").value == ""  # ... never the expected one
+    assert at.multiselect(key=f"gold_sources_{fid}").value == []  # the cited file is not assumed
+    assert at.button(key="golden").disabled
+    assert any("choose the source that answers it" in c.value for c in at.caption)
+
+
+def test_a_thumbs_down_reviewed_as_unanswerable_is_added_without_sources(seeded, page_data_dir):
+    at = run_page()
+    fid = seeded["vpn"]
+    at.radio(key=f"gold_verdict_{fid}").set_value(UNANSWERED).run()
+    assert f"gold_answer_{fid}" not in [w.key for w in at.text_area]
+    at.text_input(key=f"gold_note_{fid}").input("No document covers the VPN").run()
+    assert not at.button(key="golden").disabled
     at.button(key="golden").click().run()
     assert not at.exception
     path = page_data_dir / "golden" / "feedback.jsonl"
-    [line] = path.read_text().splitlines()
-    assert json.loads(line) == {
-        "id": f"feedback-{get_feedback(open_db(page_data_dir / 'app.db'), fid)['run_id'][:12]}",
-        "question": "Where is the VPN guide?",
-        "answer": "The VPN guide is on the IT intranet page.",
-        "key_facts": ["IT intranet"],
-        "sources": ["vpn.md"],
-        "answerable": True,
-    }
+    assert any(escape_line(str(path)) in s.value for s in at.success)  # names the file
+    [case] = golden_file(page_data_dir)
+    assert case["answerable"] is False and "sources" not in case and "key_facts" not in case
+    assert case["question"] == "Where is the VPN guide?"
+    assert case["origin"] == "feedback" and case["reviewer"] == "local"
+    assert case["run_id"] == rated_run_id(page_data_dir, fid)
+    assert case["note"] == "No document covers the VPN"
+    [loaded] = load_dataset(path)
+    assert loaded.answerable is False and loaded.sources == [] and loaded.id == case["id"]
     at.button(key="golden").click().run()  # the same question again
     assert any("already in the golden set" in w.value for w in at.warning)
-    assert len(path.read_text().splitlines()) == 1
+    assert len(golden_file(page_data_dir)) == 1
+
+
+def test_an_answerable_case_gets_the_chosen_source_pages_and_key_facts(
+    seeded, page_data_dir, open_store
+):
+    with open_store(Settings(data_dir=page_data_dir, backend="embedded")) as store:
+        ingest_file(store, "it-handbook.md", b"# IT handbook\n\nThe VPN guide is on page 12.\n")
+    at = run_page()
+    fid = seeded["vpn"]
+    at.radio(key=f"gold_verdict_{fid}").set_value(ANSWERED).run()
+    sources = at.multiselect(key=f"gold_sources_{fid}")
+    assert sources.options == ["vpn.md", "it-handbook.md"]  # cited first, then the store's
+    sources.set_value(["it-handbook.md"])
+    at.text_area(key=f"gold_facts_{fid}").input("IT handbook\npage 12\n")
+    at.text_input(key=f"gold_pages_{fid}").input("12, 14")
+    at.run()
+    assert not at.error and not at.button(key="golden").disabled
+    at.button(key="golden").click().run()
+    assert not at.exception
+    [case] = golden_file(page_data_dir)
+    assert {k: case[k] for k in ("answerable", "sources", "pages", "key_facts", "answer")} == {
+        "answerable": True,
+        "sources": ["it-handbook.md"],
+        "pages": [12, 14],
+        "key_facts": ["IT handbook", "page 12"],
+        "answer": "",
+    }
+    [loaded] = load_dataset(page_data_dir / "golden" / "feedback.jsonl")
+    assert (loaded.sources, loaded.pages, loaded.key_facts) == (
+        ["it-handbook.md"],
+        [12, 14],
+        ["IT handbook", "page 12"],
+    )
+
+
+@pytest.mark.parametrize("pages", ["twelve", "0", "14-12"])
+def test_a_mistyped_page_is_an_error_and_nothing_is_written(seeded, page_data_dir, pages):
+    at = run_page()
+    fid = seeded["vpn"]
+    at.radio(key=f"gold_verdict_{fid}").set_value(ANSWERED).run()
+    at.multiselect(key=f"gold_sources_{fid}").set_value(["vpn.md"])
+    at.text_area(key=f"gold_answer_{fid}").input("The VPN guide is on the IT intranet.")
+    at.text_input(key=f"gold_pages_{fid}").input(pages)
+    at.run()
+    assert any("Pages are page numbers from 1" in e.value for e in at.error)
+    assert at.button(key="golden").disabled
+    assert not (page_data_dir / "golden" / "feedback.jsonl").exists()
+    at.text_input(key=f"gold_pages_{fid}").input("3").run()  # corrected, it can be added
+    assert not at.error and not at.button(key="golden").disabled
+    at.button(key="golden").click().run()
+    assert [c["pages"] for c in golden_file(page_data_dir)] == [[3]]
 
 
 def live(md: str) -> str:
