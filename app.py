@@ -18,6 +18,7 @@ from pages.common import (  # noqa: E402 - set_page_config comes first
     backend_override,
     current_identity,
     signed_in,
+    watcher,
 )
 from rag import AccessDenied, GroundworkError, escape_markdown  # noqa: E402
 
@@ -61,6 +62,7 @@ if identity.is_admin:
         st.Page("pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
     ]
 pages = st.navigation(sections)
+watcher()  # started once per server process; runs the monitoring set when it is due
 
 with st.sidebar:
     if identity.local:

@@ -230,3 +230,34 @@ def period_picker(where, label: str, first: date, last: date) -> tuple[date | No
     )
     since, until = (tuple(picked) + (None, None))[:2] if picked else (None, None)
     return since, until or since
+
+
+@st.cache_resource
+def watcher():
+    """The evaluation watcher of this server process: it runs the monitoring set when the
+    prompt, model, embedder or index version changes (or on schedule), in the background."""
+    from rag import Watcher
+
+    w = Watcher(settings(), lambda: assistant(settings().backend))
+    w.start()
+    return w
+
+
+def drift_banner() -> None:
+    """Warn when a series of evaluation runs fell more than the margin below its baseline."""
+    from rag import drift_alerts
+
+    try:
+        alerts = drift_alerts(database(), settings().drift_margin)
+    except GroundworkError as exc:
+        st.warning(escape_markdown(f"Evaluation drift could not be checked: {exc}"))
+        return
+    if not alerts:
+        return
+    shown = "\n".join(f"- {escape_markdown(str(a))}" for a in alerts[:6])
+    more = f"\n- … and {len(alerts) - 6} more" if len(alerts) > 6 else ""
+    st.warning(
+        f"**Evaluation drift** (more than {settings().drift_margin:.0%} below the baseline "
+        f"run):\n{shown}{more}\n\nThe cases behind it: Evaluation › Compare runs.",
+        icon=":material/trending_down:",
+    )

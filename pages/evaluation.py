@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.common import current_assistant, database, require_admin, settings
+from pages.common import current_assistant, database, drift_banner, require_admin, settings
+from pages.eval_compare import compare_section, monitoring_section, push_section
 from rag import (
     REPO,
     GroundworkError,
@@ -85,6 +86,7 @@ def run_evaluation(dataset: Path, docs: str, retrieval_only: bool, baseline: boo
 
 st.title("Evaluation")
 require_admin("Evaluation")
+drift_banner()
 st.caption(
     "Answers a golden question set from a folder of documents, ingested into a separate "
     "evaluation store, and scores retrieval, grounding and refusals against a naive baseline."
@@ -192,7 +194,9 @@ if not runs:
 else:
     history = pd.DataFrame(
         {
+            "id": r["id"],
             "created_at": pd.to_datetime(r["created_at"]),
+            "trigger": r["trigger"],
             "datasets": ", ".join(r["datasets"]),
             "mode": r["summary"].get("mode"),
             "model": r["model"] or "–",
@@ -201,8 +205,12 @@ else:
             "refusal accuracy": r["summary"].get("refusal_accuracy"),
             "baseline hit@5": (r["baseline"] or {}).get("source_hit_at_5"),
             "questions": r["questions"],
+            "git": (r["fingerprint"] or {}).get("git_sha") or "–",
         }
         for r in runs
     )
     st.line_chart(history.set_index("created_at")[["hit@5", "page hit@5", "refusal accuracy"]])
     st.dataframe(history.iloc[::-1], hide_index=True, width="stretch", key="history")
+    compare_section(runs)
+    push_section(runs)
+monitoring_section()

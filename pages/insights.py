@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import database, period_picker, require_admin, settings
+from pages.common import database, drift_banner, period_picker, require_admin, settings
 from rag import (
     DRIFT_SIGNALS,
     GroundworkError,
@@ -21,6 +21,7 @@ from rag import (
 
 st.title("Insights")
 require_admin("Insights")
+drift_banner()
 try:
     db = database()
     first, last = run_days(db)

@@ -133,6 +133,12 @@ _EXPORTS = {
     "push_run": "rag.evaluation",
     "PushResult": "rag.evaluation",
     "LangSmithPushError": "rag.evaluation",
+    "Watcher": "rag.evaluation",
+    "compare_runs": "rag.evaluation",
+    "drift_alerts": "rag.evaluation",
+    "load_run": "rag.evaluation",
+    "monitoring_sets": "rag.evaluation",
+    "pin_baseline": "rag.evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -91,6 +91,9 @@ def clean_env(monkeypatch):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    # No app under test starts the evaluation watcher's thread (tests/evaluation/test_drift.py
+    # runs the watcher itself, with the setting on).
+    monkeypatch.setenv("GROUNDWORK_EVAL_ON_CHANGE", "false")
 
 
 class ServerCollections:

@@ -122,7 +122,7 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
         try:
             reason = watch_reason(db, settings, live_state(assistant))
             if args.force and not reason:
-                reason = "change: forced"
+                reason = "manual"
             if not reason:
                 print("The monitoring set is up to date: nothing changed since its last run.")
                 return 0

@@ -8,6 +8,7 @@ from rag.evaluation.claims import (
     load_claims,
     summarise,
 )
+from rag.evaluation.compare import Comparison, compare_runs
 from rag.evaluation.corrections import (
     append_golden,
     expected_sources,
@@ -16,11 +17,22 @@ from rag.evaluation.corrections import (
     parse_pages,
     registered_documents,
 )
+from rag.evaluation.drift import (
+    DriftAlert,
+    drift_alerts,
+    live_state,
+    monitoring_sets,
+    pin_baseline,
+    run_monitoring,
+    watch_reason,
+)
 from rag.evaluation.evaluate import evaluate
+from rag.evaluation.gate import load_gate, run_gate, write_reference
 from rag.evaluation.golden import allowed_eval_path, golden_sets, load_dataset
 from rag.evaluation.langsmith_push import LangSmithPushError, PushResult, push_run
 from rag.evaluation.metrics import key_fact_recall
-from rag.evaluation.runs import list_runs, record_run
+from rag.evaluation.runs import EvalRun, list_runs, load_run, record_run, resolve_run
+from rag.evaluation.schema import validate_file
 from rag.evaluation.suite import (
     format_suite,
     gate_leave_one_out,
@@ -28,14 +40,21 @@ from rag.evaluation.suite import (
     load_suite,
     run_corpus,
 )
+from rag.evaluation.watch import Watcher
 
 __all__ = [
+    "Comparison",
+    "DriftAlert",
+    "EvalRun",
     "LangSmithPushError",
     "PassageFinder",
     "PushResult",
+    "Watcher",
     "allowed_eval_path",
     "append_golden",
     "check_claims",
+    "compare_runs",
+    "drift_alerts",
     "evaluate",
     "expected_sources",
     "feedback_golden_set",
@@ -47,13 +66,24 @@ __all__ = [
     "key_fact_recall",
     "leave_one_out",
     "list_runs",
+    "live_state",
     "load_claims",
     "load_dataset",
+    "load_gate",
+    "load_run",
     "load_suite",
+    "monitoring_sets",
     "parse_pages",
+    "pin_baseline",
     "push_run",
     "record_run",
     "registered_documents",
+    "resolve_run",
     "run_corpus",
+    "run_gate",
+    "run_monitoring",
     "summarise",
+    "validate_file",
+    "watch_reason",
+    "write_reference",
 ]

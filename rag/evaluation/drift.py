@@ -166,7 +166,7 @@ def run_monitoring(db, settings: Settings, assistant, reason: str) -> EvalRun:
     cases = [c for p in monitoring_sets(settings) for c in load_dataset(p)]
     run = live_evaluate(cases, assistant, settings)
     run.docs_dir = LIVE
-    run.trigger = "schedule" if reason == "schedule" else "change"
+    run.trigger = reason if reason in ("schedule", "manual") else "change"
     run.config["reason"] = reason
     record_run(db, run)
     return run

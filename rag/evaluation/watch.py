@@ -58,12 +58,19 @@ class Watcher:
             self.check()
             wait = self.interval
 
-    def check(self) -> str:
-        """Run the monitoring set if due; return what happened ("" when it was not due)."""
-        from rag.evaluation.drift import live_state, run_monitoring, watch_reason
+    def check(self, force: bool = False) -> str:
+        """Run the monitoring set if due (or ``force``: now, as a manual run); return what
+        happened ("" when it was not due)."""
+        from rag.evaluation.drift import (
+            live_state,
+            monitoring_sets,
+            run_monitoring,
+            watch_reason,
+        )
         from rag.ops.database import open_db
 
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not monitoring_sets(self.settings):
+            return ""  # nothing to run (and nothing touched on disk)
         try:
             with (self.settings.data_dir / LOCK_FILE).open("w") as lock:
                 try:
@@ -74,6 +81,7 @@ class Watcher:
                 try:
                     assistant = self.assistant()
                     reason = watch_reason(db, self.settings, live_state(assistant))
+                    reason = reason or ("manual" if force else "")
                     if not reason:
                         return ""
                     run = run_monitoring(db, self.settings, assistant, reason)

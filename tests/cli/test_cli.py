@@ -197,14 +197,19 @@ def test_eval_retrieval_only_on_samples(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dataset", "BAD", "--docs", "rag/samples"], "bad.jsonl line 2: missing field(s) answerable"),
+        (
+            ["--dataset", "BAD", "--docs", "rag/samples"],
+            "bad.jsonl line 2: missing field(s) answerable",
+        ),
         (["--dataset", "evals/samples.jsonl", "--docs", "no/such/dir"], "no/such/dir does not"),
         (["--dataset", "evals/missing.jsonl", "--docs", "rag/samples"], "does not exist"),
     ],
 )
 def test_eval_invalid_input_exits_1_naming_the_problem(tmp_path, args, message):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "question": "Q?", "answerable": false}\n{"id": "b", "question": "Q2?"}\n')
+    bad.write_text(
+        '{"id": "a", "question": "Q?", "answerable": false}\n{"id": "b", "question": "Q2?"}\n'
+    )
     args = [str(bad) if a == "BAD" else a for a in args]
     result = run_cli("eval", *args, "--retrieval-only", data_dir=tmp_path / "d")
     assert result.returncode == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _monitoring_set(settings) -> Path:
 
 @pytest.fixture
 def live(store, settings):
-    settings = settings.model_copy(update={"backend": "embedded"})
+    settings = settings.model_copy(update={"backend": "embedded", "eval_on_change": True})
     choice = resolve_backend(settings)
     assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
     for path in sorted(SAMPLES_DIR.glob("*.md"))[:2]:
@@ -144,3 +145,18 @@ def test_watcher_failure_is_logged_not_raised(live, caplog):
     db = open_db(settings.db_path)
     assert list_runs(db) == []
     db.close()
+
+
+def test_the_watcher_thread_checks_until_stopped(live):
+    settings, assistant = live
+    _monitoring_set(settings)
+    watcher = Watcher(settings, lambda: assistant, interval=0.05)
+    watcher.start(first_check=0.0)
+    deadline = datetime.now() + timedelta(seconds=120)
+    while not watcher.last and datetime.now() < deadline:
+        time.sleep(0.1)
+    watcher.stop()
+    assert watcher.last.startswith("run ") and "first run" in watcher.last
+    off = Watcher(settings.model_copy(update={"eval_on_change": False}), lambda: assistant)
+    off.start()
+    assert off._thread is None  # nothing can make it due: no thread

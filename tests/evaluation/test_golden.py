@@ -29,8 +29,10 @@ BAD_LINES = [
      "1-based"),
     ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": ["a.pdf"], "pages": [true]}',
      "1-based"),
-    ('{"id": "g-2", "question": "Q?", "answerable": false, "souces": []}', "unknown field(s) souces"),
-    ('{"id": "g-1", "question": "Again?", "answerable": false}', "already used on gold.jsonl line 1"),
+    ('{"id": "g-2", "question": "Q?", "answerable": false, "souces": []}',
+     "unknown field(s) souces"),
+    ('{"id": "g-1", "question": "Again?", "answerable": false}',
+     "already used on gold.jsonl line 1"),
     ('{"id": "g-2", "question": "Q?", "answerable": false, "key_facts": ["x"]}', "unanswerable"),
     ('{"id": "g-2", "question": "Q?", "answerable": true, "sources": ["a.md"], '
      '"origin": "feedback"}', "needs the expected 'answer' or 'key_facts'"),
@@ -65,7 +67,9 @@ def test_feedback_cases_validate_with_their_review_fields(tmp_path):
 def test_every_committed_file_follows_its_schema():
     from rag.evaluation.schema import CLAIM, GOLDEN, validate_file
 
-    files = sorted((REPO / "evals").glob("*.jsonl")) + sorted((REPO / "evals/claims").glob("*.jsonl"))
+    files = sorted((REPO / "evals").glob("*.jsonl")) + sorted(
+        (REPO / "evals/claims").glob("*.jsonl")
+    )
     seen = {validate_file(f)[0].name for f in files}
     assert seen == {GOLDEN.name, CLAIM.name}
 

@@ -90,7 +90,10 @@ def hostile_roots(page_data_dir, tmp_path, monkeypatch):
     (allowed / "out").symlink_to(private, target_is_directory=True)
     question = "Who replaces lost badges? ![beacon](http://beacon.invalid/q.png)"
     (allowed / HOSTILE_NAME).write_text(
-        json.dumps({"id": "hostile", "question": question, "answerable": True, "sources": ["badges.md"]}) + "\n"
+        json.dumps(
+            {"id": "hostile", "question": question, "answerable": True, "sources": ["badges.md"]}
+        )
+        + "\n"
     )
     monkeypatch.setenv("GROUNDWORK_EVAL_DIRS", str(allowed))
     return allowed, private
