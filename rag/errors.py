@@ -10,6 +10,7 @@
      ├── IngestError            a file could not be read into the store
      ├── DatasetError           a golden set or evaluation docs folder cannot be used
      ├── FeedbackError          a rating, review or golden case cannot be recorded as given
+     ├── LangSmithPushError     LangSmith could not take a pushed evaluation run
      ├── GuardrailBlocked       a question or answer was stopped by a privacy or safety check
      └── AccessDenied           the signed-in account may not do this (or use Groundwork)
 
@@ -67,6 +68,10 @@ class DatasetError(GroundworkError):
 
 class FeedbackError(GroundworkError):
     """A rating, review or golden case is incomplete or refers to nothing stored."""
+
+
+class LangSmithPushError(GroundworkError):
+    """LangSmith could not take a pushed run; the message names the endpoint, never the key."""
 
 
 class GuardrailBlocked(GroundworkError):

@@ -134,7 +134,22 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_push(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval push RUN``: send a recorded run to LangSmith as a dataset and an experiment."""
+    from rag.evaluation import push_run, resolve_run
+
+    [name] = _names(args, 1, "push RUN (an id from `eval runs`, latest, or a file)")
+    db = _db(settings)
+    try:
+        run = resolve_run(db, name)
+    finally:
+        db.close()
+    print(push_run(run, settings).message())
+    return 0
+
+
 ACTIONS = {
+    "push": run_push,
     "baseline": run_baseline,
     "watch": run_watch,
     "compare": run_compare,

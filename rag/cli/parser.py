@@ -28,6 +28,7 @@ examples:
   python -m rag eval check evals/*.jsonl evals/claims/*.jsonl
   python -m rag eval baseline 12
   python -m rag eval watch            # e.g. from cron, with the app stopped or a Chroma server
+  python -m rag eval push latest      # with LANGSMITH_TRACING and LANGSMITH_API_KEY set
 
 The folder is ingested (recursively) into a store of its own under
 GROUNDWORK_DATA_DIR/eval-cache/, reused while the files and chunk settings stay the same; the
@@ -100,7 +101,7 @@ the identity provider's groups claim. Empty: admins only. Admins read every coll
 """
 
 _RAW = argparse.RawDescriptionHelpFormatter
-EVAL_ACTIONS = ("compare", "gate", "runs", "check", "baseline", "watch")
+EVAL_ACTIONS = ("compare", "gate", "runs", "check", "baseline", "watch", "push")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,7 +152,8 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         choices=EVAL_ACTIONS,
         help="instead of a run: compare RUN_A RUN_B, gate (the CI gate), runs (the history), "
         "check FILE... (validate golden sets and claims files), baseline RUN (hold later runs "
-        "of its golden sets to it), watch (run the monitoring set from the live store if due)",
+        "of its golden sets to it), watch (run the monitoring set from the live store if due), "
+        "push RUN (to LangSmith as a dataset and an experiment)",
     )
     ev.add_argument("names", nargs="*", metavar="NAME", help="the action's runs or files")
     ev.add_argument(

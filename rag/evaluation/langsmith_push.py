@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import ConfigError, GroundworkError
+from rag.errors import ConfigError, GroundworkError, LangSmithPushError
 from rag.evaluation.golden import EvalCase
 from rag.evaluation.langsmith_cases import (
     Redactor,
@@ -40,10 +40,6 @@ from rag.evaluation.runs import EvalRun
 
 MAX_CASES = 1000  # cases per push; the rest are counted in ``left_out``
 FLUSH_SECONDS = 60.0  # how long the batched runs and feedback may take to leave
-
-
-class LangSmithPushError(GroundworkError):
-    """LangSmith could not take a pushed run; the message names the endpoint, never the key."""
 
 
 @dataclass(frozen=True)

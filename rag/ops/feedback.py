@@ -5,7 +5,7 @@ rewritten query, answer, passages with scores, citations, verification, model, p
 versions, latency, tokens), so it stays readable after the run log is pruned or the index is
 rebuilt. One user has one rating per run: rating again updates it (and reopens its review).
 Bad input raises ``FeedbackError``; a database that cannot be written raises ``DatabaseError``.
-Turning a reviewed rating into a golden-set case lives in :mod:`rag.ops.corrections`.
+Turning a reviewed rating into a golden-set case lives in :mod:`rag.evaluation.corrections`.
 """
 
 from __future__ import annotations
