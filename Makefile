@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup setup-test run test test-server lint format bench eval eval-suite
+.PHONY: setup setup-test run test test-server gate lint format bench eval eval-suite
 
 setup:
 	scripts/setup.sh
@@ -22,6 +22,11 @@ test: setup-test
 # stopped afterwards, also on failure).
 test-server: setup-test
 	$(PY) -m tests.servers.chroma -- $(PY) -m pytest -m server_store
+
+# The evaluation gate (evals/gate.json): a small golden subset of every development corpus,
+# held to committed thresholds; fails naming the cases that regressed against the reference.
+gate: setup
+	$(PY) -m rag eval gate --corpora ../shared/corpora
 
 lint:
 	$(PY) -m ruff check rag pages tests bench app.py

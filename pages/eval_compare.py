@@ -88,6 +88,7 @@ def show_comparison(a_id: int, b_id: int) -> None:
         f"{c.paired} cases in both runs"
         + (f", {len(c.only_a)} only in A" if c.only_a else "")
         + (f", {len(c.only_b)} only in B" if c.only_b else "")
+        + (f", {c.reworded} answered in other words" if c.reworded else "")
         + ". Intervals: 95%, paired bootstrap over the cases."
     )
     table = pd.DataFrame(

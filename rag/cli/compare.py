@@ -76,6 +76,7 @@ def format_comparison(comparison) -> str:
         f"{c.paired} cases in both runs"
         + (f"; {len(c.only_a)} only in A" if c.only_a else "")
         + (f"; {len(c.only_b)} only in B" if c.only_b else "")
+        + (f"; {c.reworded} answered in other words" if c.reworded else "")
         + "."
     )
     lines += format_regressions(c)
@@ -100,24 +101,42 @@ def format_regressions(c) -> list[str]:
     return lines
 
 
+GATE_METRICS = (
+    "source_hit_at_1",
+    "source_hit_at_5",
+    "mrr",
+    "page_hit_at_5",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "key_fact_recall",
+    "unsupported_sentence_rate",
+    "unflagged_unsupported",
+)
+CLAIM_METRICS = ("supported_pass", "unsupported_caught", "balanced_accuracy")
+
+
+def _metric_lines(summary: dict[str, Any], names: tuple[str, ...], limits: dict) -> list[str]:
+    lines = []
+    for metric in dict.fromkeys([*names, *limits]):
+        rule = " ".join(f"{k} {v:.3f}" for k, v in limits.get(metric, {}).items())
+        lines.append(f"  {metric:<28}{_num(summary.get(metric)):>8}   {rule and f'({rule})'}")
+    return lines
+
+
 def format_gate(result, spec) -> str:
     """The gate's verdict: per corpus its metrics against the thresholds, then what failed and
     the cases that regressed against the reference run."""
     lines = []
     for name, run in result.runs.items():
         s = run.summary
-        limits = spec.thresholds.get(name, {})
         lines.append(f"{name}: {s['questions']} questions ({s['answerable']} answerable)")
-        for metric, bound in limits.items():
-            rule = " ".join(f"{k} {v:.3f}" for k, v in bound.items())
-            lines.append(f"  {metric:<28}{_num(s.get(metric)):>8}   ({rule})")
+        lines += _metric_lines(s, GATE_METRICS, spec.thresholds.get(name, {}))
     for name, claims in (result.claims or {}).items():
         s = claims["summary"]
         lines.append(f"{name}: {s['claims']} claims")
-        for metric, bound in spec.thresholds.get(name, {}).items():
-            rule = " ".join(f"{k} {v:.3f}" for k, v in bound.items())
-            lines.append(f"  {metric:<28}{_num(s.get(metric)):>8}   ({rule})")
-    lines.append(f"Gate ran in {result.seconds:.0f} s.")
+        lines += _metric_lines(s, CLAIM_METRICS, spec.thresholds.get(name, {}))
+    parts = ", ".join(f"{name} {sec:.0f} s" for name, sec in result.timings.items())
+    lines.append(f"Gate ran in {result.seconds:.0f} s ({parts}).")
     if result.passed:
         lines.append("PASSED: every metric meets its threshold.")
         return "\n".join(lines)

@@ -127,6 +127,7 @@ class Comparison:
     only_a: list[tuple[str, str]] = field(default_factory=list)
     only_b: list[tuple[str, str]] = field(default_factory=list)
     changed: list[tuple[str, Any, Any]] = field(default_factory=list)  # fingerprint fields
+    reworded: int = 0  # cases answered in other words (scores moved or not)
 
     @property
     def worse(self) -> list[MetricDelta]:
@@ -230,4 +231,5 @@ def compare_runs(a: EvalRun, b: EvalRun, resamples: int = RESAMPLES) -> Comparis
         only_a=[k for k in rows_a if k not in rows_b],
         only_b=[k for k in rows_b if k not in rows_a],
         changed=differences(a.fingerprint, b.fingerprint),
+        reworded=sum(ra.get("answer") != rb.get("answer") for ra, rb in pairs),
     )

@@ -31,9 +31,15 @@ LIVE = "live store"  # the docs_dir recorded for runs answered from the live doc
 WATCHED = ("prompt_version", "backend", "model", "embedder", "index_version")
 
 
-def series_key(datasets: list[str], docs_dir: str) -> str:
-    """Which runs are comparable over time: the same golden sets on the same documents."""
-    return json.dumps([sorted(datasets), docs_dir])
+def series_key(run: EvalRun | dict[str, Any]) -> str:
+    """Which runs are comparable over time: the same golden sets on the same documents,
+    answered the same way (retrieval only, quoted or generated)."""
+    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k)
+    summary, fingerprint = get("summary") or {}, get("fingerprint") or {}
+    how = summary.get("mode") or ""
+    if how == "full":
+        how = (fingerprint.get("settings") or {}).get("answer_mode") or how
+    return json.dumps([sorted(get("datasets") or []), get("docs_dir") or "", how])
 
 
 def pin_baseline(db, run_id: int, user: str) -> None:
@@ -42,7 +48,7 @@ def pin_baseline(db, run_id: int, user: str) -> None:
     with write_transaction(db):
         db["eval_baselines"].upsert(
             {
-                "series": series_key(run.datasets, run.docs_dir),
+                "series": series_key(run),
                 "run_id": run_id,
                 "pinned_by": user,
                 "pinned_at": utc_now(),
@@ -56,7 +62,7 @@ def baselines(db, runs: list[dict[str, Any]]) -> dict[str, int]:
     pinned = {r["series"]: r["run_id"] for r in fetch(db, "select * from eval_baselines")}
     out: dict[str, int] = {}
     for run in runs:  # oldest first
-        key = series_key(run["datasets"], run["docs_dir"] or "")
+        key = series_key(run)
         out.setdefault(key, pinned.get(key, run["id"]))
     return out
 
@@ -88,7 +94,7 @@ def drift_alerts(db, margin: float) -> list[DriftAlert]:
     runs = list_runs(db)
     latest: dict[str, dict[str, Any]] = {}
     for run in runs:
-        latest[series_key(run["datasets"], run["docs_dir"] or "")] = run
+        latest[series_key(run)] = run
     alerts = []
     for key, base_id in baselines(db, runs).items():
         last = latest[key]
@@ -138,8 +144,8 @@ def watch_reason(db, settings: Settings, state: dict[str, Any], now: datetime | 
     sets = monitoring_sets(settings)
     if not sets:
         return ""
-    key = series_key([p.name for p in sets], LIVE)
-    mine = [r for r in list_runs(db) if series_key(r["datasets"], r["docs_dir"] or "") == key]
+    names = sorted(p.name for p in sets)
+    mine = [r for r in list_runs(db) if sorted(r["datasets"]) == names and r["docs_dir"] == LIVE]
     if not mine:
         return "change: first run of the monitoring set"
     last = mine[-1]

@@ -1,9 +1,12 @@
 """The evaluation gate CI runs: a small golden subset scored against committed thresholds.
 
-The gate file (``evals/gate.json``) is the one place a reviewer reads: which corpora and how
-many questions of each golden set (the first ``limit`` lines), which groundedness-claims files,
-and per corpus the threshold each metric must meet (``{"min": x}`` or ``{"max": x}``). Each
-corpus is evaluated with the embedded backend, the answer mode the app uses with it, and no
+The gate file (``evals/gate.json``) is the one place a reviewer reads: which corpora, which
+questions of each (the first ``limit`` of each golden set, or the cases listed in ``ids``), how
+many of its documents are ingested (``files``), which groundedness-claims files (about
+``limit`` claims each, taken evenly), and per corpus the threshold each metric must meet
+(``{"min": x}`` or ``{"max": x}``). Each
+corpus is evaluated with the embedded backend, the answer mode the app uses with it (or
+``mode``: "generate" has the model write every answer, so verification is exercised), and no
 baseline (:func:`rag.evaluation.evaluate.evaluate`); the claims go through the verifier
 (:mod:`rag.evaluation.claims`). A metric past its threshold fails the gate, and the failure
 names the cases that regressed against the reference run committed next to the gate file
@@ -13,6 +16,8 @@ names the cases that regressed against the reference run committed next to the g
 from __future__ import annotations
 
 import json
+import math
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +33,20 @@ CLAIMS = "claims/"  # thresholds for the claims of corpus C are under "claims/C"
 
 @dataclass
 class GateCorpus:
-    """One corpus of the gate: its documents and the first ``limit`` lines of each set."""
+    """One corpus of the gate: its documents and the first ``limit`` lines of each set.
+
+    With ``files``, only that many documents are ingested: the ones the gate's questions name,
+    then others of the folder taken evenly in name order (distractors), so a large corpus stays
+    fast to ingest on a fresh machine.
+    """
 
     name: str
     docs: Path
     datasets: list[Path]
     limit: int | None = None
+    files: int | None = None
+    ids: list[str] | None = None  # these cases instead of the first ``limit`` of each set
+    mode: str | None = None  # "generate": the model writes every answer (greedy) and is checked
 
 
 @dataclass
@@ -75,6 +88,7 @@ class GateResult:
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     newly_wrong: dict[str, list[str]] = field(default_factory=dict)  # claims right in reference
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per corpus and claims
 
     @property
     def passed(self) -> bool:
@@ -102,6 +116,9 @@ def load_gate(path: str | Path, corpora_root: Path) -> GateSpec:
             _resolve(c["docs"], path, corpora_root),
             [_resolve(d, path, corpora_root) for d in c["datasets"]],
             c.get("limit"),
+            c.get("files"),
+            c.get("ids"),
+            c.get("mode"),
         )
         for c in data.get("corpora", [])
     ]
@@ -181,22 +198,27 @@ def run_gate(
     import time
 
     from rag.evaluation.evaluate import evaluate
-    from rag.evaluation.golden import load_dataset
     from rag.models.embeddings import MiniLMEmbeddings
 
     started = time.perf_counter()
     embeddings = embeddings or MiniLMEmbeddings()
     gated = settings.model_copy(update={"backend": "embedded"})
-    runs, failures = {}, []
+    runs, failures, timings = {}, [], {}
     for corpus in spec.corpora:
-        cases = [c for d in corpus.datasets for c in load_dataset(d, corpus.limit)]
-        run = evaluate(
-            cases, corpus.docs, gated, baseline=False, embeddings=embeddings, progress=progress
-        )
+        begun = time.perf_counter()
+        cases = _cases(corpus)
+        docs = _documents(corpus, cases, settings.data_dir / "gate-docs" / corpus.name)
+        own = gated
+        if corpus.mode:  # greedy decoding, so a generated answer is the same on every run
+            own = gated.model_copy(update={"answer_mode": corpus.mode, "temperature": 0.0})
+        run = evaluate(cases, docs, own, baseline=False, embeddings=embeddings, progress=progress)
         run.trigger = "gate"
         runs[corpus.name] = run
+        timings[corpus.name] = time.perf_counter() - begun
         failures += check_thresholds(corpus.name, run.summary, spec.thresholds.get(corpus.name, {}))
+    begun = time.perf_counter()
     claims = _claims_summary(spec, settings, embeddings, corpora_root) if spec.claims else {}
+    timings["claims"] = time.perf_counter() - begun
     for name, got in claims.items():
         failures += check_thresholds(name, got["summary"], spec.thresholds.get(name, {}))
     reference, reference_claims = read_reference(spec.reference)
@@ -207,7 +229,44 @@ def run_gate(
         if name in reference_claims
     }
     seconds = time.perf_counter() - started
-    return GateResult(runs, claims, failures, comparisons, newly_wrong, seconds)
+    return GateResult(runs, claims, failures, comparisons, newly_wrong, seconds, timings)
+
+
+def _cases(corpus: GateCorpus) -> list:
+    """The corpus's gate cases: the listed ids (every one must exist), else the first
+    ``limit`` of each golden set."""
+    from rag.evaluation.golden import load_dataset
+
+    if not corpus.ids:
+        return [c for d in corpus.datasets for c in load_dataset(d, corpus.limit)]
+    every = {c.id: c for d in corpus.datasets for c in load_dataset(d)}
+    if missing := [i for i in corpus.ids if i not in every]:
+        raise DatasetError(f"Gate corpus {corpus.name}: no case {', '.join(missing)}.")
+    return [every[i] for i in corpus.ids]
+
+
+def _documents(corpus: GateCorpus, cases: list, folder: Path) -> Path:
+    """The folder the corpus is answered from: all of it, or (``files``) the named documents
+    plus evenly spaced others, linked into ``folder``."""
+    from rag.evaluation.cache import collect_docs
+
+    if corpus.files is None:
+        return corpus.docs
+    every = collect_docs(corpus.docs)
+    named = {s for c in cases for s in c.sources}
+    chosen = [f for f in every if f.base in named]
+    others = [f for f in every if f.base not in named]
+    room = max(0, corpus.files - len(chosen))
+    if room and others:
+        step = max(1, len(others) // room)
+        chosen += others[::step][:room]
+    if folder.exists():
+        shutil.rmtree(folder)
+    for f in chosen:
+        link = folder / f.path.relative_to(corpus.docs)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(f.path.resolve())
+    return folder
 
 
 def _claims_summary(
@@ -217,7 +276,7 @@ def _claims_summary(
     from rag.answer.encoder import CachingEncoder
     from rag.evaluation.claims import PassageFinder, check_claims, load_claims, summarise
 
-    claims = [c for f in spec.claims for c in load_claims(f)[: spec.claims_limit]]
+    claims = [c for f in spec.claims for c in _evenly(load_claims(f), spec.claims_limit)]
     finder = PassageFinder(corpora_root or spec.path.parent, settings)
     results = check_claims(claims, finder, CachingEncoder(embeddings.encode))
     by_corpus: dict[str, list] = {}
@@ -227,3 +286,10 @@ def _claims_summary(
         name: {"summary": summarise(rs), "wrong": [r.claim.id for r in rs if not r.correct]}
         for name, rs in by_corpus.items()
     }
+
+
+def _evenly(items: list, count: int | None) -> list:
+    """About ``count`` items taken evenly through ``items`` (a file's order groups its kinds)."""
+    if not count or count >= len(items):
+        return items
+    return items[:: math.ceil(len(items) / count)]
