@@ -138,19 +138,27 @@ def load_run(db, run_id: int) -> EvalRun:
 
 
 def read_run_file(path: str | Path) -> EvalRun:
-    """Read a run written with ``python -m rag eval --out FILE``."""
-    path = Path(path)
+    """Read a run written with ``python -m rag eval --out FILE``, or one corpus's run of a gate
+    reference (``evals/gate-reference.json#handbook``)."""
+    path, _, corpus = str(path).partition("#")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path} cannot be read as an evaluation run ({exc}).") from None
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if isinstance(runs, dict):  # a gate reference: one run per corpus
+        if corpus not in runs:
+            names = ", ".join(f"{path}#{name}" for name in runs)
+            raise DatasetError(f"{path} holds a run per corpus; name one: {names}.")
+        data = runs[corpus]
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise DatasetError(f"{path} is not an evaluation run (written by `eval --out`).")
     return EvalRun.from_dict(data)
 
 
 def resolve_run(db, name: str) -> EvalRun:
-    """A run named by its id ("12"), "latest", or a JSON file written by ``eval --out``."""
+    """A run named by its id ("12"), "latest", a JSON file written by ``eval --out``, or a
+    gate reference's corpus (``evals/gate-reference.json#handbook``)."""
     text = str(name).strip()
     if text == "latest":
         runs = list_runs(db, limit=1)

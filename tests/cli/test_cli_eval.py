@@ -56,10 +56,11 @@ def test_gate_passes_then_fails_naming_the_regressed_cases(tmp_path):
     assert compared.returncode == 0, compared.stderr
     assert "Changed between A and B:" in compared.stdout and "docs:" in compared.stdout
     assert "sm-001 [samples.jsonl]" in compared.stdout and "95% interval" in compared.stdout
-    from_file = run_cli(
-        "eval", "compare", str(gate.parent / "gate-reference.json"), "latest", data_dir=data
-    )
-    assert from_file.returncode == 1 and "not an evaluation run" in from_file.stderr
+    reference = str(gate.parent / "gate-reference.json")
+    unnamed = run_cli("eval", "compare", reference, "latest", data_dir=data)
+    assert unnamed.returncode == 1 and "holds a run per corpus; name one" in unnamed.stderr
+    from_file = run_cli("eval", "compare", f"{reference}#samples", "latest", data_dir=data)
+    assert from_file.returncode == 0 and "sm-001 [samples.jsonl]" in from_file.stdout
     pinned = run_cli("eval", "baseline", "2", data_dir=data)
     assert pinned.returncode == 0 and "Run 2 is now the baseline" in pinned.stdout
 
