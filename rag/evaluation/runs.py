@@ -48,8 +48,8 @@ class EvalRun:
 
     @property
     def label(self) -> str:
-        """How the run is named in comparisons: "run 12" or its file."""
-        return f"run {self.id}" if self.id is not None else f"run of {self.created_at[:16]}"
+        """How the run is named in comparisons: "run 12", or "run from a file"."""
+        return f"run {self.id}" if self.id is not None else "run from a file"
 
 
 def record_run(db, run: EvalRun) -> int:
