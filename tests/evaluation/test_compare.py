@@ -5,39 +5,21 @@ results and fingerprint."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from rag.errors import DatasetError
 from rag.evaluation.compare import compare_runs, metric_delta
-from rag.evaluation.evaluate import evaluate
 from rag.evaluation.fingerprint import GIT_ENV, code_version, differences
-from rag.evaluation.golden import load_dataset
 from rag.evaluation.runs import list_runs, load_run, read_run_file, record_run, resolve_run
 from rag.ops.database import open_db
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES_SET = REPO / "evals" / "samples.jsonl"
-SAMPLES_DIR = REPO / "rag" / "samples"
+from tests.evaluation.two_runs import good_and_worse
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory, minilm):
     """Run A on the shipped samples; run B on the same folder without the travel policy."""
-    from rag.config import Settings
-
-    root = tmp_path_factory.mktemp("compare")
-    settings = Settings(data_dir=root / "data")
-    worse_docs = root / "docs"
-    shutil.copytree(SAMPLES_DIR, worse_docs)
-    (worse_docs / "travel-policy.md").unlink()
-    cases = load_dataset(SAMPLES_SET)
-    kwargs = {"retrieval_only": True, "baseline": False, "embeddings": minilm}
-    a = evaluate(cases, SAMPLES_DIR, settings, **kwargs)
-    b = evaluate(cases, worse_docs, settings, **kwargs)
-    return settings, a, b
+    return good_and_worse(tmp_path_factory.mktemp("compare"), minilm)
 
 
 def test_a_missing_document_is_named_as_the_regression(two_runs):

@@ -5,7 +5,6 @@ MiniLM, SQLite and the embedded model)."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,34 +19,18 @@ from rag.evaluation.drift import (
     pin_baseline,
     watch_reason,
 )
-from rag.evaluation.evaluate import evaluate
-from rag.evaluation.golden import load_dataset
 from rag.evaluation.runs import list_runs, record_run
 from rag.evaluation.watch import Watcher
 from rag.index.indexing import ingest_file
 from rag.models.backends import make_chat_model, resolve_backend
 from rag.ops.database import open_db
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES_SET = REPO / "evals" / "samples.jsonl"
-SAMPLES_DIR = REPO / "rag" / "samples"
+from tests.evaluation.two_runs import SAMPLES_DIR, SAMPLES_SET, good_and_worse
 
 
 @pytest.fixture(scope="module")
 def good_then_worse(tmp_path_factory, minilm):
     """The same golden set on the samples folder, then on it without the travel policy."""
-    from rag.config import Settings
-
-    root = tmp_path_factory.mktemp("drift")
-    settings = Settings(data_dir=root / "data")
-    worse = root / "docs"
-    shutil.copytree(SAMPLES_DIR, worse)
-    (worse / "travel-policy.md").unlink()
-    cases = load_dataset(SAMPLES_SET)
-    kwargs = {"retrieval_only": True, "baseline": False, "embeddings": minilm}
-    good = evaluate(cases, SAMPLES_DIR, settings, **kwargs)
-    bad = evaluate(cases, worse, settings, **kwargs)
-    bad.docs_dir = good.docs_dir  # the same folder, after a document went missing
+    _settings, good, bad = good_and_worse(tmp_path_factory.mktemp("drift"), minilm, True)
     return good, bad
 
 

@@ -4,38 +4,21 @@ Insights until the later run is pinned as the baseline, and untrusted answers ke
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.evaluation.evaluate import evaluate
-from rag.evaluation.golden import load_dataset
 from rag.evaluation.runs import record_run
 from rag.ops.database import open_db
 from rag.ops.runlog import log_run, new_run_id
+from tests.evaluation.two_runs import good_and_worse
 from tests.pages.apptest import run_page_file
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES_DIR = REPO / "rag" / "samples"
 HOSTILE = "![beacon](http://evil.example/x.png) [click me](http://evil.example/phish)"
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, minilm):
-    from rag.config import Settings
-
-    root = tmp_path_factory.mktemp("pagecompare")
-    settings = Settings(data_dir=root / "data")
-    worse = root / "docs"
-    shutil.copytree(SAMPLES_DIR, worse)
-    (worse / "travel-policy.md").unlink()
-    cases = load_dataset(REPO / "evals" / "samples.jsonl")
-    kwargs = {"retrieval_only": True, "baseline": False, "embeddings": minilm}
-    good = evaluate(cases, SAMPLES_DIR, settings, **kwargs)
-    bad = evaluate(cases, worse, settings, **kwargs)
-    bad.docs_dir = good.docs_dir  # the same folder, after a document went missing
+    _settings, good, bad = good_and_worse(tmp_path_factory.mktemp("pagecompare"), minilm, True)
     bad.rows[0]["answer"] = HOSTILE  # answers are model text: must render inert
     return good, bad
 
