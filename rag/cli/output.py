@@ -12,6 +12,7 @@ SUMMARY_ROWS = [
     ("page hit@5", "page_hit_at_5"),
     ("refusal accuracy", "refusal_accuracy"),
     ("false-refusal rate", "false_refusal_rate"),
+    ("  blocked by a guardrail", "blocked"),
     ("quoted instead of generated", "quoted_rate"),
     ("key-fact recall", "key_fact_recall"),
     ("unsupported-sentence rate", "unsupported_sentence_rate"),
@@ -56,6 +57,8 @@ def format_summary(run) -> str:
 
 def _store_lines(ingest: dict) -> list[str]:
     """Say whether the evaluation store was reused or built, and which files it left out."""
+    if "reused" not in ingest:  # answered from the live store (the monitoring set)
+        return [f"Answered from the live store (index version {ingest.get('index_version')})."]
     reuse = "reused" if ingest["reused"] else "built"
     lines = [
         f"Store {reuse}: {ingest['files']} files, {ingest['chunks']} chunks "

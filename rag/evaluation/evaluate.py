@@ -17,6 +17,7 @@ from typing import Any
 from rag.answer.encoder import CachingEncoder
 from rag.answer.refusal import DEFAULT_GATE, gate_features
 from rag.config import Settings
+from rag.errors import GuardrailBlocked
 from rag.evaluation.cache import (
     CachedStore,
     CorpusFile,
@@ -197,9 +198,13 @@ def _run_cases(
 
 
 def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, Any]:
-    stream = assistant.ask(case.question)
-    for _ in stream:
-        pass
+    started = time.perf_counter()
+    try:
+        stream = assistant.ask(case.question)
+        for _ in stream:
+            pass
+    except GuardrailBlocked as exc:  # scored as a refusal, named, and the run goes on
+        return _blocked_row(case, exc, started)
     r = stream.result
     v = r.verification
     return {
@@ -215,6 +220,23 @@ def _answer_row(case: EvalCase, assistant, bases: dict[str, str]) -> dict[str, A
         "key_fact_recall": key_fact_recall(r.answer, case.key_facts) if case.answerable else None,
         "total_ms": r.timings.get("total_ms"),
         "verify_ms": r.timings.get("verify_ms"),
+    }
+
+
+def _blocked_row(case: EvalCase, exc: GuardrailBlocked, started: float) -> dict[str, Any]:
+    """A question a guardrail stopped: nothing retrieved, refused, with the check's message."""
+    return {
+        "retrieved": [],
+        "answer": str(exc),
+        "refused": True,
+        "blocked": exc.kind,
+        "quoted": False,
+        "claims": 0,
+        "unsupported": 0,
+        "unflagged": 0,
+        "key_fact_recall": 0.0 if case.answerable and case.key_facts else None,
+        "total_ms": round((time.perf_counter() - started) * 1000, 1),
+        "verify_ms": None,
     }
 
 

@@ -11,7 +11,8 @@ Metrics (answerable questions unless said otherwise):
 * unflagged unsupported: unsupported sentences that appear in the shown answer outside the
   "unverified" flag (must be 0);
 * refusal accuracy: share of unanswerable lines refused ("not found"); false-refusal rate:
-  share of answerable lines refused (with ``retrieval_only``, refusal = weak evidence);
+  share of answerable lines refused (with ``retrieval_only``, refusal = weak evidence); a
+  question a guardrail blocked counts as refused, and ``blocked`` counts them;
   quoted rate: share of answerable lines whose generated answer failed verification and
   were answered with quoted passages instead;
 * latency p50/p95 of ``total_ms`` and ``verify_ms`` (the price of verification).
@@ -149,6 +150,7 @@ def summarise(rows: Sequence[dict[str, Any]], retrieval_only: bool = False) -> d
         **retrieval_summary(rows),
         "refusal_accuracy": _mean([r["refused"] for r in una]),
         "false_refusal_rate": _mean([r["refused"] for r in ans]),
+        "blocked": sum(1 for r in rows if r.get("blocked")),  # stopped by a guardrail
     }
     if not retrieval_only:
         claims = sum(r["claims"] for r in rows)

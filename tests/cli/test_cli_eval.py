@@ -116,3 +116,24 @@ def run_cli_with(env: dict[str, str], *args: str, data_dir: Path):
         [sys.executable, "-m", "rag", *args], cwd=REPO, env=base, capture_output=True,
         text=True, timeout=300,
     )  # fmt: skip
+
+
+def test_watch_answers_the_monitoring_set_from_the_live_store(tmp_path):
+    data = tmp_path / "data"
+    none = run_cli("eval", "watch", data_dir=data)
+    assert none.returncode == 0 and "No monitoring set" in none.stdout
+    assert run_cli("ingest", "rag/samples", data_dir=data).returncode == 0
+    golden = data / "golden" / "feedback.jsonl"
+    golden.parent.mkdir(parents=True, exist_ok=True)
+    lines = (REPO / "evals" / "samples.jsonl").read_text().splitlines()
+    golden.write_text(
+        "".join(json.dumps(json.loads(x) | {"origin": "feedback"}) + "\n" for x in lines)
+    )
+    first = run_cli("eval", "watch", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "Monitoring run 1 (change: first run of the monitoring set)" in first.stdout
+    assert "Answered from the live store" in first.stdout and "source hit@5" in first.stdout
+    again = run_cli("eval", "watch", data_dir=data)
+    assert "up to date" in again.stdout
+    forced = run_cli("eval", "watch", "--force", data_dir=data)
+    assert "Monitoring run 2 (manual)" in forced.stdout
