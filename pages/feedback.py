@@ -89,6 +89,7 @@ def reviewed_case(row: dict) -> dict:
         }
     return golden_case(
         row,
+        question=st.session_state.get(f"gold_question_{fid}", row["question"] or ""),
         answerable=verdict == ANSWERED,
         reviewer=current_user(),
         note=st.session_state.get(f"gold_note_{fid}", ""),
@@ -249,6 +250,13 @@ with review_col:
 with golden_col:
     st.markdown("**Add to the golden set**")
     fid, typo = row["id"], ""
+    st.text_input(
+        "Question",
+        value=row["question"] or "",
+        key=f"gold_question_{fid}",
+        help="As asked, with personal data replaced by placeholders such as <PERSON_1>; reword "
+        "it where the documents need the real name or number.",
+    )
     verdict = st.radio(
         "Do the documents answer this question?",
         [ANSWERED, UNANSWERED],

@@ -40,6 +40,7 @@ def golden_case(
     pages: Iterable[int] = (),
     reviewer: str = "",
     note: str = "",
+    question: str | None = None,
 ) -> dict[str, Any]:
     """Turn a reviewed rating into a golden-set case, checked against the schema.
 
@@ -49,11 +50,14 @@ def golden_case(
         answer, key_facts: what a right answer says (answerable cases need one of them).
         sources, pages: the documents (and their 1-based pages) that hold the answer.
         reviewer, note: who reviewed it, and why, kept with the case.
+        question: the reviewer's wording (default: the rated question, whose personal data
+            is stored as placeholders that the documents may need spelled out).
 
     Raises:
         FeedbackError: the case is incomplete or contradictory; the message says what to fix.
     """
-    question = (row.get("question") or "").strip()
+    question = (row.get("question") if question is None else question) or ""
+    question = question.strip()
     if not question:
         raise FeedbackError("this rating has no question, so there is nothing to add")
     expected = {

@@ -46,11 +46,23 @@ def rated(db, monkeypatch):
 
 
 def run_in_processes(target: Callable[[Path, int], None], path: Path, workers: int = 8) -> None:
-    """Run ``target(path, worker)`` in ``workers`` spawned processes; each must exit cleanly."""
+    """Run ``target(path, worker)`` in ``workers`` spawned processes; each must exit cleanly.
+
+    The children get an empty ``__main__`` to import: after an AppTest in the same session,
+    ``__main__`` is the last page it ran, and a spawned child would run that page again.
+    """
+    import sys
+    import types
+
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=target, args=(path, w)) for w in range(workers)]
-    for p in procs:
-        p.start()
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        sys.modules["__main__"] = main
     for p in procs:
         p.join(timeout=300)
     assert [p.exitcode for p in procs] == [0] * workers

@@ -176,11 +176,14 @@ def test_an_answerable_case_gets_the_chosen_source_pages_and_key_facts(
     sources.set_value(["it-handbook.md"])
     at.text_area(key=f"gold_facts_{fid}").input("IT handbook\npage 12\n")
     at.text_input(key=f"gold_pages_{fid}").input("12, 14")
+    assert at.text_input(key=f"gold_question_{fid}").value == "Where is the VPN guide?"
+    at.text_input(key=f"gold_question_{fid}").input("Where is the company VPN guide?")
     at.run()
     assert not at.error and not at.button(key="golden").disabled
     at.button(key="golden").click().run()
     assert not at.exception
     [case] = golden_file(page_data_dir)
+    assert case["question"] == "Where is the company VPN guide?"  # the reviewer's wording
     assert {k: case[k] for k in ("answerable", "sources", "pages", "key_facts", "answer")} == {
         "answerable": True,
         "sources": ["it-handbook.md"],
