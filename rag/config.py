@@ -203,8 +203,9 @@ class Settings(BaseSettings):
     )
     eval_on_change: bool = Field(
         True,
-        description="Run the monitoring set when the prompt version, backend, model, embedder or "
-        "index version differs from its last run (checked every few minutes by the app).",
+        description="Run the monitoring set when the prompt version, backend, model, embedder, "
+        "index version or the set itself differs from its last run (the app checks every 5 "
+        "minutes).",
     )
     eval_every_hours: float = Field(
         0.0,

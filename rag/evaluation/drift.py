@@ -8,7 +8,8 @@ margin (``GROUNDWORK_DRIFT_MARGIN``).
 
 The *monitoring set* is the golden sets answered from the live documents (by default the cases
 added from feedback review). ``watch_reason`` says whether it is due: the prompt version,
-backend, model, embedder or index version differ from its last run, or the schedule
+backend, model, embedder or index version differ from its last run, or the set itself changed,
+or the schedule
 (``GROUNDWORK_EVAL_EVERY_HOURS``) has passed. ``run_monitoring`` answers it through the live
 assistant, over every collection, and records the run with what triggered it.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from rag.config import Settings
 from rag.errors import DatasetError
 from rag.evaluation.compare import compare_runs
+from rag.evaluation.golden import dataset_hash, load_dataset
 from rag.evaluation.runs import EvalRun, list_runs, load_run
 from rag.ops.database import fetch, utc_now, write_transaction
 
@@ -150,7 +152,10 @@ def watch_reason(db, settings: Settings, state: dict[str, Any], now: datetime | 
         return "change: first run of the monitoring set"
     last = mine[-1]
     if settings.eval_on_change:
-        changed = [f for f in WATCHED if (last["fingerprint"] or {}).get(f) != state.get(f)]
+        done = last["fingerprint"] or {}
+        changed = [f for f in WATCHED if done.get(f) != state.get(f)]
+        if {p.name: dataset_hash(p) for p in sets} != done.get("datasets"):
+            changed.append("monitoring set")  # cases were added or edited since
         if changed:
             return "change: " + ", ".join(changed)
     if settings.eval_every_hours:
@@ -166,7 +171,6 @@ def watch_reason(db, settings: Settings, state: dict[str, Any], now: datetime | 
 def run_monitoring(db, settings: Settings, assistant, reason: str) -> EvalRun:
     """Answer the monitoring set from the live documents and record the run."""
     from rag.evaluation.evaluate import live_evaluate
-    from rag.evaluation.golden import load_dataset
     from rag.evaluation.runs import record_run
 
     cases = [c for p in monitoring_sets(settings) for c in load_dataset(p)]

@@ -113,6 +113,9 @@ def test_schedule_and_changes_make_the_monitoring_set_due(live):
     )
     off = settings.model_copy(update={"eval_on_change": False})
     assert watch_reason(db, off, state | {"model": "other"}) == ""
+    golden = _monitoring_set(settings)
+    golden.write_text(golden.read_text().splitlines()[0] + "\n")  # a reviewer edited the set
+    assert watch_reason(db, settings, state) == "change: monitoring set"
     db.close()
 
 
