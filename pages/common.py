@@ -254,10 +254,21 @@ def drift_banner() -> None:
         return
     if not alerts:
         return
-    shown = "\n".join(f"- {escape_markdown(str(a))}" for a in alerts[:6])
-    more = f"\n- … and {len(alerts) - 6} more" if len(alerts) > 6 else ""
+    groups: dict[tuple, list] = {}
+    for a in alerts:  # one line per series: its latest run against its baseline
+        groups.setdefault((a.series, a.baseline_run, a.latest_run), []).append(a)
+    lines = []
+    for (_series, base, latest), fell in list(groups.items())[:6]:
+        moves = "; ".join(f"{a.metric} {a.baseline:.2f} → {a.latest:.2f}" for a in fell)
+        lines.append(
+            escape_markdown(
+                f"{fell[0].sets}: run {latest} ({fell[0].trigger}) against baseline run {base}, "
+                f"on the cases both answered: {moves}"
+            )
+        )
+    shown = "\n".join(f"- {line}" for line in lines)
     st.warning(
         f"**Evaluation drift** (more than {settings().drift_margin:.0%} below the baseline "
-        f"run):\n{shown}{more}\n\nThe cases behind it: Evaluation › Compare runs.",
+        f"run):\n{shown}\n\nThe cases behind it: Evaluation › Compare runs.",
         icon=":material/trending_down:",
     )

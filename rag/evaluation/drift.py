@@ -82,8 +82,13 @@ class DriftAlert:
     trigger: str
     cases: int
 
+    @property
+    def sets(self) -> str:
+        """The golden sets of the series, for people."""
+        return ", ".join(json.loads(self.series)[0])
+
     def __str__(self) -> str:
-        sets = ", ".join(json.loads(self.series)[0])
+        sets = self.sets
         return (
             f"{self.metric} on {sets} fell from {self.baseline:.2f} (baseline run "
             f"{self.baseline_run}) to {self.latest:.2f} (run {self.latest_run}, {self.trigger}), "
