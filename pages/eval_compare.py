@@ -21,6 +21,7 @@ from rag import (
     load_run,
     monitoring_sets,
     pin_baseline,
+    retrieved_sources,
 )
 
 
@@ -37,10 +38,6 @@ def _pct(value) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def _sources(row: dict[str, Any]) -> str:
-    return ", ".join(f"{s} p.{p}" for s, p in (row.get("retrieved") or [])[:5]) or "none"
-
-
 def _answer(row: dict[str, Any]) -> str:
     answer = row.get("answer")
     shown = inert_markdown(answer) if answer else "_Retrieval only: no answer._"
@@ -51,7 +48,7 @@ def _case(change, side: str) -> None:
     row = change.a if side == "A" else change.b
     st.markdown(f"**Run {side}**")
     st.markdown(_answer(row))
-    st.caption(escape_markdown(f"Sources: {_sources(row)}"))
+    st.caption(escape_markdown(f"Sources: {retrieved_sources(row)}"))
 
 
 def _cases(title: str, changes: list) -> None:
@@ -84,13 +81,7 @@ def show_comparison(a_id: int, b_id: int) -> None:
         )
         st.caption("What changed between the runs")
         st.dataframe(changed, hide_index=True, width="stretch", key="cmp_changed")
-    st.caption(
-        f"{c.paired} cases in both runs"
-        + (f", {len(c.only_a)} only in A" if c.only_a else "")
-        + (f", {len(c.only_b)} only in B" if c.only_b else "")
-        + (f", {c.reworded} answered in other words" if c.reworded else "")
-        + ". Intervals: 95%, paired bootstrap over the cases."
-    )
+    st.caption(f"{c.coverage} Intervals: 95%, paired bootstrap over the cases.")
     table = pd.DataFrame(
         {
             "metric": m.label,

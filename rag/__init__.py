@@ -139,6 +139,7 @@ _EXPORTS = {
     "load_run": "rag.evaluation",
     "monitoring_sets": "rag.evaluation",
     "pin_baseline": "rag.evaluation",
+    "retrieved_sources": "rag.evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from rag.evaluation.compare import retrieved_sources
 from rag.evaluation.metrics import shown_text
 
 SHOWN_CASES = 20  # regressed (and improved) cases printed in full; the rest are counted
@@ -29,11 +30,6 @@ def _run_line(run) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _sources(row: dict[str, Any]) -> str:
-    got = [f"{s} p.{p}" for s, p in (row.get("retrieved") or [])[:5]]
-    return ", ".join(got) or "none"
-
-
 def _answer(row: dict[str, Any]) -> str:
     if row.get("refused"):
         return "(refused: not found in the documents)"
@@ -47,9 +43,9 @@ def _case_lines(change) -> list[str]:
         f"  {case_id} [{dataset}]: {'; '.join(change.changes)}",
         f"    question: {textwrap.shorten(change.question, 200, placeholder=' …')}",
         f"    A answer:  {_answer(change.a)}",
-        f"    A sources: {_sources(change.a)}",
+        f"    A sources: {retrieved_sources(change.a)}",
         f"    B answer:  {_answer(change.b)}",
-        f"    B sources: {_sources(change.b)}",
+        f"    B sources: {retrieved_sources(change.b)}",
     ]
 
 
@@ -72,13 +68,7 @@ def format_comparison(comparison) -> str:
     if c.changed:
         lines.append("Changed between A and B:")
         lines += [f"  {field}: {a!r} → {b!r}" for field, a, b in c.changed]
-    lines.append(
-        f"{c.paired} cases in both runs"
-        + (f"; {len(c.only_a)} only in A" if c.only_a else "")
-        + (f"; {len(c.only_b)} only in B" if c.only_b else "")
-        + (f"; {c.reworded} answered in other words" if c.reworded else "")
-        + "."
-    )
+    lines.append(c.coverage)
     lines += format_regressions(c)
     lines.append("")
     lines += format_cases("Improved", c.improved)

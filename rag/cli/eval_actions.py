@@ -108,7 +108,7 @@ def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
 def run_watch(args: argparse.Namespace, settings: Settings) -> int:
     """``eval watch``: run the monitoring set from the live store if due (or ``--force``)."""
     from rag.answer import Assistant
-    from rag.evaluation import live_state, monitoring_sets, run_monitoring, watch_reason
+    from rag.evaluation import monitoring_sets, run_if_due
     from rag.index import open_store
     from rag.models import make_chat_model, resolve_backend
 
@@ -120,16 +120,13 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
         assistant = Assistant(settings, store, make_chat_model(settings, choice), choice)
         db = _db(settings)
         try:
-            reason = watch_reason(db, settings, live_state(assistant))
-            if args.force and not reason:
-                reason = "manual"
-            if not reason:
-                print("The monitoring set is up to date: nothing changed since its last run.")
-                return 0
-            run = run_monitoring(db, settings, assistant, reason)
+            run = run_if_due(db, settings, assistant, args.force)
         finally:
             db.close()
-    print(f"Monitoring run {run.id} ({reason}).")
+    if run is None:
+        print("The monitoring set is up to date: nothing changed since its last run.")
+        return 0
+    print(f"Monitoring run {run.id} ({run.config['reason']}).")
     print(format_summary(run))
     return 0
 

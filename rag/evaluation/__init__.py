@@ -8,7 +8,7 @@ from rag.evaluation.claims import (
     load_claims,
     summarise,
 )
-from rag.evaluation.compare import Comparison, compare_runs
+from rag.evaluation.compare import Comparison, compare_runs, retrieved_sources
 from rag.evaluation.corrections import (
     append_golden,
     expected_sources,
@@ -23,6 +23,7 @@ from rag.evaluation.drift import (
     live_state,
     monitoring_sets,
     pin_baseline,
+    run_if_due,
     run_monitoring,
     watch_reason,
 )
@@ -79,8 +80,10 @@ __all__ = [
     "record_run",
     "registered_documents",
     "resolve_run",
+    "retrieved_sources",
     "run_corpus",
     "run_gate",
+    "run_if_due",
     "run_monitoring",
     "summarise",
     "validate_file",

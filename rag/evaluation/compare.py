@@ -130,9 +130,25 @@ class Comparison:
     reworded: int = 0  # cases answered in other words (scores moved or not)
 
     @property
+    def coverage(self) -> str:
+        """Which cases were compared: "40 cases in both runs; 3 only in A; …"."""
+        return (
+            f"{self.paired} cases in both runs"
+            + (f"; {len(self.only_a)} only in A" if self.only_a else "")
+            + (f"; {len(self.only_b)} only in B" if self.only_b else "")
+            + (f"; {self.reworded} answered in other words" if self.reworded else "")
+            + "."
+        )
+
+    @property
     def worse(self) -> list[MetricDelta]:
         """The metrics whose interval says run B is worse."""
         return [m for m in self.metrics if m.verdict == "worse"]
+
+
+def retrieved_sources(row: Row, k: int = 5) -> str:
+    """A case's top ``k`` retrieved passages as "file p.N, …" ("none" when nothing came back)."""
+    return ", ".join(f"{s} p.{p}" for s, p in (row.get("retrieved") or [])[:k]) or "none"
 
 
 def case_key(row: Row) -> tuple[str, str]:

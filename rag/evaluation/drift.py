@@ -185,3 +185,10 @@ def run_monitoring(db, settings: Settings, assistant, reason: str) -> EvalRun:
     run.config["reason"] = reason
     record_run(db, run)
     return run
+
+
+def run_if_due(db, settings: Settings, assistant, force: bool = False) -> EvalRun | None:
+    """Run the monitoring set if it is due (``force``: now, as a manual run); None if not.
+    The run's ``config["reason"]`` says why it ran."""
+    reason = watch_reason(db, settings, live_state(assistant)) or ("manual" if force else "")
+    return run_monitoring(db, settings, assistant, reason) if reason else None

@@ -84,30 +84,16 @@ def evaluate(
             config |= backend
         rows = _run_cases(cases, answer, progress)
         ingest = _ingest_summary(cached)
-        fingerprint = run_fingerprint(
-            settings,
-            config,
-            index_version=cached.store.index_version,
-            datasets={c.dataset: c.dataset_sha for c in cases},
-            docs=cached.folder.name,
-        )
+        index_version = cached.store.index_version
     base_summary = None
     if baseline:
         base_summary = _score_baseline(settings, files, cases, rows, embeddings, progress)
     if progress:
         progress("done", len(cases), len(cases), "")
-    datasets = list(dict.fromkeys(c.dataset for c in cases))
-    summary = summarise(rows, retrieval_only)
-    return EvalRun(
-        datasets,
-        str(docs_dir),
-        config,
-        rows,
-        summary,
-        base_summary,
-        ingest,
-        fingerprint=fingerprint,
-    )
+    return _scored_run(
+        cases, settings, config, rows, index_version, cached.folder.name, ingest,
+        docs_dir=str(docs_dir), baseline=base_summary,
+    )  # fmt: skip
 
 
 def live_evaluate(cases: Sequence[EvalCase], assistant, settings: Settings) -> EvalRun:
@@ -119,17 +105,34 @@ def live_evaluate(cases: Sequence[EvalCase], assistant, settings: Settings) -> E
         "embedder": assistant.store.embedder,
     }
     rows = _run_cases(cases, lambda case: _answer_row(case, assistant, {}), None)
+    version = assistant.store.index_version
+    return _scored_run(cases, settings, config, rows, version, None, {"index_version": version})
+
+
+def _scored_run(
+    cases: Sequence[EvalCase],
+    settings: Settings,
+    config: dict[str, Any],
+    rows: list[dict[str, Any]],
+    index_version: int,
+    docs: str | None,
+    ingest: dict[str, Any],
+    *,
+    docs_dir: str = "",
+    baseline: dict[str, Any] | None = None,
+) -> EvalRun:
+    """A run of ``cases``: its rows summarised, and the fingerprint of what the answers used."""
     fingerprint = run_fingerprint(
         settings,
         config,
-        index_version=assistant.store.index_version,
+        index_version=index_version,
         datasets={c.dataset: c.dataset_sha for c in cases},
-        docs=None,
+        docs=docs,
     )
     datasets = list(dict.fromkeys(c.dataset for c in cases))
-    ingest = {"index_version": assistant.store.index_version}
+    summary = summarise(rows, bool(config.get("retrieval_only")))
     return EvalRun(
-        datasets, "", config, rows, summarise(rows), None, ingest, fingerprint=fingerprint
+        datasets, docs_dir, config, rows, summary, baseline, ingest, fingerprint=fingerprint
     )
 
 

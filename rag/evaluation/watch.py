@@ -61,12 +61,7 @@ class Watcher:
     def check(self, force: bool = False) -> str:
         """Run the monitoring set if due (or ``force``: now, as a manual run); return what
         happened ("" when it was not due)."""
-        from rag.evaluation.drift import (
-            live_state,
-            monitoring_sets,
-            run_monitoring,
-            watch_reason,
-        )
+        from rag.evaluation.drift import monitoring_sets, run_if_due
         from rag.ops.database import open_db
 
         if not monitoring_sets(self.settings):
@@ -79,18 +74,15 @@ class Watcher:
                     return ""  # another replica is running it
                 db = open_db(self.settings.db_path)
                 try:
-                    assistant = self.assistant()
-                    reason = watch_reason(db, self.settings, live_state(assistant))
-                    reason = reason or ("manual" if force else "")
-                    if not reason:
-                        return ""
-                    run = run_monitoring(db, self.settings, assistant, reason)
+                    run = run_if_due(db, self.settings, self.assistant(), force)
                 finally:
                     db.close()
+                if run is None:
+                    return ""
         except Exception:  # noqa: BLE001 - the watcher must never take the app down
             log.exception("The monitoring evaluation failed; it is tried again at the next check.")
             self.last = "failed (see the log)"
             return self.last
-        self.last = f"run {run.id} ({reason})"
+        self.last = f"run {run.id} ({run.config['reason']})"
         log.info("Monitoring evaluation %s: %s", self.last, run.summary)
         return self.last
